@@ -1,0 +1,253 @@
+"""The ``pixelsmith`` command.
+
+Exit codes (CONTRACTS.md): 0 ok · 2 invalid input or config (nothing sent) · 3 refused
+(pre-flight or safety system) · 4 quota or budget exhausted · 5 upstream, account or network
+failure. Errors are one friendly line on stderr: never a traceback, never a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from core import messages
+from core.config import Settings, load_settings
+from core.errors import ConfigError, PixelsmithError
+from core.request import Options
+from core.service import Attachment, ImageService
+from core.types import Identity, ImageResult, Progress, Stage
+
+EXIT_OK, EXIT_INVALID, EXIT_REFUSED, EXIT_QUOTA, EXIT_UPSTREAM = 0, 2, 3, 4, 5
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with code 2 and one line, as every other invalid input does."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_INVALID, f"pixelsmith: {message} (see `pixelsmith {self.prog.split()[-1]} "
+                                f"--help`)\n")
+
+
+def _generation_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("prompt", help="what to draw; flags like --ar 2:3 may also be typed inside")
+    p.add_argument("--model", help="model name from the catalog (default: provider.default_model)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--size", help="WxH, e.g. 1024x1536 (default: auto)")
+    size.add_argument("--aspect", help="1:1, 2:3 or 3:2")
+    p.add_argument("--quality", help="low, medium, high or auto")
+    p.add_argument("-n", type=int, dest="n", help="number of images (1-10)")
+    p.add_argument("--background", help="transparent, opaque or auto")
+    p.add_argument("--moderation", help="low or auto (generation only)")
+    p.add_argument("--format", dest="output_format", help="png, jpeg or webp")
+    p.add_argument("--out", default=".", help="folder for the images (default: .)")
+    p.add_argument("--stem", default="pixelsmith", help="file name stem (default: pixelsmith)")
+    p.add_argument("--force", action="store_true",
+                   help="send even if the pre-flight check expects a refusal")
+    p.add_argument("--as", dest="as_user", help="charge this user (default: the local user)")
+    p.add_argument("--community", help="charge this community too")
+    p.add_argument("--lang", help="en or zh (default: from LANG)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pixelsmith", description="Image generation for Discord and Slack "
+                     "communities, with quotas and an honest cost ledger.")
+    parser.add_argument("--config", help="TOML config file (default: $PIXELSMITH_CONFIG, "
+                        "else ./config.toml, else built-in defaults)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    imagine = sub.add_parser("imagine", help="generate images")
+    _generation_options(imagine)
+    edit = sub.add_parser("edit", help="edit images")
+    _generation_options(edit)
+    edit.add_argument("--image", action="append", required=True, metavar="FILE",
+                      help="input image (repeat for several)")
+    edit.add_argument("--mask", metavar="FILE", help="PNG mask: transparent = area to change")
+    edit.add_argument("--fidelity", dest="input_fidelity", help="input fidelity: high or low")
+    console = sub.add_parser("console", help="a terminal chat through the same core")
+    console.add_argument("--out", help="folder for the images")
+    console.add_argument("--as", dest="as_user")
+    console.add_argument("--lang")
+    sub.add_parser("run", help="run every configured platform (Discord, Slack) in one process")
+    sub.add_parser("doctor", help="check config, database, gateway, Discord and Slack")
+    try:
+        from bots.cli_admin import add_admin_commands
+    except ImportError:  # pragma: no cover - admin commands ship with the store
+        pass
+    else:
+        add_admin_commands(sub)
+    for command in sub.choices.values():
+        command.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+def _locale(args: argparse.Namespace, settings: Settings) -> str:
+    return getattr(args, "lang", None) or os.environ.get("LANG", "") or settings.console.locale
+
+
+def local_identity(args: argparse.Namespace, locale: str, platform: str = "cli") -> Identity:
+    user = getattr(args, "as_user", None) or _local_user()
+    return Identity(platform=platform, user_id=user, community_id=getattr(args, "community", None),
+                    locale=messages.lang(locale), display_name=user, is_admin=True)
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "local"
+
+
+def save_images(result: ImageResult, out: Path, stem: str) -> list[Path]:
+    """Write ``<stem>_<i>.<ext>`` into ``out``, skipping names that are taken."""
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    index = 0
+    for image in result.images:
+        ext = {"image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "png")
+        while True:
+            path = out / f"{stem}_{index}.{ext}"
+            index += 1
+            try:
+                with path.open("xb") as fh:  # "x": never overwrite, even in a race
+                    fh.write(image.data)
+            except FileExistsError:
+                continue
+            saved.append(path)
+            break
+    return saved
+
+
+class TerminalProgress:
+    """Progress on stderr, only when it is a terminal."""
+
+    def __init__(self, stream: TextIO, locale: str, model: str) -> None:
+        self._stream = stream
+        self._locale = locale
+        self._model = model
+        self._tty = stream.isatty()
+
+    async def __call__(self, progress: Progress) -> None:
+        if not self._tty:
+            return
+        line = status_line(progress, self._locale, self._model)
+        self._stream.write(f"\r\x1b[2K{line}")
+        self._stream.flush()
+        if progress.stage == Stage.DONE:
+            self._stream.write("\n")
+
+
+def status_line(progress: Progress, locale: str, model: str) -> str:
+    key = f"status.{progress.stage.value}"
+    return messages.text(key, locale, model=model, percent=progress.percent or 0,
+                         position=progress.queue_position or 1)
+
+
+async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO
+                    ) -> int:
+    locale = _locale(args, settings)
+    service = await ImageService.create(settings, allow_demo_fallback=True)
+    try:
+        identity = local_identity(args, locale)
+        options = Options(model=args.model, size=args.size, aspect=args.aspect,
+                          quality=args.quality, n=args.n, background=args.background,
+                          moderation=args.moderation, output_format=args.output_format,
+                          input_fidelity=getattr(args, "input_fidelity", None),
+                          force=args.force or None)
+        images: tuple[Any, ...] = ()
+        mask = None
+        if args.command == "edit":
+            files = [_read_file(p) for p in args.image]
+            images = await service.prepare_images(files)
+            if args.mask:
+                mask = await service.prepare_mask(_read_file(args.mask), images[0])
+        request = service.build(args.prompt, identity, options=options, images=images, mask=mask)
+        result = await service.run(request, TerminalProgress(err, locale, request.model))
+        for path in save_images(result, Path(args.out), args.stem):
+            out.write(f"{path}\n")
+        for item in result.notes:
+            err.write(messages.note(item, locale) + "\n")
+        cost = messages.text("result.cost_demo" if result.demo else "result.cost", locale,
+                             cost=result.cost_usd)
+        out.write(f"{cost}\n")
+        return EXIT_OK
+    finally:
+        await service.close()
+
+
+def _read_file(path: str) -> Attachment:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        data = p.read_bytes()
+    except OSError:
+        raise PixelsmithError("cli.unreadable_file", path=path) from None
+    return Attachment(data=data, name=p.name, declared_size=size)
+
+
+async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = load_settings(args.config)
+    _configure_logging(settings)
+    if args.command in ("imagine", "edit"):
+        return await _generate(args, settings, out, err)
+    if args.command == "console":
+        from bots.console import run_console
+
+        return await run_console(settings, args, sys.stdin, out, err)
+    if args.command == "run":
+        from bots.runner import run_platforms
+
+        return await run_platforms(settings, out, err)
+    if args.command == "doctor":
+        from bots.doctor import run_doctor
+
+        return await run_doctor(settings, out, err)
+    handler = getattr(args, "admin_handler", None)
+    if handler is not None:
+        from core.store.store import Store
+
+        store = await Store.open(settings.database.url)
+        try:
+            code: int = await handler(args, store=store, quota=settings.quota, out=out, err=err)
+            return code
+        finally:
+            await store.close()
+    return EXIT_INVALID
+
+
+def _configure_logging(settings: Settings) -> None:
+    from core.logs import setup_logging
+
+    setup_logging(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    locale = getattr(args, "lang", None) or os.environ.get("LANG", "en")
+    try:
+        return asyncio.run(_dispatch(args, out, err))
+    except PixelsmithError as exc:
+        if isinstance(exc, ConfigError):
+            params = exc.params
+            exc.params = {**params, "path_or_env": params.get("path") or "config.toml"}
+        err.write(messages.render(exc, locale, admin=True) + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.write("\n")
+        return 130
+    except Exception as exc:
+        # The detail goes to the log (redacted); the person gets one line, never a traceback.
+        logging.getLogger("pixelsmith").error("unexpected error: %s", type(exc).__name__)
+        err.write(messages.text("error.internal", locale) + "\n")
+        return EXIT_UPSTREAM
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

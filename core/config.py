@@ -1,0 +1,246 @@
+"""One typed settings object, loaded from TOML with secrets from the environment.
+
+Where the file comes from: ``--config FILE``, else ``$PIXELSMITH_CONFIG``, else
+``./config.toml``; no file at all means defaults. Environment variables win over the file for
+secrets (``PIXELSMITH_API_KEY``, ``DISCORD_TOKEN``, ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``,
+``SLACK_APP_TOKEN``). A bad file raises :class:`core.errors.ConfigError` naming the key and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from core.catalog import ModelOverride
+from core.errors import ConfigError
+from core.store.policy import QuotaSettings
+
+DEFAULT_BASE_URL = "https://aihubmix.com/v1"
+DEFAULT_MODEL = "gpt-image-2"
+DEFAULT_DB_URL = "sqlite:///pixelsmith.db"
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "sk-***", "your-key", "AIHUBMIX_API_KEY"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _secret_value(secret: SecretStr | None) -> str | None:
+    if secret is None:
+        return None
+    value = secret.get_secret_value().strip()
+    return None if value in PLACEHOLDER_SECRETS else value
+
+
+class ProviderSettings(_Section):
+    kind: Literal["openai", "demo"] = "openai"
+    base_url: str = DEFAULT_BASE_URL
+    api_key: SecretStr | None = None
+    default_model: str = DEFAULT_MODEL
+    timeout_s: float = Field(default=300.0, gt=0)
+    max_concurrency: int = Field(default=8, ge=1)
+    stream_partials: int = Field(default=2, ge=0, le=3)
+    download_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    download_hosts: list[str] | None = None
+    salt: SecretStr | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def key(self) -> str | None:
+        return _secret_value(self.api_key)
+
+
+class SafetySettings(_Section):
+    preflight: Literal["block", "warn", "off"] = "block"
+    max_prompt_chars: int = Field(default=32000, ge=1, le=32000)
+    extra_terms_file: str | None = None
+
+
+class ImageSettings(_Section):
+    max_input_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    max_input_side: int = Field(default=1536, ge=256)
+
+
+class DatabaseSettings(_Section):
+    url: str = DEFAULT_DB_URL
+    lease_s: float = Field(default=900.0, gt=0)
+    reaper_interval_s: float = Field(default=60.0, gt=0)
+
+
+class DiscordSettings(_Section):
+    token: SecretStr | None = None
+    guild_ids: list[int] = Field(default_factory=list)
+    api_base_url: str = "https://discord.com/api/v10"
+    attachment_hosts: list[str] = Field(
+        default_factory=lambda: ["cdn.discordapp.com", "media.discordapp.net"]
+    )
+    admin_roles: list[str] = Field(default_factory=list)
+
+    @property
+    def token_value(self) -> str | None:
+        return _secret_value(self.token)
+
+
+class SlackSettings(_Section):
+    mode: Literal["socket", "http"] = "socket"
+    http_port: int = Field(default=3000, ge=0, le=65535)
+    api_base_url: str = "https://slack.com/api/"
+    file_hosts: list[str] = Field(default_factory=lambda: ["files.slack.com"])
+    admin_users: list[str] = Field(default_factory=list)
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+
+    @property
+    def bot_token_value(self) -> str | None:
+        return _secret_value(self.bot_token)
+
+    @property
+    def signing_secret_value(self) -> str | None:
+        return _secret_value(self.signing_secret)
+
+    @property
+    def app_token_value(self) -> str | None:
+        return _secret_value(self.app_token)
+
+
+class MetricsSettings(_Section):
+    port: int | None = Field(default=None, ge=0, le=65535)
+    host: str = "127.0.0.1"
+
+
+class ShutdownSettings(_Section):
+    grace_s: float = Field(default=30.0, ge=0)
+
+
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class ConsoleSettings(_Section):
+    out_dir: str = "pixelsmith-out"
+    locale: str = "en"
+
+
+class Settings(_Section):
+    """Every setting Pixelsmith reads. ``config.example.toml`` documents each key."""
+
+    provider: ProviderSettings = Field(default_factory=ProviderSettings)
+    models: dict[str, ModelOverride] = Field(default_factory=dict)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    shutdown: ShutdownSettings = Field(default_factory=ShutdownSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+
+    source: str | None = Field(default=None, exclude=True)
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for log redaction."""
+        values = [
+            self.provider.key,
+            _secret_value(self.provider.salt),
+            self.discord.token_value,
+            self.slack.bot_token_value,
+            self.slack.signing_secret_value,
+            self.slack.app_token_value,
+        ]
+        return [v for v in values if v and len(v) >= 6]
+
+
+_ENV_SECRETS: tuple[tuple[str, tuple[str, str]], ...] = (
+    ("PIXELSMITH_API_KEY", ("provider", "api_key")),
+    ("PIXELSMITH_SALT", ("provider", "salt")),
+    ("DISCORD_TOKEN", ("discord", "token")),
+    ("SLACK_BOT_TOKEN", ("slack", "bot_token")),
+    ("SLACK_SIGNING_SECRET", ("slack", "signing_secret")),
+    ("SLACK_APP_TOKEN", ("slack", "app_token")),
+)
+
+
+def find_config_path(explicit: str | None, env: dict[str, str] | None = None) -> Path | None:
+    """The file to read: explicit, else $PIXELSMITH_CONFIG, else ./config.toml if present."""
+    env = dict(os.environ) if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get("PIXELSMITH_CONFIG"):
+        return Path(env["PIXELSMITH_CONFIG"])
+    default = Path("config.toml")
+    return default if default.exists() else None
+
+
+def load_settings(path: str | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read, merge the environment's secrets and validate. Raises ConfigError on any problem."""
+    env = dict(os.environ) if env is None else env
+    file = find_config_path(path, env)
+    data: dict[str, Any] = {}
+    if file is not None:
+        if not file.exists():
+            raise ConfigError("config.missing_file", path=str(file))
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("config.bad_toml", path=str(file), detail=str(exc)) from None
+        except (OSError, UnicodeDecodeError):
+            raise ConfigError("config.unreadable", path=str(file)) from None
+    for var, (section, key) in _ENV_SECRETS:
+        value = env.get(var)
+        if value:
+            data.setdefault(section, {})
+            if isinstance(data[section], dict):
+                data[section][key] = value
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            "config.invalid",
+            key=key,
+            problem=_problem(first),
+            path=str(file) if file else None,
+        ) from None
+    settings.source = str(file) if file else None
+    _check_models(settings)
+    return settings
+
+
+def _problem(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling against config.example.toml)"
+    if kind == "missing":
+        return "required"
+    # pydantic's message describes the expected value, never the secret itself.
+    return str(error.get("msg", "invalid value"))
+
+
+def _check_models(settings: Settings) -> None:
+    from core.catalog import Catalog
+
+    catalog = Catalog.from_settings(settings.models)
+    if settings.provider.default_model not in catalog:
+        raise ConfigError(
+            "config.invalid",
+            key="provider.default_model",
+            problem=f"unknown model {settings.provider.default_model!r}; known: "
+            + ", ".join(catalog.names())
+            + " (or add a [models.<name>] table)",
+            path=settings.source,
+        )

@@ -1,0 +1,421 @@
+"""Every sentence a person reads, in English and Simplified Chinese.
+
+Core and adapters pass keys and parameters; this module alone holds words. ``render`` turns a
+typed failure into a sentence for its audience (users get "tell your admin" for account problems,
+admins get the exact fix); ``text`` renders any key; ``note`` renders a result's notes.
+Times are formatted by a callable the adapter passes (Discord and Slack have their own markup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from core.errors import Note, PixelsmithError, PreflightMatch
+
+TimeFormat = Callable[[datetime], str]
+
+STYLE_EXAMPLES = {
+    "en": '"Pixar-style 3D render", "Van Gogh brushwork", "bright modern Japanese anime style"',
+    "zh": "“皮克斯风格 3D 渲染”“梵高笔触”“明亮的现代日式动漫风格”",
+}
+
+EN: dict[str, str] = {
+    # -- generic -------------------------------------------------------------------------
+    "error.internal": "Something went wrong on our side. Nothing was charged for it; please try "
+    "again, and tell your admin if it keeps happening.",
+    "config.missing_file": "Config file {path} does not exist. Copy config.example.toml to "
+    "config.toml, or run without --config to use the defaults.",
+    "config.bad_toml": "Config file {path} is not valid TOML: {detail}",
+    "config.unreadable": "Config file {path} cannot be read (permissions or encoding).",
+    "config.invalid": "Config error at `{key}`: {problem}. Fix it in {path_or_env} "
+    "(see config.example.toml for every key).",
+    # -- request validation --------------------------------------------------------------
+    "invalid.generic": "That request is not valid.",
+    "invalid.flag_value": "The flag {flag} needs a value, e.g. `{flag} 2:3`.",
+    "invalid.unknown_flag": "Unknown flag {flag}. Known flags: {known}.",
+    "invalid.not_a_number": "{option} must be a whole number, not {value!r}.",
+    "invalid.unknown_model": "Unknown model {model!r}. Available: {known}.",
+    "invalid.empty_prompt": "Please describe the image you want: the prompt is empty.",
+    "invalid.prompt_too_long": "The prompt is {length} characters; the limit is {limit}. "
+    "Please shorten it.",
+    "invalid.n_range": "{model} makes 1 to {max} images per request; you asked for {n}.",
+    "invalid.transparent_jpeg": "A transparent background needs PNG or WEBP output, not JPEG.",
+    "invalid.mask_without_image": "A mask only makes sense with an image to edit: attach the "
+    "image too.",
+    "invalid.no_edits": "{model} cannot edit images. Choose another model for edits.",
+    "invalid.too_many_images": "{model} takes at most {max} input images; you attached {count}.",
+    "invalid.option": "{model} does not accept {option} = {value!r}. Choose one of: {allowed}.",
+    "invalid.size_and_aspect": "Give either a size or an aspect ratio, not both.",
+    "invalid.aspect": "Aspect ratio {value!r} is not available for {model}. Choose one of: "
+    "{allowed}.",
+    "invalid.size": "Size {value!r} is not available for {model}. Choose one of: {allowed}"
+    "{flex_hint}.",
+    # -- attachments -----------------------------------------------------------------------
+    "image.invalid": "That attachment cannot be used as an image.",
+    "image.too_large": "{name} is {size_mb} MB; the limit is {limit_mb} MB. Please send a "
+    "smaller image.",
+    "image.empty": "{name} is empty (0 bytes).",
+    "image.unsupported_type": "{name} is not a PNG, JPEG or WEBP image (it looks like "
+    "{detected}). Please convert it first.",
+    "image.html_page": "{name} came back as a web page instead of an image. If this is Slack, "
+    "the app is missing the files:read permission: ask your admin to add it and reinstall.",
+    "image.pdf": "{name} is a PDF, not an image. Export the page as PNG or JPEG first.",
+    "image.animated": "{name} is animated; only still images can be edited. Send one frame as "
+    "PNG or JPEG.",
+    "image.truncated": "{name} is incomplete or damaged (the file ends early). Please re-send it.",
+    "image.corrupt": "{name} is damaged and cannot be opened.",
+    "image.bomb": "{name} is {width}x{height} pixels, far too large to process safely. Please "
+    "send a smaller image.",
+    "image.too_many": "You attached {count} images; the limit is {limit}.",
+    "image.mask_not_png": "The mask must be a PNG with transparency.",
+    "image.mask_no_alpha": "The mask has no transparency. Transparent pixels mark the area to "
+    "change: save it as a PNG with an alpha channel.",
+    "image.mask_size_mismatch": "The mask is {mask_w}x{mask_h} but the image is "
+    "{image_w}x{image_h}; they must be the same size.",
+    "image.mask_too_large": "The mask must be under 4 MB.",
+    "image.download_failed": "{name} could not be downloaded. Please try again.",
+    "image.foreign_host": "{name} is hosted on {host}, which is not an allowed file host.",
+    "image.bad_url": "That file link is not a valid http(s) address.",
+    "image.redirected": "The file host {host} redirected the download, which is not allowed. "
+    "Please upload the image directly.",
+    "image.mask_opaque": "The mask {name} has no transparent pixels, so there is nothing to "
+    "change. Make the area to edit transparent.",
+    "invalid.mask_unsupported": "{model} does not take a mask. Use an images-API model such as "
+    "gpt-image-2 for masked edits.",
+    # -- refusals --------------------------------------------------------------------------
+    "refused.preflight": "Not sent, so nothing was charged: the image service's safety system "
+    "usually refuses {terms}. {why} Suggested prompt: “{suggestion}”. Use the suggestion, or "
+    "send the original anyway (it may be refused and still billed).",
+    "refused.upstream": "The image service's safety system refused this request{stage}"
+    "{categories}. Refused requests are still billed by the gateway. {why}{suggestion_line}",
+    "refused.filtered_all": "The safety system filtered out every image of this request, so "
+    "none came back (the gateway still bills it). Try describing the scene differently.",
+    "refused.why": "Names of living artists, real people and famous characters are the usual "
+    "cause; describe a style instead, e.g. {examples}.",
+    "refused.suggestion": " Try: “{suggestion}”.",
+    "refused.stage": " at the {stage} stage",
+    "refused.categories": " (categories: {categories})",
+    "category.living_artist": "names of living artists ({terms})",
+    "category.studio": "studio names ({terms})",
+    "category.public_figure": "real people ({terms})",
+    "category.character": "copyrighted characters ({terms})",
+    "category.suggestive": "suggestive wording ({terms})",
+    # -- quota -------------------------------------------------------------------------------
+    "quota.exceeded": "You have reached the {limit_name}: {remaining} left. It resets {resets}.",
+    "quota.exceeded_noreset": "You have reached the {limit_name}: {remaining} left.",
+    "quota.banned": "You are not allowed to generate images here. Ask an admin if this is a "
+    "mistake.",
+    "quota.cooldown": "Please wait a moment between requests: try again {resets}.",
+    "limit.user_daily_images": "daily image limit",
+    "limit.user_monthly_images": "monthly image limit",
+    "limit.user_daily_usd": "daily spending limit",
+    "limit.user_monthly_usd": "monthly spending limit",
+    "limit.community_monthly_usd": "community's monthly budget",
+    "limit.user_concurrent_jobs": "limit of images in progress at once",
+    "unit.images": "{value} images",
+    "unit.usd": "${value:.2f}",
+    "unit.jobs": "{value} jobs",
+    # -- upstream ------------------------------------------------------------------------------
+    "upstream.no_balance": "Image generation is paused: the community's image account is out of "
+    "credit. Please tell your admin.",
+    "upstream.bad_key": "Image generation is not set up correctly (the service rejected the "
+    "key). Please tell your admin.",
+    "upstream.forbidden": "The image service refused access for this bot. Please tell your admin.",
+    "upstream.model_unavailable": "The model {model} is not available any more. Please tell "
+    "your admin, or pick another model.",
+    "upstream.rate_limited": "The image service is busy right now. Please try again in a minute.",
+    "upstream.server": "The image service had an error. Please try again later.",
+    "upstream.invalid_request": "The image service did not accept this request ({detail}). "
+    "Try different options.",
+    "upstream.timeout": "The image service took too long to answer.{charge_line}",
+    "upstream.network": "The image service could not be reached.{charge_line}",
+    "upstream.bad_response": "The image service sent back something that is not an image. "
+    "Please try again.",
+    "upstream.download_failed": "The image was made but could not be downloaded from the "
+    "service. Please try again.",
+    "upstream.generation_failed": "The image service reported that generation failed. Please "
+    "try again (these models are unstable).",
+    "upstream.no_image": "The image service finished without sending an image. Please try again.",
+    "upstream.stalled": "The image service stopped responding mid-generation. Please try again.",
+    "charge.unknown": " It may have been billed; it is counted as charged to be safe.",
+    "charge.none": " Nothing was charged.",
+    # -- admin fixes --------------------------------------------------------------------------
+    "admin.upstream.no_balance": "The gateway reports no credit ({code}, HTTP {status}). Top up "
+    "the account behind provider.api_key, or raise its spending limit.",
+    "admin.upstream.bad_key": "The gateway rejected the API key (HTTP {status}). Set "
+    "PIXELSMITH_API_KEY (or provider.api_key) to a valid key for {base_url}.",
+    "admin.upstream.forbidden": "The gateway refused the key for model {model} (HTTP {status}, "
+    "{code}): the key may not be allowed to use this model, or your IP/region is blocked.",
+    "admin.upstream.model_unavailable": "The gateway does not serve model {model!r} (HTTP "
+    "{status}). Set provider.default_model to a served model (`pixelsmith doctor` lists them), "
+    "or remove it from [models].",
+    # -- notes ---------------------------------------------------------------------------------
+    "note.filtered": "{filtered} of {requested} images were filtered by the safety system.",
+    "note.demo": "Demo mode: these are placeholder images drawn locally, not real generations.",
+    "note.demo_fallback": "No API key is set, so the offline demo provider is used. Set "
+    "PIXELSMITH_API_KEY to generate real images.",
+    "note.preflight_warn": "Heads-up: this prompt may be refused ({terms}). Safer: “{suggestion}”.",
+    "note.prices_unverified": "Cost for {model} is an estimate: its prices are not verified.",
+    "output.reencoded": "{count} image(s) were re-encoded to fit the upload limit.",
+    "note.duplicate": "This request was already handled; here is its result.",
+    # -- results and status --------------------------------------------------------------------
+    "result.cost": "Cost: ${cost:.4f}",
+    "result.cost_demo": "Cost: $0 (demo)",
+    "result.saved": "Saved {count} image(s) to {dir}",
+    "result.header": "“{prompt}” — {model}, requested by {who}",
+    "result.quota_left": "Left today: {images_today} images, ${usd_today}",
+    "status.queued": "Queued (position {position})…",
+    "status.submitted": "Sent to {model}…",
+    "status.generating": "Generating… {percent}%",
+    "status.partial": "Rendering… {percent}%",
+    "status.downloading": "Downloading…",
+    "status.done": "Done.",
+    "status.unlimited": "unlimited",
+    "cli.unreadable_file": "Cannot read {path}: check the path and permissions.",
+    "console.edit_usage": "Usage: /edit FILE [FILE ...] [--mask FILE] -- PROMPT",
+    "upstream.shutting_down": "The bot is restarting; nothing was charged. Please try again "
+    "in a minute.",
+    "reaper.unknown": "Your request “{prompt}” was interrupted by a restart before it finished. "
+    "It may have been billed, so it is counted as charged. Please try again.",
+    "reaper.released": "Your request “{prompt}” was interrupted by a restart before it was sent. "
+    "Nothing was charged. Please try again.",
+}
+
+ZH: dict[str, str] = {
+    "error.internal": "我们这边出了点问题，本次未扣费。请重试；如反复出现请告知管理员。",
+    "config.missing_file": "配置文件 {path} 不存在。请把 config.example.toml 复制为 config.toml，"
+    "或不带 --config 运行以使用默认值。",
+    "config.bad_toml": "配置文件 {path} 不是有效的 TOML：{detail}",
+    "config.unreadable": "无法读取配置文件 {path}（权限或编码问题）。",
+    "config.invalid": "配置项 `{key}` 有误：{problem}。请在 {path_or_env} 中修改"
+    "（所有配置项见 config.example.toml）。",
+    "invalid.generic": "该请求无效。",
+    "invalid.flag_value": "参数 {flag} 需要一个值，例如 `{flag} 2:3`。",
+    "invalid.unknown_flag": "未知参数 {flag}。可用参数：{known}。",
+    "invalid.not_a_number": "{option} 必须是整数，而不是 {value!r}。",
+    "invalid.unknown_model": "未知模型 {model!r}。可用模型：{known}。",
+    "invalid.empty_prompt": "请描述你想要的图片：提示词为空。",
+    "invalid.prompt_too_long": "提示词有 {length} 个字符，上限为 {limit}。请缩短。",
+    "invalid.n_range": "{model} 每次可生成 1 到 {max} 张图片，你请求了 {n} 张。",
+    "invalid.transparent_jpeg": "透明背景需要 PNG 或 WEBP 格式，不能用 JPEG。",
+    "invalid.mask_without_image": "蒙版需要配合要编辑的图片使用：请同时附上图片。",
+    "invalid.no_edits": "{model} 不能编辑图片，请换一个模型。",
+    "invalid.too_many_images": "{model} 最多接受 {max} 张输入图片，你附上了 {count} 张。",
+    "invalid.option": "{model} 不接受 {option} = {value!r}。可选：{allowed}。",
+    "invalid.size_and_aspect": "尺寸和宽高比只能二选一。",
+    "invalid.aspect": "{model} 不支持宽高比 {value!r}。可选：{allowed}。",
+    "invalid.size": "{model} 不支持尺寸 {value!r}。可选：{allowed}{flex_hint}。",
+    "image.invalid": "该附件无法作为图片使用。",
+    "image.too_large": "{name} 大小为 {size_mb} MB，上限为 {limit_mb} MB。请发送更小的图片。",
+    "image.empty": "{name} 是空文件（0 字节）。",
+    "image.unsupported_type": "{name} 不是 PNG、JPEG 或 WEBP 图片（看起来是 {detected}）。"
+    "请先转换格式。",
+    "image.html_page": "{name} 返回的是网页而不是图片。如果是 Slack，说明应用缺少 files:read "
+    "权限：请管理员添加该权限并重新安装。",
+    "image.pdf": "{name} 是 PDF 而不是图片。请先把页面导出为 PNG 或 JPEG。",
+    "image.animated": "{name} 是动图；只能编辑静态图片。请发送单帧 PNG 或 JPEG。",
+    "image.truncated": "{name} 不完整或已损坏（文件提前结束）。请重新发送。",
+    "image.corrupt": "{name} 已损坏，无法打开。",
+    "image.bomb": "{name} 为 {width}x{height} 像素，太大，无法安全处理。请发送更小的图片。",
+    "image.too_many": "你附上了 {count} 张图片，上限为 {limit} 张。",
+    "image.mask_not_png": "蒙版必须是带透明度的 PNG。",
+    "image.mask_no_alpha": "蒙版没有透明通道。透明像素表示要修改的区域：请保存为带 alpha 通道的 PNG。",
+    "image.mask_size_mismatch": "蒙版尺寸为 {mask_w}x{mask_h}，图片为 {image_w}x{image_h}；"
+    "两者必须相同。",
+    "image.mask_too_large": "蒙版必须小于 4 MB。",
+    "image.download_failed": "无法下载 {name}，请重试。",
+    "image.foreign_host": "{name} 位于 {host}，不是允许的文件来源。",
+    "image.bad_url": "该文件链接不是有效的 http(s) 地址。",
+    "image.redirected": "文件主机 {host} 对下载进行了重定向，这是不允许的。请直接上传图片。",
+    "image.mask_opaque": "蒙版 {name} 没有透明像素，因此没有可修改的区域。请把要编辑的区域设为透明。",
+    "invalid.mask_unsupported": "{model} 不支持蒙版。带蒙版的编辑请使用 gpt-image-2 等图像 API 模型。",
+    "refused.preflight": "未发送，因此未扣费：图像服务的安全系统通常会拒绝{terms}。{why}"
+    "建议提示词：“{suggestion}”。你可以使用建议，或仍然发送原提示词（可能被拒绝且照样计费）。",
+    "refused.upstream": "图像服务的安全系统拒绝了此请求{stage}{categories}。被拒绝的请求网关仍会计费。"
+    "{why}{suggestion_line}",
+    "refused.filtered_all": "安全系统过滤掉了本次请求的所有图片，因此没有返回任何图片（网关仍会计费）。"
+    "请换一种方式描述画面。",
+    "refused.why": "在世艺术家、真实人物和知名角色的名字是常见原因；请改为描述风格，例如 {examples}。",
+    "refused.suggestion": "可以试试：“{suggestion}”。",
+    "refused.stage": "（阶段：{stage}）",
+    "refused.categories": "（类别：{categories}）",
+    "category.living_artist": "在世艺术家的名字（{terms}）",
+    "category.studio": "工作室名称（{terms}）",
+    "category.public_figure": "真实人物（{terms}）",
+    "category.character": "受版权保护的角色（{terms}）",
+    "category.suggestive": "暗示性的措辞（{terms}）",
+    "quota.exceeded": "你已达到{limit_name}：剩余 {remaining}。将于 {resets} 重置。",
+    "quota.exceeded_noreset": "你已达到{limit_name}：剩余 {remaining}。",
+    "quota.banned": "你不能在这里生成图片。如有误会请联系管理员。",
+    "quota.cooldown": "请求之间请稍等：{resets} 后再试。",
+    "limit.user_daily_images": "每日图片上限",
+    "limit.user_monthly_images": "每月图片上限",
+    "limit.user_daily_usd": "每日消费上限",
+    "limit.user_monthly_usd": "每月消费上限",
+    "limit.community_monthly_usd": "社区每月预算",
+    "limit.user_concurrent_jobs": "同时进行的图片数量上限",
+    "unit.images": "{value} 张图片",
+    "unit.usd": "${value:.2f}",
+    "unit.jobs": "{value} 个任务",
+    "upstream.no_balance": "图片生成已暂停：社区的图像账户余额不足。请告知管理员。",
+    "upstream.bad_key": "图片生成配置有误（服务拒绝了密钥）。请告知管理员。",
+    "upstream.forbidden": "图像服务拒绝了本机器人的访问。请告知管理员。",
+    "upstream.model_unavailable": "模型 {model} 已不可用。请告知管理员，或换一个模型。",
+    "upstream.rate_limited": "图像服务当前繁忙，请一分钟后再试。",
+    "upstream.server": "图像服务出错了，请稍后再试。",
+    "upstream.invalid_request": "图像服务不接受此请求（{detail}）。请尝试其他选项。",
+    "upstream.timeout": "图像服务响应超时。{charge_line}",
+    "upstream.network": "无法连接图像服务。{charge_line}",
+    "upstream.bad_response": "图像服务返回的不是图片，请重试。",
+    "upstream.download_failed": "图片已生成，但无法从服务下载。请重试。",
+    "upstream.generation_failed": "图像服务报告生成失败。请重试（这些模型不太稳定）。",
+    "upstream.no_image": "图像服务结束时没有返回图片。请重试。",
+    "upstream.stalled": "图像服务在生成过程中停止响应。请重试。",
+    "charge.unknown": "可能已计费；为稳妥起见按已计费记录。",
+    "charge.none": "未扣费。",
+    "admin.upstream.no_balance": "网关报告余额不足（{code}，HTTP {status}）。请为 provider.api_key "
+    "对应的账户充值或提高消费上限。",
+    "admin.upstream.bad_key": "网关拒绝了 API 密钥（HTTP {status}）。请把 PIXELSMITH_API_KEY"
+    "（或 provider.api_key）设为 {base_url} 的有效密钥。",
+    "admin.upstream.forbidden": "网关拒绝该密钥使用模型 {model}（HTTP {status}，{code}）："
+    "密钥可能无权使用此模型，或 IP/地区被封锁。",
+    "admin.upstream.model_unavailable": "网关不提供模型 {model!r}（HTTP {status}）。请把 "
+    "provider.default_model 设为可用模型（`pixelsmith doctor` 会列出），或从 [models] 中移除。",
+    "note.filtered": "{requested} 张图片中有 {filtered} 张被安全系统过滤。",
+    "note.demo": "演示模式：这些是本地绘制的占位图片，不是真实生成结果。",
+    "note.demo_fallback": "未设置 API 密钥，因此使用离线演示提供方。设置 PIXELSMITH_API_KEY 即可生成真实图片。",
+    "note.preflight_warn": "提示：此提示词可能被拒绝（{terms}）。更安全的写法：“{suggestion}”。",
+    "note.prices_unverified": "{model} 的费用为估算值：其价格未经核实。",
+    "output.reencoded": "{count} 张图片已重新编码以符合上传限制。",
+    "note.duplicate": "该请求已处理过；以下是其结果。",
+    "result.cost": "费用：${cost:.4f}",
+    "result.cost_demo": "费用：$0（演示）",
+    "result.saved": "已保存 {count} 张图片到 {dir}",
+    "result.header": "“{prompt}” — {model}，由 {who} 请求",
+    "result.quota_left": "今日剩余：{images_today} 张图片，${usd_today}",
+    "status.queued": "排队中（第 {position} 位）…",
+    "status.submitted": "已发送到 {model}…",
+    "status.generating": "生成中… {percent}%",
+    "status.partial": "渲染中… {percent}%",
+    "status.downloading": "下载中…",
+    "status.done": "完成。",
+    "status.unlimited": "无限制",
+    "cli.unreadable_file": "无法读取 {path}：请检查路径和权限。",
+    "console.edit_usage": "用法：/edit 文件 [文件 ...] [--mask 文件] -- 提示词",
+    "upstream.shutting_down": "机器人正在重启，未扣费。请稍后再试。",
+    "reaper.unknown": "你的请求“{prompt}”在完成前因重启而中断。它可能已被计费，因此按已计费记录。请重试。",
+    "reaper.released": "你的请求“{prompt}”在发送前因重启而中断，未扣费。请重试。",
+}
+
+CATALOGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+
+
+def lang(locale: str | None) -> str:
+    """``zh``, ``zh-CN``, ``zh-TW`` ... -> zh; everything else -> en."""
+    return "zh" if (locale or "").lower().startswith("zh") else "en"
+
+
+def default_time_format(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class _Params(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else value
+
+
+def text(key: str, locale: str | None = "en", /, **params: Any) -> str:
+    """The sentence for ``key`` in the locale's language (English when a key is missing)."""
+    table = CATALOGS[lang(locale)]
+    template = table.get(key) or EN.get(key)
+    if template is None:
+        return EN["error.internal"] if "." not in key else key
+    values = _Params({k: _plain(v) for k, v in params.items()})
+    try:
+        return template.format_map(values)
+    except (ValueError, KeyError, IndexError, TypeError):
+        return template
+
+
+def _terms_by_category(matches: list[PreflightMatch], locale: str) -> str:
+    groups: dict[str, list[str]] = {}
+    for m in matches:
+        groups.setdefault(m.category, []).append(m.term)
+    sep = "、" if lang(locale) == "zh" else "; "
+    return sep.join(
+        text(f"category.{cat}", locale, terms=", ".join(dict.fromkeys(terms)))
+        for cat, terms in groups.items()
+    )
+
+
+def render(
+    failure: PixelsmithError,
+    locale: str | None = "en",
+    *,
+    admin: bool = False,
+    time_format: TimeFormat = default_time_format,
+    base_url: str = "",
+) -> str:
+    """The sentence for a typed failure. ``admin=True`` gives account problems their fix."""
+    loc = lang(locale)
+    p = dict(failure.params)
+    key = failure.key
+    if admin and f"admin.{key}" in EN:
+        return text(f"admin.{key}", loc, base_url=base_url, **p)
+    why = text("refused.why", loc, examples=STYLE_EXAMPLES[loc])
+    if key == "refused.preflight":
+        return text(key, loc, terms=_terms_by_category(p.get("matches", []), loc), why=why,
+                    suggestion=p.get("suggestion", ""))
+    if key == "refused.upstream":
+        stage = text("refused.stage", loc, stage=p["stage"]) if p.get("stage") else ""
+        cats = (text("refused.categories", loc, categories=p["categories"])
+                if p.get("categories") else "")
+        line = (text("refused.suggestion", loc, suggestion=p["suggestion"])
+                if p.get("suggestion") else "")
+        return text(key, loc, stage=stage, categories=cats, why=why, suggestion_line=line)
+    if key == "config.invalid" and not p.get("path_or_env"):
+        p["path_or_env"] = p.get("path") or "config.toml"
+    if key in ("quota.exceeded", "quota.cooldown"):
+        return _quota(p, loc, key, time_format)
+    if key in ("upstream.timeout", "upstream.network"):
+        charge = "charge.none" if failure.charge == "none" else "charge.unknown"
+        return text(key, loc, charge_line=text(charge, loc), **p)
+    if key == "upstream.invalid_request":
+        detail = ", ".join(str(v) for v in (p.get("code"), p.get("param")) if v) or "HTTP 400"
+        return text(key, loc, detail=detail)
+    if key == "invalid.size" and p.get("flexible"):
+        p["flex_hint"] = " (or WxH in multiples of 16, up to 3840x2160)"
+    if key.startswith("image.") and not p.get("name"):
+        p["name"] = "The image" if loc == "en" else "该图片"
+    return text(key, loc, **p)
+
+
+def _quota(p: dict[str, Any], loc: str, key: str, time_format: TimeFormat) -> str:
+    resets_at = p.get("resets_at")
+    resets = time_format(resets_at) if isinstance(resets_at, datetime) else ""
+    if key == "quota.cooldown":
+        return text(key, loc, resets=resets)
+    unit = p.get("unit", "images")
+    remaining = p.get("remaining", 0)
+    remaining_text = text(f"unit.{unit}", loc, value=remaining) if unit in (
+        "images", "usd", "jobs") else str(remaining)
+    limit_name = text(f"limit.{p.get('limit', '')}", loc)
+    if not resets:
+        return text("quota.exceeded_noreset", loc, limit_name=limit_name,
+                    remaining=remaining_text)
+    return text(key, loc, limit_name=limit_name, remaining=remaining_text, resets=resets)
+
+
+def note(item: Note, locale: str | None = "en") -> str:
+    params = dict(item.params)
+    if item.key == "note.preflight_warn":
+        params["terms"] = _terms_by_category(params.get("matches", []), lang(locale))
+    return text(item.key, locale, **params)

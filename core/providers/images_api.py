@@ -1,0 +1,270 @@
+"""The images-API provider: ``/v1/images/generations`` and ``/v1/images/edits``.
+
+One billable call per run, SDK retries off. Streams partial images into the progress callback
+where the model and gateway allow it; a gateway that refuses the ``stream`` parameter is
+remembered, and that refusal (a validation error before any generation) is answered by one plain
+call. Images arrive as ``b64_json`` or, in the gateway's compatibility mode, as ``url``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import io
+import json
+from collections.abc import Collection
+from typing import Any
+
+import aiohttp
+import httpx2
+import openai
+from openai.types import ImagesResponse
+from PIL import Image
+
+from core.errors import Charge, InvalidImage, PixelsmithError, UpstreamError
+from core.fetch import fetch_bytes
+from core.providers.base import ProviderCall, Throttle
+from core.safety import classify_status
+from core.types import GeneratedImage, Progress, ProgressCallback, ProviderResult, Stage, Usage
+
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout)
+
+
+def nothing_sent(exc: BaseException) -> bool:
+    """True when the SDK failed before the request left: connection refused or not made."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, _NOT_SENT):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def map_sdk_error(exc: Exception, *, model: str, prompt: str) -> PixelsmithError:
+    """Turn an ``openai`` exception into a typed failure with the right charge."""
+    if isinstance(exc, openai.APIStatusError):
+        return classify_status(exc.status_code, exc.body, model=model, prompt=prompt,
+                               request_id=exc.request_id)
+    if isinstance(exc, openai.APITimeoutError):
+        charge = Charge.NONE if nothing_sent(exc) else Charge.UNKNOWN
+        return UpstreamError("upstream.timeout", charge=charge, model=model)
+    if isinstance(exc, openai.APIConnectionError):
+        charge = Charge.NONE if nothing_sent(exc) else Charge.UNKNOWN
+        return UpstreamError("upstream.network", charge=charge, model=model)
+    if isinstance(exc, openai.APIError) and exc.code:
+        # An error event inside a 200 stream: no status, but the code and body are there.
+        return classify_status(400, {"error": exc.body}, model=model, prompt=prompt)
+    return UpstreamError("upstream.bad_response", charge=Charge.CHARGED, model=model)
+
+
+def usage_from(raw: Any) -> Usage | None:
+    if raw is None:
+        return None
+    data = raw.model_dump() if hasattr(raw, "model_dump") else dict(raw)
+    details = data.get("input_tokens_details") or {}
+    text = details.get("text_tokens")
+    image = details.get("image_tokens") or 0
+    if text is None:
+        text = max(int(data.get("input_tokens") or 0) - int(image), 0)
+    return Usage(text_tokens=int(text), image_tokens=int(image),
+                 output_tokens=int(data.get("output_tokens") or 0))
+
+
+def _decode(b64: str) -> GeneratedImage:
+    data = base64.b64decode(b64, validate=False)
+    return sniff(data)
+
+
+def sniff(data: bytes) -> GeneratedImage:
+    """Check bytes are an image and read its size (header only, cheap)."""
+    with Image.open(io.BytesIO(data)) as img:
+        fmt = (img.format or "PNG").lower()
+        return GeneratedImage(data=data, mime=f"image/{'jpeg' if fmt == 'jpeg' else fmt}",
+                              width=img.width, height=img.height)
+
+
+def _decode_all(items: list[str]) -> tuple[GeneratedImage, ...]:
+    return tuple(_decode(b64) for b64 in items)
+
+
+class ImagesApiProvider:
+    """Generate and edit through the images API of any OpenAI-compatible gateway."""
+
+    demo = False
+
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        http: aiohttp.ClientSession | None,
+        *,
+        partial_images: int = 2,
+        download_hosts: Collection[str] | None = None,
+        max_download_bytes: int = 50 * 1024 * 1024,
+        download_timeout_s: float = 60.0,
+        progress_interval_s: float = 1.0,
+    ) -> None:
+        self._client = client
+        self._http = http
+        self._partials = partial_images
+        self._hosts = download_hosts
+        self._max_bytes = max_download_bytes
+        self._download_timeout = download_timeout_s
+        self._interval = progress_interval_s
+        self._no_stream: set[str] = set()
+
+    async def list_models(self) -> list[str]:
+        page = await self._client.models.list()
+        return [m.id for m in page.data]
+
+    async def close(self) -> None:
+        return None
+
+    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
+        progress = Throttle(on_progress, self._interval)
+        await progress(Progress(Stage.SUBMITTED), force=True)
+        spec, req = call.spec, call.request
+        stream = (
+            spec.streaming and self._partials > 0 and spec.api == "images"
+            and spec.name not in self._no_stream
+        )
+        params = self._params(call)
+        try:
+            if stream:
+                try:
+                    return await self._streamed(call, params, progress)
+                except openai.BadRequestError as exc:
+                    if not _stream_refused(exc):
+                        raise
+                    self._no_stream.add(spec.name)
+            return await self._plain(call, params, progress)
+        except openai.OpenAIError as exc:
+            raise map_sdk_error(exc, model=spec.name, prompt=req.prompt) from None
+        except ValueError:
+            # A 200 whose body claims JSON but is not: the SDK raises JSONDecodeError.
+            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
+                                model=spec.name) from None
+
+    def _params(self, call: ProviderCall) -> dict[str, Any]:
+        req, spec = call.request, call.spec
+        params: dict[str, Any] = {"model": spec.name, "prompt": req.prompt, "n": req.n}
+        optional = {
+            "size": req.size,
+            "quality": req.quality if spec.qualities else None,
+            "background": req.background,
+            "output_format": req.output_format,
+        }
+        if req.is_edit:
+            optional["input_fidelity"] = req.input_fidelity
+        else:
+            optional["moderation"] = req.moderation
+        params.update({k: v for k, v in optional.items() if v is not None})
+        if call.safety_identifier and spec.api == "images":
+            params["safety_identifier"] = call.safety_identifier
+        if req.is_edit:
+            files = [(img.name, img.data, img.mime) for img in req.images]
+            params["image"] = files[0] if len(files) == 1 else files
+            if req.mask is not None:
+                params["mask"] = (req.mask.name, req.mask.data, req.mask.mime)
+        return params
+
+    async def _plain(self, call: ProviderCall, params: dict[str, Any], progress: Throttle
+                     ) -> ProviderResult:
+        api = self._client.images
+        response = await (api.edit(**params) if call.request.is_edit else api.generate(**params))
+        return await self._answer(response, call, progress)
+
+    async def _answer(self, response: Any, call: ProviderCall, progress: Throttle
+                      ) -> ProviderResult:
+        data = getattr(response, "data", None)
+        if not isinstance(data, list):
+            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
+                                model=call.spec.name)
+        b64 = [d.b64_json for d in data if getattr(d, "b64_json", None)]
+        urls = [d.url for d in data if not getattr(d, "b64_json", None) and getattr(d, "url", None)]
+        images = await self._images(b64, urls, call)
+        await progress(Progress(Stage.DONE, percent=100), force=True)
+        return ProviderResult(images=images, usage=usage_from(getattr(response, "usage", None)))
+
+    async def _streamed(self, call: ProviderCall, params: dict[str, Any], progress: Throttle
+                        ) -> ProviderResult:
+        raw_api = self._client.images.with_raw_response
+        params = {**params, "stream": True, "partial_images": self._partials}
+        raw = await (raw_api.edit(**params) if call.request.is_edit
+                     else raw_api.generate(**params))
+        if "event-stream" not in raw.headers.get("content-type", ""):
+            # The gateway ignored stream=true and answered plain JSON: use that answer (the call
+            # is made and billed either way) and stop asking this model for streams.
+            self._no_stream.add(call.spec.name)
+            body = json.loads(await raw.http_response.aread())
+            return await self._answer(ImagesResponse.model_validate(body), call, progress)
+        events: Any = raw.parse()
+        finals: list[str] = []
+        usage: Usage | None = None
+        steps = self._partials + 1
+        async for event in events:
+            kind = getattr(event, "type", "")
+            if kind.endswith("partial_image"):
+                index = int(getattr(event, "partial_image_index", 0))
+                preview = await asyncio.to_thread(_safe_b64, event.b64_json)
+                await progress(Progress(Stage.PARTIAL, percent=int(100 * (index + 1) / steps),
+                                        preview=preview))
+            elif kind.endswith("completed"):
+                finals.append(event.b64_json)
+                usage = _add_usage(usage, usage_from(getattr(event, "usage", None)))
+        if not finals:
+            # A stream that ends without a completed image: the call reached the gateway.
+            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
+                                model=call.spec.name)
+        images = await self._images(finals, [], call)
+        await progress(Progress(Stage.DONE, percent=100), force=True)
+        return ProviderResult(images=images, usage=usage)
+
+    async def _images(self, b64: list[str], urls: list[str], call: ProviderCall
+                      ) -> tuple[GeneratedImage, ...]:
+        try:
+            decoded = await asyncio.to_thread(_decode_all, b64) if b64 else ()
+        except (binascii.Error, ValueError, OSError):
+            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
+                                model=call.spec.name) from None
+        fetched = [await self._download(url, call) for url in urls]
+        return (*decoded, *fetched)
+
+    async def _download(self, url: str, call: ProviderCall) -> GeneratedImage:
+        if self._http is None:
+            raise UpstreamError("upstream.download_failed", charge=Charge.CHARGED,
+                                model=call.spec.name, reason="no_session")
+        try:
+            data = await fetch_bytes(self._http, url, allowed_hosts=self._hosts,
+                                     max_bytes=self._max_bytes, timeout_s=self._download_timeout)
+            return await asyncio.to_thread(sniff, data)
+        except InvalidImage as exc:
+            raise UpstreamError("upstream.download_failed", charge=Charge.CHARGED,
+                                model=call.spec.name, reason=exc.key) from None
+        except (OSError, ValueError):
+            raise UpstreamError("upstream.download_failed", charge=Charge.CHARGED,
+                                model=call.spec.name, reason="not_an_image") from None
+
+
+def _safe_b64(b64: str) -> bytes | None:
+    try:
+        return base64.b64decode(b64)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _add_usage(a: Usage | None, b: Usage | None) -> Usage | None:
+    if a is None or b is None:
+        return a or b
+    return Usage(a.text_tokens + b.text_tokens, a.image_tokens + b.image_tokens,
+                 a.output_tokens + b.output_tokens)
+
+
+def _stream_refused(exc: openai.BadRequestError) -> bool:
+    param = str(exc.param or "").lower()
+    text = str(getattr(exc, "message", "")).lower()
+    return param in ("stream", "partial_images") or (
+        "stream" in text and exc.code not in ("moderation_blocked", "content_policy_violation")
+    )

@@ -1,0 +1,457 @@
+"""ImageService: the one door every adapter knocks on.
+
+Contract of :meth:`ImageService.run` (DESIGN.md, "One /imagine, start to end"):
+validate (done by :meth:`build`; nothing reserved) -> pre-flight safety check (nothing sent) ->
+claim the idempotency key and reserve the worst-case cost in one transaction -> wait for a fair
+slot -> mark SUBMITTED -> exactly one upstream call -> settle the ledger with the real cost ->
+return images and notes. Failures are typed (:mod:`core.errors`); a duplicate delivery of the same
+key raises :class:`DuplicateJob` and does no work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiohttp
+import openai
+
+from core.catalog import Catalog, ModelSpec
+from core.config import Settings
+from core.errors import (
+    Charge,
+    ConfigError,
+    DuplicateJob,
+    Note,
+    PixelsmithError,
+    Refused,
+    UpstreamError,
+)
+from core.images import IntakeLimits, intake_many, intake_mask
+from core.providers.base import Provider, ProviderCall, safety_identifier
+from core.providers.demo import DemoProvider
+from core.queue import FairQueue
+from core.request import Options, build_request
+from core.safety import check_prompt
+from core.store.store import JobState, JobView, QuotaStatus, Store
+from core.types import (
+    Identity,
+    ImageRequest,
+    ImageResult,
+    PreparedImage,
+    Progress,
+    ProgressCallback,
+    ProviderResult,
+    QuotaLeft,
+    Stage,
+)
+
+log = logging.getLogger("pixelsmith.service")
+
+JobListener = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An input file as an adapter received it (already downloaded, size checked)."""
+
+    data: bytes
+    name: str
+    declared_size: int | None = None
+    declared_type: str | None = None
+
+
+class RoutingProvider:
+    """Sends each request to the provider for its model's API kind."""
+
+    def __init__(self, by_api: dict[str, Provider], *, demo: bool = False) -> None:
+        self._by_api = by_api
+        self.demo = demo
+
+    def for_spec(self, spec: ModelSpec) -> Provider:
+        return self._by_api.get(spec.api) or self._by_api["images"]
+
+    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None
+                  ) -> ProviderResult:
+        return await self.for_spec(call.spec).run(call, on_progress)
+
+    async def list_models(self) -> list[str]:
+        return await self._by_api["images"].list_models()
+
+    async def close(self) -> None:
+        for provider in {id(p): p for p in self._by_api.values()}.values():
+            await provider.close()
+
+
+class ImageService:
+    """Everything an adapter may ask of core. Create with :meth:`create`; close with :meth:`close`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store,
+        provider: Provider,
+        catalog: Catalog | None = None,
+        http: aiohttp.ClientSession | None = None,
+        owned: Sequence[Any] = (),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.provider = provider
+        self.catalog = catalog or Catalog.from_settings(settings.models)
+        self.http = http
+        self.queue = FairQueue(settings.provider.max_concurrency)
+        self.demo = bool(getattr(provider, "demo", False))
+        self.demo_fallback = False
+        self._owned = list(owned)
+        self._salt = (settings.provider.salt.get_secret_value() if settings.provider.salt
+                      else "pixelsmith")
+        self._reaper: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._accepting = True
+        self.listeners: list[JobListener] = []
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    async def create(
+        cls,
+        settings: Settings,
+        *,
+        provider: Provider | None = None,
+        allow_demo_fallback: bool = False,
+        store: Store | None = None,
+    ) -> ImageService:
+        """Open the database and build the provider from settings.
+
+        Without an API key, ``allow_demo_fallback`` (CLI and console) switches to the demo
+        provider and says so; a chat bot never falls back silently: it raises ConfigError.
+        """
+        catalog = Catalog.from_settings(settings.models)
+        owned: list[Any] = []
+        http: aiohttp.ClientSession | None = None
+        fallback = False
+        if provider is None:
+            if settings.provider.kind == "demo":
+                provider = DemoProvider()
+            elif not settings.provider.key:
+                if not allow_demo_fallback:
+                    raise ConfigError("config.invalid", key="provider.api_key",
+                                      problem="no API key is set (PIXELSMITH_API_KEY)")
+                provider, fallback = DemoProvider(), True
+            else:
+                http = aiohttp.ClientSession()
+                owned.append(http)
+                provider = build_provider(settings, http)
+                owned.append(provider)
+        if store is None:
+            store = await Store.open(settings.database.url)
+            owned.append(store)
+        service = cls(settings, store=store, provider=provider, catalog=catalog, http=http,
+                      owned=owned)
+        service.demo_fallback = fallback
+        return service
+
+    async def start(self) -> list[JobView]:
+        """Reap jobs left behind by a crash, then keep reaping on a timer. Returns the reaped."""
+        reaped = await self.store.reap()
+        self._reaper = asyncio.create_task(self._reap_forever(), name="pixelsmith-reaper")
+        return reaped
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.database.reaper_interval_s)
+            try:
+                await self.store.reap()
+            except Exception:
+                log.exception("reaper failed; retrying on the next tick")
+
+    async def drain(self, grace_s: float) -> int:
+        """Stop accepting jobs and wait up to ``grace_s`` for in-flight ones; returns leftovers."""
+        self._accepting = False
+        pending = [t for t in self._inflight if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=grace_s)
+        return sum(1 for t in self._inflight if not t.done())
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        for thing in reversed(self._owned):
+            await thing.close()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
+
+    def build(
+        self,
+        text: str,
+        identity: Identity,
+        *,
+        options: Options | None = None,
+        images: tuple[PreparedImage, ...] = (),
+        mask: PreparedImage | None = None,
+        idem_key: str | None = None,
+    ) -> ImageRequest:
+        """Parse and validate; raises InvalidRequest with nothing reserved or sent."""
+        return build_request(
+            text,
+            identity=identity,
+            catalog=self.catalog,
+            default_model=self.settings.provider.default_model,
+            options=options,
+            images=images,
+            mask=mask,
+            idem_key=idem_key,
+            max_prompt_chars=self.settings.safety.max_prompt_chars,
+        )
+
+    @property
+    def intake_limits(self) -> IntakeLimits:
+        return IntakeLimits(max_bytes=self.settings.images.max_input_bytes,
+                            max_side=self.settings.images.max_input_side)
+
+    async def prepare_images(self, files: Sequence[Attachment]) -> tuple[PreparedImage, ...]:
+        """Sanitize attachments (content sniffing, bomb guard, EXIF, downscale) off the loop."""
+        items = [(f.data, f.name, f.declared_size, f.declared_type) for f in files]
+        return await intake_many(items, self.intake_limits)
+
+    async def prepare_mask(self, file: Attachment, reference: PreparedImage) -> PreparedImage:
+        return await intake_mask(file.data, name=file.name, reference=reference,
+                                 limits=self.intake_limits)
+
+    def estimate_micros(self, request: ImageRequest) -> int:
+        """What a request should cost, before sending it."""
+        spec = self._spec(request)
+        return spec.expected_micros(prompt=request.prompt, quality=request.quality,
+                                    size=request.size, n=request.n,
+                                    input_images=len(request.images),
+                                    fidelity=request.input_fidelity)
+
+    def _spec(self, request: ImageRequest) -> ModelSpec:
+        spec = self.catalog.get(request.model)
+        if spec is None:
+            raise PixelsmithError("error.internal")
+        return spec
+
+    async def run(
+        self,
+        request: ImageRequest,
+        on_progress: ProgressCallback | None = None,
+    ) -> ImageResult:
+        """Run one job end to end (see the module docstring). Raises typed failures."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            return await self._run(request, on_progress)
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _run(self, request: ImageRequest, on_progress: ProgressCallback | None
+                   ) -> ImageResult:
+        if not self._accepting:
+            raise UpstreamError("upstream.shutting_down", charge=Charge.NONE)
+        spec = self._spec(request)
+        notes: list[Note] = []
+        if self.demo_fallback:
+            notes.append(Note("note.demo_fallback"))
+        warned = check_prompt(request.prompt, policy=self.settings.safety.preflight,
+                              force=request.force,
+                              extra_file=self.settings.safety.extra_terms_file)
+        if warned is not None and not request.force:
+            notes.append(Note("note.preflight_warn", {"matches": list(warned.matches),
+                                                      "suggestion": warned.suggestion}))
+        identity = request.identity
+        if request.idem_key is None:
+            request = replace(request, idem_key=f"{identity.platform}:local:{uuid.uuid4().hex}")
+        assert request.idem_key is not None
+        worst = 0 if self.demo else spec.worst_micros(
+            prompt=request.prompt, quality=request.quality, size=request.size, n=request.n,
+            input_images=len(request.images), fidelity=request.input_fidelity)
+        claim = await self.store.begin_job(
+            idem_key=request.idem_key, identity=identity, request=request.summary(),
+            model=spec.name, images=request.n, worst_cost_micros=worst,
+            limits=await self.store.effective_limits(self.settings.quota, identity),
+            lease_s=self.settings.database.lease_s,
+        )
+        if not claim.new:
+            raise DuplicateJob(job_id=claim.job.id, state=str(claim.job.state))
+        job_id = claim.job.id
+
+        async def position(pos: int) -> None:
+            if on_progress is not None:
+                await on_progress(Progress(Stage.QUEUED, queue_position=pos))
+
+        try:
+            async with self.queue.slot(identity.user_scope, position):
+                await self.store.mark_submitted(job_id, lease_s=self.settings.database.lease_s)
+                started = time.monotonic()
+                result = await self._call(request, spec, on_progress, job_id, worst)
+                self._emit({"event": "upstream", "model": spec.name,
+                            "seconds": time.monotonic() - started})
+        except asyncio.CancelledError:
+            await asyncio.shield(self._settle_cancelled(job_id, worst))
+            raise
+        return await self._succeed(request, spec, job_id, result, notes)
+
+    async def _settle_cancelled(self, job_id: int, worst: int) -> None:
+        job = await self.store.get_job(job_id)
+        if job is None:
+            return
+        if job.state == JobState.RESERVED:
+            await self.store.release(job_id, error="cancelled")
+        elif job.state == JobState.SUBMITTED:
+            await self.store.settle(job_id, state=JobState.UNKNOWN_CHARGED, cost_micros=worst,
+                                    images_delivered=0, error="cancelled")
+
+    async def _call(self, request: ImageRequest, spec: ModelSpec,
+                    on_progress: ProgressCallback | None, job_id: int, worst: int
+                    ) -> ProviderResult:
+        call = ProviderCall(request=request, spec=spec,
+                            safety_identifier=safety_identifier(request.identity.user_scope,
+                                                                self._salt))
+        try:
+            return await self.provider.run(call, on_progress)
+        except PixelsmithError as exc:
+            await self._settle_failure(request, spec, job_id, worst, exc)
+            raise
+        except (openai.OpenAIError, aiohttp.ClientError, OSError, ValueError) as exc:
+            log.warning("provider failed unexpectedly: %s", type(exc).__name__)
+            failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN,
+                                    model=spec.name)
+            await self._settle_failure(request, spec, job_id, worst, failure)
+            raise failure from None
+
+    async def _settle_failure(self, request: ImageRequest, spec: ModelSpec, job_id: int,
+                              worst: int, exc: PixelsmithError) -> None:
+        if exc.charge == Charge.NONE:
+            state, cost = JobState.FAILED_CHARGED, 0
+        elif exc.charge == Charge.UNKNOWN:
+            state, cost = JobState.UNKNOWN_CHARGED, worst
+        else:
+            state, cost = JobState.FAILED_CHARGED, 0 if self.demo else spec.expected_micros(
+                prompt=request.prompt, quality=request.quality, size=request.size, n=request.n,
+                input_images=len(request.images), fidelity=request.input_fidelity)
+        charge_user = not (isinstance(exc, Refused) and not self.settings.quota.count_refused)
+        await self.store.settle(job_id, state=state, cost_micros=cost, images_delivered=0,
+                                error=exc.key, charge_user=charge_user)
+        self._emit({"event": "job", "outcome": str(state), "error": exc.key, "model": spec.name,
+                    "cost_micros": cost, "job_id": job_id,
+                    "community": request.identity.community_scope})
+
+    async def _succeed(self, request: ImageRequest, spec: ModelSpec, job_id: int,
+                       result: ProviderResult, notes: list[Note]) -> ImageResult:
+        images = result.images
+        delivered = len(images)
+        cost = 0 if self.demo else spec.cost_micros(result.usage, images=delivered,
+                                                    quality=request.quality, size=request.size)
+        if delivered == 0:
+            failure = Refused("refused.filtered_all", stage="output", categories=[],
+                              suggestion=None)
+            await self.store.settle(job_id, state=JobState.FAILED_CHARGED, cost_micros=cost,
+                                    images_delivered=0, error=failure.key,
+                                    charge_user=self.settings.quota.count_refused)
+            raise failure
+        if spec.api != "chat_stream" and delivered < request.n:
+            notes.append(Note("note.filtered", {"filtered": request.n - delivered,
+                                                "requested": request.n}))
+        await self.store.settle(job_id, state=JobState.SUCCEEDED, cost_micros=cost,
+                                images_delivered=delivered, result={"images": delivered})
+        if self.demo:
+            notes.append(Note("note.demo"))
+        elif not spec.prices_verified:
+            notes.append(Note("note.prices_unverified", {"model": spec.name}))
+        self._emit({"event": "job", "outcome": "succeeded", "model": spec.name,
+                    "cost_micros": cost, "job_id": job_id, "images": delivered,
+                    "community": request.identity.community_scope})
+        return ImageResult(job_id=job_id, request=request, images=images, cost_micros=cost,
+                           notes=tuple(notes), quota_left=await self.quota_left(request.identity),
+                           demo=self.demo)
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            try:
+                outcome = listener(event)
+                if asyncio.iscoroutine(outcome):
+                    asyncio.ensure_future(outcome)
+            except Exception:  # metrics must never break a job
+                log.exception("job listener failed")
+
+    # -- status and admin ------------------------------------------------------------------
+
+    async def quota_left(self, identity: Identity) -> QuotaLeft:
+        return (await self.quota_status(identity)).quota_left()
+
+    async def quota_status(self, identity: Identity) -> QuotaStatus:
+        limits = await self.store.effective_limits(self.settings.quota, identity)
+        return await self.store.quota_status(identity, limits)
+
+    async def history(self, identity: Identity, limit: int = 10) -> list[JobView]:
+        return await self.store.history(identity.user_scope, limit=limit)
+
+    async def job(self, job_id: int) -> JobView | None:
+        return await self.store.get_job(job_id)
+
+    async def notices(self) -> list[JobView]:
+        """Jobs the reaper ended whose users have not been told yet."""
+        return await self.store.unnotified()
+
+    async def mark_notified(self, job_id: int) -> None:
+        await self.store.mark_notified(job_id)
+
+
+def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
+    """The upstream clients for the configured gateway, one per API kind."""
+    from core.providers.chat_stream import ChatStreamProvider
+    from core.providers.images_api import ImagesApiProvider
+
+    p = settings.provider
+    client = openai.AsyncOpenAI(
+        api_key=p.key or "missing", base_url=p.base_url, max_retries=0, timeout=p.timeout_s
+    )
+    common: dict[str, Any] = {"download_hosts": p.download_hosts,
+                              "max_download_bytes": p.download_max_bytes,
+                              "download_timeout_s": min(p.timeout_s, 120.0)}
+    images = ImagesApiProvider(client, http, partial_images=p.stream_partials, **common)
+    chat = ChatStreamProvider(client, http, **common)
+    return _ClientOwner(RoutingProvider({"images": images, "images_compat": images,
+                                         "chat_stream": chat}), client)
+
+
+class _ClientOwner:
+    """Closes the shared AsyncOpenAI client with the provider."""
+
+    def __init__(self, inner: RoutingProvider, client: openai.AsyncOpenAI) -> None:
+        self._inner = inner
+        self._client = client
+        self.demo = False
+
+    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None
+                  ) -> ProviderResult:
+        return await self._inner.run(call, on_progress)
+
+    async def list_models(self) -> list[str]:
+        return await self._inner.list_models()
+
+    async def close(self) -> None:
+        await self._inner.close()
+        await self._client.close()
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)

@@ -1,0 +1,146 @@
+"""The tables. The job and the append-only ledger carry the truth; bucket counters are derived.
+
+Times are naive UTC. Money is integer micro-dollars (``BigInteger``), never a float.
+
+Why ``quota_bucket`` has no ``CHECK (reserved + spent <= limit)``: a reservation is guarded by
+the conditional UPDATE (``... WHERE reserved + spent + :c <= limit + granted``), which is what
+stops an overspend. Settling then records the cost the gateway actually billed, and that may be
+more than the worst-case estimate that was reserved (or arrive after an admin lowered the limit).
+A CHECK on the sum would make that honest settle fail and leave the ledger lying about money
+that was really spent, so the database only checks that each counter is non-negative.
+
+Why ``ledger_entry`` is unique on ``(job_id, scope, period, unit, kind)`` rather than
+``(job_id, scope, kind, unit)``: one job reserves twice on the same scope and unit (the day and
+the month bucket), so the period is part of what makes a transition unique.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class QuotaBucket(SQLModel, table=True):
+    """One counter: ``scope`` (``user:<platform>:<id>`` / ``community:<platform>:<id>``),
+    ``period`` (``day:YYYY-MM-DD`` | ``month:YYYY-MM`` | ``live``), ``unit``
+    (``images`` | ``micro_usd`` | ``jobs``). ``limit`` mirrors the config at the last reserve;
+    ``granted`` is the sum of ``quota_grant`` rows for the same key."""
+
+    __tablename__ = "quota_bucket"
+    __table_args__ = (
+        UniqueConstraint("scope", "period", "unit", name="uq_quota_bucket_key"),
+        CheckConstraint(
+            "reserved >= 0 AND spent >= 0 AND granted >= 0", name="ck_quota_bucket_nonneg"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=200)
+    period: str = Field(max_length=20)
+    unit: str = Field(max_length=16)
+    limit: int = Field(sa_type=BigInteger)
+    granted: int = Field(default=0, sa_type=BigInteger)
+    reserved: int = Field(default=0, sa_type=BigInteger)
+    spent: int = Field(default=0, sa_type=BigInteger)
+
+
+class Job(SQLModel, table=True):
+    """One request. ``error`` is a message key (``refused.upstream``), never exception text."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_user_created", "user_scope", "created_at"),
+        Index("ix_job_state_lease", "state", "lease_until"),
+        Index("ix_job_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idem_key: str = Field(max_length=200, unique=True)
+    platform: str = Field(max_length=32)
+    user_scope: str = Field(max_length=200)
+    community_scope: str | None = Field(default=None, max_length=200)
+    model: str = Field(max_length=100)
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(max_length=20)
+    worst_cost_micros: int = Field(default=0, sa_type=BigInteger)
+    cost_micros: int = Field(default=0, sa_type=BigInteger)
+    images_requested: int = 0
+    images_delivered: int = 0
+    lease_until: datetime | None = None
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=100)
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    notified: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class LedgerEntry(SQLModel, table=True):
+    """Append-only. ``reserve`` adds to a bucket's ``reserved``, ``release`` takes it back,
+    ``capture`` adds to ``spent``. So, for every bucket: reserved = sum(reserve) - sum(release)
+    and spent = sum(capture)."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("job_id", "scope", "period", "unit", "kind", name="uq_ledger_transition"),
+        Index("ix_ledger_bucket", "bucket_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id")
+    bucket_id: int = Field(foreign_key="quota_bucket.id")
+    scope: str = Field(max_length=200)
+    period: str = Field(max_length=20)
+    unit: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    amount: int = Field(sa_type=BigInteger)
+    created_at: datetime
+
+
+class QuotaGrant(SQLModel, table=True):
+    """Extra allowance given by an admin (``quota grant``); summed into ``quota_bucket.granted``."""
+
+    __tablename__ = "quota_grant"
+    __table_args__ = (Index("ix_quota_grant_key", "scope", "period", "unit"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=200)
+    period: str = Field(max_length=20)
+    unit: str = Field(max_length=16)
+    amount: int = Field(sa_type=BigInteger)
+    reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+
+class Ban(SQLModel, table=True):
+    __tablename__ = "ban"
+
+    scope: str = Field(primary_key=True, max_length=200)
+    reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+
+class UserState(SQLModel, table=True):
+    """Per-user state that is not a counter: when the last job started (for the cooldown)."""
+
+    __tablename__ = "user_state"
+
+    scope: str = Field(primary_key=True, max_length=200)
+    last_job_at: datetime | None = None
+
+
+class QuotaOverride(SQLModel, table=True):
+    """Limits set by ``pixelsmith quota set``; they win over the config. ``limits`` holds
+    config-style keys (``user_daily_usd``...); a key with a null value means unlimited."""
+
+    __tablename__ = "quota_override"
+
+    scope: str = Field(primary_key=True, max_length=200)
+    limits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime
+
+
+metadata = SQLModel.metadata

@@ -1,0 +1,176 @@
+"""The frozen dataclasses that cross the seam between core and the adapters.
+
+Adapters build an :class:`Identity` and an :class:`ImageRequest`, hand them to
+``ImageService``, and receive :class:`Progress` callbacks and an :class:`ImageResult`
+(or a typed failure from :mod:`core.errors`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import Note
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who asks. ``community_id`` is a Discord guild or a Slack workspace (None: direct/CLI)."""
+
+    platform: str  # discord | slack | cli | console
+    user_id: str
+    community_id: str | None = None
+    locale: str = "en"
+    display_name: str | None = None
+    roles: tuple[str, ...] = ()
+    is_admin: bool = False
+
+    @property
+    def user_scope(self) -> str:
+        return f"user:{self.platform}:{self.user_id}"
+
+    @property
+    def community_scope(self) -> str | None:
+        if self.community_id is None:
+            return None
+        return f"community:{self.platform}:{self.community_id}"
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An input image after intake: sanitized bytes ready to send upstream."""
+
+    data: bytes
+    mime: str  # image/png | image/jpeg | image/webp
+    width: int
+    height: int
+    name: str = "image.png"
+    source_width: int = 0  # size before downscaling (a mask must match it)
+    source_height: int = 0
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A validated request. Built by ``core.request.build_request``; never by hand in adapters.
+
+    ``size`` None means "auto" (omitted upstream). ``images`` non-empty means an edit.
+    """
+
+    prompt: str
+    model: str
+    identity: Identity
+    size: str | None = None
+    quality: str | None = None
+    n: int = 1
+    background: str | None = None
+    moderation: str | None = None
+    output_format: str | None = None
+    input_fidelity: str | None = None
+    images: tuple[PreparedImage, ...] = ()
+    mask: PreparedImage | None = None
+    force: bool = False
+    idem_key: str | None = None
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.images)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able description for the job table (no image bytes)."""
+        return {
+            "prompt": self.prompt,
+            "model": self.model,
+            "size": self.size,
+            "quality": self.quality,
+            "n": self.n,
+            "background": self.background,
+            "moderation": self.moderation,
+            "output_format": self.output_format,
+            "input_fidelity": self.input_fidelity,
+            "edit": self.is_edit,
+            "images": len(self.images),
+            "mask": self.mask is not None,
+        }
+
+
+class Stage(enum.StrEnum):
+    QUEUED = "queued"
+    SUBMITTED = "submitted"
+    GENERATING = "generating"
+    PARTIAL = "partial"
+    DOWNLOADING = "downloading"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event. ``percent`` 0-100 when known; ``preview`` a partial PNG."""
+
+    stage: Stage
+    percent: int | None = None
+    preview: bytes | None = None
+    queue_position: int | None = None
+
+
+ProgressCallback = Callable[[Progress], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token usage as the gateway reports it."""
+
+    text_tokens: int = 0
+    image_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.text_tokens + self.image_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    data: bytes
+    mime: str = "image/png"
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What one upstream call returned."""
+
+    images: tuple[GeneratedImage, ...]
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True)
+class QuotaLeft:
+    """What remains for a user after a job (None = unlimited)."""
+
+    images_today: int | None = None
+    images_month: int | None = None
+    usd_today: float | None = None
+    usd_month: float | None = None
+    community_usd_month: float | None = None
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """A finished job: images, what it cost (micro-dollars), notes for the user."""
+
+    job_id: int
+    request: ImageRequest
+    images: tuple[GeneratedImage, ...]
+    cost_micros: int
+    notes: tuple[Note, ...] = ()
+    quota_left: QuotaLeft | None = None
+    demo: bool = False
+    duplicate: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cost_usd(self) -> float:
+        return self.cost_micros / 1_000_000
