@@ -162,8 +162,9 @@ class ModelSpec:
             usd += input_images * per_image_tokens * p.image_in_per_m / MICROS
         return _micros(usd)
 
-    def cost_micros(self, usage: Usage | None, *, images: int, quality: str | None,
-                    size: str | None) -> int:
+    def cost_micros(
+        self, usage: Usage | None, *, images: int, quality: str | None, size: str | None
+    ) -> int:
         """The real cost: from ``usage`` when the gateway reports it, else per image."""
         p = self.prices
         if usage is not None and usage.total > 0 and p.flat_per_image is None:

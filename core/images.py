@@ -48,6 +48,7 @@ __all__ = [
     "precheck",
     "sniff",
     "run_cpu",
+    "open_guarded",
 ]
 
 KEYS: frozenset[str] = frozenset(
@@ -429,6 +430,20 @@ def _header_size(data: bytes, fmt: str) -> tuple[int | None, int | None]:
     except (struct.error, IndexError):
         pass
     return None, None
+
+
+def open_guarded(data: bytes, formats: list[str], max_pixels: int) -> Image.Image:
+    """Open and fully decode with the bomb guard as an error (for trusted-ish data, e.g. outputs).
+
+    Raises Pillow's exceptions (``DecompressionBombError`` and ``OSError`` family) unchanged.
+    """
+    with _open_lock, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        img = Image.open(io.BytesIO(data), formats=formats)
+    if img.width * img.height > max_pixels:
+        raise Image.DecompressionBombError(f"{img.width}x{img.height}")
+    img.load()
+    return img
 
 
 def _has_transparency(img: Image.Image) -> bool:

@@ -181,6 +181,8 @@ EN: dict[str, str] = {
     "It may have been billed, so it is counted as charged. Please try again.",
     "reaper.released": "Your request “{prompt}” was interrupted by a restart before it was sent. "
     "Nothing was charged. Please try again.",
+    # -- discord --
+    # -- slack --
 }
 
 ZH: dict[str, str] = {
@@ -307,6 +309,8 @@ ZH: dict[str, str] = {
     "upstream.shutting_down": "机器人正在重启，未扣费。请稍后再试。",
     "reaper.unknown": "你的请求“{prompt}”在完成前因重启而中断。它可能已被计费，因此按已计费记录。请重试。",
     "reaper.released": "你的请求“{prompt}”在发送前因重启而中断，未扣费。请重试。",
+    # -- discord --
+    # -- slack --
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
@@ -372,14 +376,25 @@ def render(
         return text(f"admin.{key}", loc, base_url=base_url, **p)
     why = text("refused.why", loc, examples=STYLE_EXAMPLES[loc])
     if key == "refused.preflight":
-        return text(key, loc, terms=_terms_by_category(p.get("matches", []), loc), why=why,
-                    suggestion=p.get("suggestion", ""))
+        return text(
+            key,
+            loc,
+            terms=_terms_by_category(p.get("matches", []), loc),
+            why=why,
+            suggestion=p.get("suggestion", ""),
+        )
     if key == "refused.upstream":
         stage = text("refused.stage", loc, stage=p["stage"]) if p.get("stage") else ""
-        cats = (text("refused.categories", loc, categories=p["categories"])
-                if p.get("categories") else "")
-        line = (text("refused.suggestion", loc, suggestion=p["suggestion"])
-                if p.get("suggestion") else "")
+        cats = (
+            text("refused.categories", loc, categories=p["categories"])
+            if p.get("categories")
+            else ""
+        )
+        line = (
+            text("refused.suggestion", loc, suggestion=p["suggestion"])
+            if p.get("suggestion")
+            else ""
+        )
         return text(key, loc, stage=stage, categories=cats, why=why, suggestion_line=line)
     if key == "config.invalid" and not p.get("path_or_env"):
         p["path_or_env"] = p.get("path") or "config.toml"
@@ -405,12 +420,14 @@ def _quota(p: dict[str, Any], loc: str, key: str, time_format: TimeFormat) -> st
         return text(key, loc, resets=resets)
     unit = p.get("unit", "images")
     remaining = p.get("remaining", 0)
-    remaining_text = text(f"unit.{unit}", loc, value=remaining) if unit in (
-        "images", "usd", "jobs") else str(remaining)
+    remaining_text = (
+        text(f"unit.{unit}", loc, value=remaining)
+        if unit in ("images", "usd", "jobs")
+        else str(remaining)
+    )
     limit_name = text(f"limit.{p.get('limit', '')}", loc)
     if not resets:
-        return text("quota.exceeded_noreset", loc, limit_name=limit_name,
-                    remaining=remaining_text)
+        return text("quota.exceeded_noreset", loc, limit_name=limit_name, remaining=remaining_text)
     return text(key, loc, limit_name=limit_name, remaining=remaining_text, resets=resets)
 
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from PIL import Image
 
 from core.errors import Note, PixelsmithError
-from core.images import run_cpu, sniff
+from core.images import IntakeLimits, open_guarded, run_cpu, sniff
 from core.types import GeneratedImage
 
 __all__ = ["OutputFile", "UploadLimits", "pack_outputs", "repack_smaller", "smaller_limits"]
@@ -33,6 +32,7 @@ PACKING_KEYS: frozenset[str] = frozenset(
     {
         "output.reencoded",  # Note: count, downscaled
         "output.too_large",  # PixelsmithError: limit_mb (nothing fits, even downscaled)
+        "output.unreadable",  # PixelsmithError: an output too large to send as is is no image
     }
 )
 
@@ -91,10 +91,10 @@ def _encode(img: Image.Image, fmt: str, quality: int) -> bytes:
 
 
 def _open(data: bytes) -> Image.Image:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        img = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "WEBP"])
-        img.load()
+    try:
+        img = open_guarded(data, ["PNG", "JPEG", "WEBP"], IntakeLimits().max_pixels)
+    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError):
+        raise PixelsmithError("output.unreadable") from None
     if img.mode not in ("RGB", "RGBA"):
         has_alpha = "A" in img.getbands() or "transparency" in img.info
         img = img.convert("RGBA" if has_alpha else "RGB")

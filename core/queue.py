@@ -37,8 +37,9 @@ class FairQueue:
         return sum(len(q) for q in self._waiting.values())
 
     @asynccontextmanager
-    async def slot(self, user: str, on_position: PositionCallback | None = None
-                   ) -> AsyncIterator[None]:
+    async def slot(
+        self, user: str, on_position: PositionCallback | None = None
+    ) -> AsyncIterator[None]:
         if self.active < self.limit and not self._waiting:
             self.active += 1
         else:

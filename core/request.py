@@ -171,8 +171,9 @@ def build_request(
         return _edit(request, opts, spec)
     if mask is not None:
         raise InvalidRequest("invalid.mask_without_image")
-    moderation = _choice(opts.moderation, ("low", "auto") if spec.moderation else (),
-                         "moderation", spec)
+    moderation = _choice(
+        opts.moderation, ("low", "auto") if spec.moderation else (), "moderation", spec
+    )
     return replace(request, moderation=moderation)
 
 
@@ -183,19 +184,24 @@ def _edit(request: ImageRequest, opts: Options, spec: ModelSpec) -> ImageRequest
         raise InvalidRequest("invalid.mask_unsupported", model=spec.name)
     if len(request.images) > spec.max_input_images:
         raise InvalidRequest(
-            "invalid.too_many_images", count=len(request.images), max=spec.max_input_images,
+            "invalid.too_many_images",
+            count=len(request.images),
+            max=spec.max_input_images,
             model=spec.name,
         )
     fidelity = _choice(
-        opts.input_fidelity, ("high", "low") if spec.input_fidelity else (), "input_fidelity",
+        opts.input_fidelity,
+        ("high", "low") if spec.input_fidelity else (),
+        "input_fidelity",
         spec,
     )
     # The edits endpoint takes no moderation parameter: never send it.
     return replace(request, moderation=None, input_fidelity=fidelity)
 
 
-def _choice(value: str | None, allowed: tuple[str, ...], option: str, spec: ModelSpec
-            ) -> str | None:
+def _choice(
+    value: str | None, allowed: tuple[str, ...], option: str, spec: ModelSpec
+) -> str | None:
     if value is None:
         return None
     value = value.strip().lower()
@@ -228,8 +234,13 @@ def _size(opts: Options, spec: ModelSpec) -> str | None:
         return size
     if spec.flexible_sizes and _valid_flex(size):
         return size
-    raise InvalidRequest("invalid.size", value=size, allowed=list(spec.sizes), model=spec.name,
-                         flexible=spec.flexible_sizes)
+    raise InvalidRequest(
+        "invalid.size",
+        value=size,
+        allowed=list(spec.sizes),
+        model=spec.name,
+        flexible=spec.flexible_sizes,
+    )
 
 
 def _valid_flex(size: str) -> bool:

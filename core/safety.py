@@ -104,8 +104,9 @@ def _rewrite(text: str, term: Term) -> str:
     return "".join(out)
 
 
-def check_prompt(prompt: str, *, policy: str, force: bool, extra_file: str | None = None
-                 ) -> PreflightResult | None:
+def check_prompt(
+    prompt: str, *, policy: str, force: bool, extra_file: str | None = None
+) -> PreflightResult | None:
     """Apply ``safety.preflight``: ``block`` raises unless forced, ``warn`` returns, ``off`` skips."""
     if policy == "off":
         return None
@@ -119,14 +120,33 @@ def check_prompt(prompt: str, *, policy: str, force: bool, extra_file: str | Non
 
 # -- upstream failures --------------------------------------------------------------------
 
-_REFUSAL_CODES = {"moderation_blocked", "content_policy_violation", "input_moderation",
-                  "output_moderation", "safety_violation"}
-_INVALID_CODES = {"prompt_too_long", "size_not_supported", "n_not_within_range",
-                  "prompt_missing", "invalid_value", "invalid_request_error",
-                  "unsupported_parameter", "unknown_parameter", "invalid_image",
-                  "image_too_large", "invalid_image_format"}
-_NO_MONEY_CODES = {"billing_hard_limit_reached", "insufficient_quota", "insufficient_user_quota",
-                   "billing_not_active", "quota_exceeded"}
+_REFUSAL_CODES = {
+    "moderation_blocked",
+    "content_policy_violation",
+    "input_moderation",
+    "output_moderation",
+    "safety_violation",
+}
+_INVALID_CODES = {
+    "prompt_too_long",
+    "size_not_supported",
+    "n_not_within_range",
+    "prompt_missing",
+    "invalid_value",
+    "invalid_request_error",
+    "unsupported_parameter",
+    "unknown_parameter",
+    "invalid_image",
+    "image_too_large",
+    "invalid_image_format",
+}
+_NO_MONEY_CODES = {
+    "billing_hard_limit_reached",
+    "insufficient_quota",
+    "insufficient_user_quota",
+    "billing_not_active",
+    "quota_exceeded",
+}
 _MODEL_CODES = {"model_not_found", "model_not_available", "model_retired"}
 
 
@@ -160,8 +180,12 @@ def classify_status(
     code = str(fields.get("code") or "").strip().lower() or None
     message = str(fields.get("message") or "")
     lowered = message.lower()
-    common: dict[str, Any] = {"status": status, "code": code, "model": model,
-                              "request_id": request_id}
+    common: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "model": model,
+        "request_id": request_id,
+    }
     if code in _REFUSAL_CODES or (status == 400 and "safety system" in lowered):
         return refusal_from(fields, prompt)
     if code in _NO_MONEY_CODES:
@@ -174,8 +198,7 @@ def classify_status(
         status in (404, 503) and ("model" in lowered or "incorrect model" in lowered)
     )
     if model_missing or status == 404:
-        return UpstreamError("upstream.model_unavailable", charge=Charge.NONE, admin=True,
-                             **common)
+        return UpstreamError("upstream.model_unavailable", charge=Charge.NONE, admin=True, **common)
     if status == 429:
         return UpstreamError("upstream.rate_limited", charge=Charge.NONE, **common)
     if status >= 500:

@@ -78,8 +78,7 @@ class RoutingProvider:
     def for_spec(self, spec: ModelSpec) -> Provider:
         return self._by_api.get(spec.api) or self._by_api["images"]
 
-    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None
-                  ) -> ProviderResult:
+    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
         return await self.for_spec(call.spec).run(call, on_progress)
 
     async def list_models(self) -> list[str]:
@@ -112,8 +111,9 @@ class ImageService:
         self.demo = bool(getattr(provider, "demo", False))
         self.demo_fallback = False
         self._owned = list(owned)
-        self._salt = (settings.provider.salt.get_secret_value() if settings.provider.salt
-                      else "pixelsmith")
+        self._salt = (
+            settings.provider.salt.get_secret_value() if settings.provider.salt else "pixelsmith"
+        )
         self._reaper: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
         self._accepting = True
@@ -144,8 +144,11 @@ class ImageService:
                 provider = DemoProvider()
             elif not settings.provider.key:
                 if not allow_demo_fallback:
-                    raise ConfigError("config.invalid", key="provider.api_key",
-                                      problem="no API key is set (PIXELSMITH_API_KEY)")
+                    raise ConfigError(
+                        "config.invalid",
+                        key="provider.api_key",
+                        problem="no API key is set (PIXELSMITH_API_KEY)",
+                    )
                 provider, fallback = DemoProvider(), True
             else:
                 http = aiohttp.ClientSession()
@@ -155,8 +158,9 @@ class ImageService:
         if store is None:
             store = await Store.open(settings.database.url)
             owned.append(store)
-        service = cls(settings, store=store, provider=provider, catalog=catalog, http=http,
-                      owned=owned)
+        service = cls(
+            settings, store=store, provider=provider, catalog=catalog, http=http, owned=owned
+        )
         service.demo_fallback = fallback
         return service
 
@@ -221,8 +225,10 @@ class ImageService:
 
     @property
     def intake_limits(self) -> IntakeLimits:
-        return IntakeLimits(max_bytes=self.settings.images.max_input_bytes,
-                            max_side=self.settings.images.max_input_side)
+        return IntakeLimits(
+            max_bytes=self.settings.images.max_input_bytes,
+            max_side=self.settings.images.max_input_side,
+        )
 
     async def prepare_images(self, files: Sequence[Attachment]) -> tuple[PreparedImage, ...]:
         """Sanitize attachments (content sniffing, bomb guard, EXIF, downscale) off the loop."""
@@ -230,16 +236,21 @@ class ImageService:
         return await intake_many(items, self.intake_limits)
 
     async def prepare_mask(self, file: Attachment, reference: PreparedImage) -> PreparedImage:
-        return await intake_mask(file.data, name=file.name, reference=reference,
-                                 limits=self.intake_limits)
+        return await intake_mask(
+            file.data, name=file.name, reference=reference, limits=self.intake_limits
+        )
 
     def estimate_micros(self, request: ImageRequest) -> int:
         """What a request should cost, before sending it."""
         spec = self._spec(request)
-        return spec.expected_micros(prompt=request.prompt, quality=request.quality,
-                                    size=request.size, n=request.n,
-                                    input_images=len(request.images),
-                                    fidelity=request.input_fidelity)
+        return spec.expected_micros(
+            prompt=request.prompt,
+            quality=request.quality,
+            size=request.size,
+            n=request.n,
+            input_images=len(request.images),
+            fidelity=request.input_fidelity,
+        )
 
     def _spec(self, request: ImageRequest) -> ModelSpec:
         spec = self.catalog.get(request.model)
@@ -262,34 +273,58 @@ class ImageService:
             if task is not None:
                 self._inflight.discard(task)
 
-    async def _run(self, request: ImageRequest, on_progress: ProgressCallback | None
-                   ) -> ImageResult:
+    async def _run(
+        self, request: ImageRequest, on_progress: ProgressCallback | None
+    ) -> ImageResult:
         if not self._accepting:
             raise UpstreamError("upstream.shutting_down", charge=Charge.NONE)
         spec = self._spec(request)
         notes: list[Note] = []
         if self.demo_fallback:
             notes.append(Note("note.demo_fallback"))
-        warned = check_prompt(request.prompt, policy=self.settings.safety.preflight,
-                              force=request.force,
-                              extra_file=self.settings.safety.extra_terms_file)
+        warned = check_prompt(
+            request.prompt,
+            policy=self.settings.safety.preflight,
+            force=request.force,
+            extra_file=self.settings.safety.extra_terms_file,
+        )
         if warned is not None and not request.force:
-            notes.append(Note("note.preflight_warn", {"matches": list(warned.matches),
-                                                      "suggestion": warned.suggestion}))
+            notes.append(
+                Note(
+                    "note.preflight_warn",
+                    {"matches": list(warned.matches), "suggestion": warned.suggestion},
+                )
+            )
         identity = request.identity
         if request.idem_key is None:
             request = replace(request, idem_key=f"{identity.platform}:local:{uuid.uuid4().hex}")
         assert request.idem_key is not None
-        worst = 0 if self.demo else spec.worst_micros(
-            prompt=request.prompt, quality=request.quality, size=request.size, n=request.n,
-            input_images=len(request.images), fidelity=request.input_fidelity)
+        worst = (
+            0
+            if self.demo
+            else spec.worst_micros(
+                prompt=request.prompt,
+                quality=request.quality,
+                size=request.size,
+                n=request.n,
+                input_images=len(request.images),
+                fidelity=request.input_fidelity,
+            )
+        )
         claim = await self.store.begin_job(
-            idem_key=request.idem_key, identity=identity, request=request.summary(),
-            model=spec.name, images=request.n, worst_cost_micros=worst,
+            idem_key=request.idem_key,
+            identity=identity,
+            request=request.summary(),
+            model=spec.name,
+            images=request.n,
+            worst_cost_micros=worst,
             limits=await self.store.effective_limits(self.settings.quota, identity),
             lease_s=self.settings.database.lease_s,
         )
         if not claim.new:
+            earlier = claim.job.failure()
+            if earlier is not None:
+                raise earlier  # the same answer the first delivery got, nothing re-evaluated
             raise DuplicateJob(job_id=claim.job.id, state=str(claim.job.state))
         job_id = claim.job.id
 
@@ -302,8 +337,9 @@ class ImageService:
                 await self.store.mark_submitted(job_id, lease_s=self.settings.database.lease_s)
                 started = time.monotonic()
                 result = await self._call(request, spec, on_progress, job_id, worst)
-                self._emit({"event": "upstream", "model": spec.name,
-                            "seconds": time.monotonic() - started})
+                self._emit(
+                    {"event": "upstream", "model": spec.name, "seconds": time.monotonic() - started}
+                )
         except asyncio.CancelledError:
             await asyncio.shield(self._settle_cancelled(job_id, worst))
             raise
@@ -316,15 +352,27 @@ class ImageService:
         if job.state == JobState.RESERVED:
             await self.store.release(job_id, error="cancelled")
         elif job.state == JobState.SUBMITTED:
-            await self.store.settle(job_id, state=JobState.UNKNOWN_CHARGED, cost_micros=worst,
-                                    images_delivered=0, error="cancelled")
+            await self.store.settle(
+                job_id,
+                state=JobState.UNKNOWN_CHARGED,
+                cost_micros=worst,
+                images_delivered=0,
+                error="cancelled",
+            )
 
-    async def _call(self, request: ImageRequest, spec: ModelSpec,
-                    on_progress: ProgressCallback | None, job_id: int, worst: int
-                    ) -> ProviderResult:
-        call = ProviderCall(request=request, spec=spec,
-                            safety_identifier=safety_identifier(request.identity.user_scope,
-                                                                self._salt))
+    async def _call(
+        self,
+        request: ImageRequest,
+        spec: ModelSpec,
+        on_progress: ProgressCallback | None,
+        job_id: int,
+        worst: int,
+    ) -> ProviderResult:
+        call = ProviderCall(
+            request=request,
+            spec=spec,
+            safety_identifier=safety_identifier(request.identity.user_scope, self._salt),
+        )
         try:
             return await self.provider.run(call, on_progress)
         except PixelsmithError as exc:
@@ -332,56 +380,117 @@ class ImageService:
             raise
         except (openai.OpenAIError, aiohttp.ClientError, OSError, ValueError) as exc:
             log.warning("provider failed unexpectedly: %s", type(exc).__name__)
-            failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN,
-                                    model=spec.name)
+            failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
             await self._settle_failure(request, spec, job_id, worst, failure)
             raise failure from None
 
-    async def _settle_failure(self, request: ImageRequest, spec: ModelSpec, job_id: int,
-                              worst: int, exc: PixelsmithError) -> None:
+    async def _settle_failure(
+        self, request: ImageRequest, spec: ModelSpec, job_id: int, worst: int, exc: PixelsmithError
+    ) -> None:
         if exc.charge == Charge.NONE:
             state, cost = JobState.FAILED_CHARGED, 0
         elif exc.charge == Charge.UNKNOWN:
             state, cost = JobState.UNKNOWN_CHARGED, worst
         else:
-            state, cost = JobState.FAILED_CHARGED, 0 if self.demo else spec.expected_micros(
-                prompt=request.prompt, quality=request.quality, size=request.size, n=request.n,
-                input_images=len(request.images), fidelity=request.input_fidelity)
+            state, cost = (
+                JobState.FAILED_CHARGED,
+                0
+                if self.demo
+                else spec.expected_micros(
+                    prompt=request.prompt,
+                    quality=request.quality,
+                    size=request.size,
+                    n=request.n,
+                    input_images=len(request.images),
+                    fidelity=request.input_fidelity,
+                ),
+            )
         charge_user = not (isinstance(exc, Refused) and not self.settings.quota.count_refused)
-        await self.store.settle(job_id, state=state, cost_micros=cost, images_delivered=0,
-                                error=exc.key, charge_user=charge_user)
-        self._emit({"event": "job", "outcome": str(state), "error": exc.key, "model": spec.name,
-                    "cost_micros": cost, "job_id": job_id,
-                    "community": request.identity.community_scope})
+        await self.store.settle(
+            job_id,
+            state=state,
+            cost_micros=cost,
+            images_delivered=0,
+            error=exc.key,
+            charge_user=charge_user,
+        )
+        self._emit(
+            {
+                "event": "job",
+                "outcome": str(state),
+                "error": exc.key,
+                "model": spec.name,
+                "cost_micros": cost,
+                "job_id": job_id,
+                "community": request.identity.community_scope,
+            }
+        )
 
-    async def _succeed(self, request: ImageRequest, spec: ModelSpec, job_id: int,
-                       result: ProviderResult, notes: list[Note]) -> ImageResult:
+    async def _succeed(
+        self,
+        request: ImageRequest,
+        spec: ModelSpec,
+        job_id: int,
+        result: ProviderResult,
+        notes: list[Note],
+    ) -> ImageResult:
         images = result.images
         delivered = len(images)
-        cost = 0 if self.demo else spec.cost_micros(result.usage, images=delivered,
-                                                    quality=request.quality, size=request.size)
+        cost = (
+            0
+            if self.demo
+            else spec.cost_micros(
+                result.usage, images=delivered, quality=request.quality, size=request.size
+            )
+        )
         if delivered == 0:
-            failure = Refused("refused.filtered_all", stage="output", categories=[],
-                              suggestion=None)
-            await self.store.settle(job_id, state=JobState.FAILED_CHARGED, cost_micros=cost,
-                                    images_delivered=0, error=failure.key,
-                                    charge_user=self.settings.quota.count_refused)
+            failure = Refused(
+                "refused.filtered_all", stage="output", categories=[], suggestion=None
+            )
+            await self.store.settle(
+                job_id,
+                state=JobState.FAILED_CHARGED,
+                cost_micros=cost,
+                images_delivered=0,
+                error=failure.key,
+                charge_user=self.settings.quota.count_refused,
+            )
             raise failure
         if spec.api != "chat_stream" and delivered < request.n:
-            notes.append(Note("note.filtered", {"filtered": request.n - delivered,
-                                                "requested": request.n}))
-        await self.store.settle(job_id, state=JobState.SUCCEEDED, cost_micros=cost,
-                                images_delivered=delivered, result={"images": delivered})
+            notes.append(
+                Note("note.filtered", {"filtered": request.n - delivered, "requested": request.n})
+            )
+        await self.store.settle(
+            job_id,
+            state=JobState.SUCCEEDED,
+            cost_micros=cost,
+            images_delivered=delivered,
+            result={"images": delivered},
+        )
         if self.demo:
             notes.append(Note("note.demo"))
         elif not spec.prices_verified:
             notes.append(Note("note.prices_unverified", {"model": spec.name}))
-        self._emit({"event": "job", "outcome": "succeeded", "model": spec.name,
-                    "cost_micros": cost, "job_id": job_id, "images": delivered,
-                    "community": request.identity.community_scope})
-        return ImageResult(job_id=job_id, request=request, images=images, cost_micros=cost,
-                           notes=tuple(notes), quota_left=await self.quota_left(request.identity),
-                           demo=self.demo)
+        self._emit(
+            {
+                "event": "job",
+                "outcome": "succeeded",
+                "model": spec.name,
+                "cost_micros": cost,
+                "job_id": job_id,
+                "images": delivered,
+                "community": request.identity.community_scope,
+            }
+        )
+        return ImageResult(
+            job_id=job_id,
+            request=request,
+            images=images,
+            cost_micros=cost,
+            notes=tuple(notes),
+            quota_left=await self.quota_left(request.identity),
+            demo=self.demo,
+        )
 
     def _emit(self, event: dict[str, Any]) -> None:
         for listener in self.listeners:
@@ -407,6 +516,56 @@ class ImageService:
     async def job(self, job_id: int) -> JobView | None:
         return await self.store.get_job(job_id)
 
+    def rebuild(
+        self,
+        job: JobView,
+        identity: Identity,
+        *,
+        idem_key: str,
+        prompt: str | None = None,
+        images: tuple[PreparedImage, ...] = (),
+        force: bool = False,
+    ) -> ImageRequest:
+        """A new request from an earlier job's options (Re-roll, Variations, suggested prompt).
+
+        The new request is validated like a typed one and gets its own idempotency key, so each
+        click is one job.
+        """
+        old = job.request
+        options = Options(
+            model=job.model,
+            size=old.get("size"),
+            quality=old.get("quality"),
+            n=old.get("n"),
+            background=old.get("background"),
+            moderation=None if images else old.get("moderation"),
+            output_format=old.get("output_format"),
+            input_fidelity=old.get("input_fidelity") if images else None,
+            force=force or None,
+        )
+        return self.build(prompt if prompt is not None else job.prompt, identity,
+                          options=options, images=images, idem_key=idem_key)
+
+    # -- admin (adapters check permissions before calling these) ----------------------------
+
+    async def admin_grant(self, scope: str, amount: float, unit: str = "images") -> Any:
+        return await self.store.grant(scope, amount, unit)
+
+    async def admin_ban(self, scope: str, reason: str | None = None) -> bool:
+        return await self.store.ban(scope, reason)
+
+    async def admin_unban(self, scope: str) -> bool:
+        return await self.store.unban(scope)
+
+    async def admin_set_limits(self, scope: str, limits: dict[str, Any]) -> dict[str, Any]:
+        return await self.store.set_override(scope, limits)
+
+    async def usage(self, since: Any = None, by: str = "user") -> list[Any]:
+        return await self.store.usage(since, by)  # type: ignore[arg-type]
+
+    async def daily_spend(self, since: Any = None, by: str = "community") -> list[Any]:
+        return await self.store.daily_spend(since, by)  # type: ignore[arg-type]
+
     async def notices(self) -> list[JobView]:
         """Jobs the reaper ended whose users have not been told yet."""
         return await self.store.unnotified()
@@ -424,13 +583,16 @@ def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
     client = openai.AsyncOpenAI(
         api_key=p.key or "missing", base_url=p.base_url, max_retries=0, timeout=p.timeout_s
     )
-    common: dict[str, Any] = {"download_hosts": p.download_hosts,
-                              "max_download_bytes": p.download_max_bytes,
-                              "download_timeout_s": min(p.timeout_s, 120.0)}
+    common: dict[str, Any] = {
+        "download_hosts": p.download_hosts,
+        "max_download_bytes": p.download_max_bytes,
+        "download_timeout_s": min(p.timeout_s, 120.0),
+    }
     images = ImagesApiProvider(client, http, partial_images=p.stream_partials, **common)
     chat = ChatStreamProvider(client, http, **common)
-    return _ClientOwner(RoutingProvider({"images": images, "images_compat": images,
-                                         "chat_stream": chat}), client)
+    return _ClientOwner(
+        RoutingProvider({"images": images, "images_compat": images, "chat_stream": chat}), client
+    )
 
 
 class _ClientOwner:
@@ -441,8 +603,7 @@ class _ClientOwner:
         self._client = client
         self.demo = False
 
-    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None
-                  ) -> ProviderResult:
+    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
         return await self._inner.run(call, on_progress)
 
     async def list_models(self) -> list[str]:

@@ -39,11 +39,23 @@ def draw_placeholder(prompt: str, size: str | None, index: int, model: str) -> b
     draw.rectangle((0, 0, width, height // 6), fill=(20, 20, 20))
     draw.text((width // 2, height // 12), "DEMO", font=big, fill=(255, 215, 0), anchor="mm")
     body = "\n".join(textwrap.wrap(prompt, width=max(20, width // 22))[:12])
-    draw.multiline_text((width // 16, height // 4), body, font=small, fill=(255, 255, 255),
-                        stroke_width=2, stroke_fill=(0, 0, 0))
+    draw.multiline_text(
+        (width // 16, height // 4),
+        body,
+        font=small,
+        fill=(255, 255, 255),
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
     footer = f"pixelsmith demo provider - {model} - {width}x{height} - #{index + 1}"
-    draw.text((width // 16, height - height // 12), footer, font=small, fill=(255, 255, 255),
-              stroke_width=2, stroke_fill=(0, 0, 0))
+    draw.text(
+        (width // 16, height - height // 12),
+        footer,
+        font=small,
+        fill=(255, 255, 255),
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
     out = io.BytesIO()
     img.save(out, format="PNG", compress_level=1)
     return out.getvalue()
@@ -69,8 +81,7 @@ class DemoProvider:
             await on_progress(Progress(Stage.GENERATING, percent=0))
         if self._latency:
             await asyncio.sleep(self._latency)
-        size = req.size or (f"{req.images[0].width}x{req.images[0].height}" if req.images
-                            else None)
+        size = req.size or (f"{req.images[0].width}x{req.images[0].height}" if req.images else None)
         images = []
         for i in range(req.n):
             data = await asyncio.to_thread(draw_placeholder, req.prompt, size, i, req.model)

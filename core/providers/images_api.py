@@ -46,8 +46,9 @@ def nothing_sent(exc: BaseException) -> bool:
 def map_sdk_error(exc: Exception, *, model: str, prompt: str) -> PixelsmithError:
     """Turn an ``openai`` exception into a typed failure with the right charge."""
     if isinstance(exc, openai.APIStatusError):
-        return classify_status(exc.status_code, exc.body, model=model, prompt=prompt,
-                               request_id=exc.request_id)
+        return classify_status(
+            exc.status_code, exc.body, model=model, prompt=prompt, request_id=exc.request_id
+        )
     if isinstance(exc, openai.APITimeoutError):
         charge = Charge.NONE if nothing_sent(exc) else Charge.UNKNOWN
         return UpstreamError("upstream.timeout", charge=charge, model=model)
@@ -69,8 +70,11 @@ def usage_from(raw: Any) -> Usage | None:
     image = details.get("image_tokens") or 0
     if text is None:
         text = max(int(data.get("input_tokens") or 0) - int(image), 0)
-    return Usage(text_tokens=int(text), image_tokens=int(image),
-                 output_tokens=int(data.get("output_tokens") or 0))
+    return Usage(
+        text_tokens=int(text),
+        image_tokens=int(image),
+        output_tokens=int(data.get("output_tokens") or 0),
+    )
 
 
 def _decode(b64: str) -> GeneratedImage:
@@ -82,8 +86,12 @@ def sniff(data: bytes) -> GeneratedImage:
     """Check bytes are an image and read its size (header only, cheap)."""
     with Image.open(io.BytesIO(data)) as img:
         fmt = (img.format or "PNG").lower()
-        return GeneratedImage(data=data, mime=f"image/{'jpeg' if fmt == 'jpeg' else fmt}",
-                              width=img.width, height=img.height)
+        return GeneratedImage(
+            data=data,
+            mime=f"image/{'jpeg' if fmt == 'jpeg' else fmt}",
+            width=img.width,
+            height=img.height,
+        )
 
 
 def _decode_all(items: list[str]) -> tuple[GeneratedImage, ...]:
@@ -127,7 +135,9 @@ class ImagesApiProvider:
         await progress(Progress(Stage.SUBMITTED), force=True)
         spec, req = call.spec, call.request
         stream = (
-            spec.streaming and self._partials > 0 and spec.api == "images"
+            spec.streaming
+            and self._partials > 0
+            and spec.api == "images"
             and spec.name not in self._no_stream
         )
         params = self._params(call)
@@ -144,8 +154,9 @@ class ImagesApiProvider:
             raise map_sdk_error(exc, model=spec.name, prompt=req.prompt) from None
         except ValueError:
             # A 200 whose body claims JSON but is not: the SDK raises JSONDecodeError.
-            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
-                                model=spec.name) from None
+            raise UpstreamError(
+                "upstream.bad_response", charge=Charge.CHARGED, model=spec.name
+            ) from None
 
     def _params(self, call: ProviderCall) -> dict[str, Any]:
         req, spec = call.request, call.spec
@@ -170,30 +181,33 @@ class ImagesApiProvider:
                 params["mask"] = (req.mask.name, req.mask.data, req.mask.mime)
         return params
 
-    async def _plain(self, call: ProviderCall, params: dict[str, Any], progress: Throttle
-                     ) -> ProviderResult:
+    async def _plain(
+        self, call: ProviderCall, params: dict[str, Any], progress: Throttle
+    ) -> ProviderResult:
         api = self._client.images
         response = await (api.edit(**params) if call.request.is_edit else api.generate(**params))
         return await self._answer(response, call, progress)
 
-    async def _answer(self, response: Any, call: ProviderCall, progress: Throttle
-                      ) -> ProviderResult:
+    async def _answer(
+        self, response: Any, call: ProviderCall, progress: Throttle
+    ) -> ProviderResult:
         data = getattr(response, "data", None)
         if not isinstance(data, list):
-            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
-                                model=call.spec.name)
+            raise UpstreamError(
+                "upstream.bad_response", charge=Charge.CHARGED, model=call.spec.name
+            )
         b64 = [d.b64_json for d in data if getattr(d, "b64_json", None)]
         urls = [d.url for d in data if not getattr(d, "b64_json", None) and getattr(d, "url", None)]
         images = await self._images(b64, urls, call)
         await progress(Progress(Stage.DONE, percent=100), force=True)
         return ProviderResult(images=images, usage=usage_from(getattr(response, "usage", None)))
 
-    async def _streamed(self, call: ProviderCall, params: dict[str, Any], progress: Throttle
-                        ) -> ProviderResult:
+    async def _streamed(
+        self, call: ProviderCall, params: dict[str, Any], progress: Throttle
+    ) -> ProviderResult:
         raw_api = self._client.images.with_raw_response
         params = {**params, "stream": True, "partial_images": self._partials}
-        raw = await (raw_api.edit(**params) if call.request.is_edit
-                     else raw_api.generate(**params))
+        raw = await (raw_api.edit(**params) if call.request.is_edit else raw_api.generate(**params))
         if "event-stream" not in raw.headers.get("content-type", ""):
             # The gateway ignored stream=true and answered plain JSON: use that answer (the call
             # is made and billed either way) and stop asking this model for streams.
@@ -209,43 +223,64 @@ class ImagesApiProvider:
             if kind.endswith("partial_image"):
                 index = int(getattr(event, "partial_image_index", 0))
                 preview = await asyncio.to_thread(_safe_b64, event.b64_json)
-                await progress(Progress(Stage.PARTIAL, percent=int(100 * (index + 1) / steps),
-                                        preview=preview))
+                await progress(
+                    Progress(Stage.PARTIAL, percent=int(100 * (index + 1) / steps), preview=preview)
+                )
             elif kind.endswith("completed"):
                 finals.append(event.b64_json)
                 usage = _add_usage(usage, usage_from(getattr(event, "usage", None)))
         if not finals:
             # A stream that ends without a completed image: the call reached the gateway.
-            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
-                                model=call.spec.name)
+            raise UpstreamError(
+                "upstream.bad_response", charge=Charge.CHARGED, model=call.spec.name
+            )
         images = await self._images(finals, [], call)
         await progress(Progress(Stage.DONE, percent=100), force=True)
         return ProviderResult(images=images, usage=usage)
 
-    async def _images(self, b64: list[str], urls: list[str], call: ProviderCall
-                      ) -> tuple[GeneratedImage, ...]:
+    async def _images(
+        self, b64: list[str], urls: list[str], call: ProviderCall
+    ) -> tuple[GeneratedImage, ...]:
         try:
             decoded = await asyncio.to_thread(_decode_all, b64) if b64 else ()
         except (binascii.Error, ValueError, OSError):
-            raise UpstreamError("upstream.bad_response", charge=Charge.CHARGED,
-                                model=call.spec.name) from None
+            raise UpstreamError(
+                "upstream.bad_response", charge=Charge.CHARGED, model=call.spec.name
+            ) from None
         fetched = [await self._download(url, call) for url in urls]
         return (*decoded, *fetched)
 
     async def _download(self, url: str, call: ProviderCall) -> GeneratedImage:
         if self._http is None:
-            raise UpstreamError("upstream.download_failed", charge=Charge.CHARGED,
-                                model=call.spec.name, reason="no_session")
+            raise UpstreamError(
+                "upstream.download_failed",
+                charge=Charge.CHARGED,
+                model=call.spec.name,
+                reason="no_session",
+            )
         try:
-            data = await fetch_bytes(self._http, url, allowed_hosts=self._hosts,
-                                     max_bytes=self._max_bytes, timeout_s=self._download_timeout)
+            data = await fetch_bytes(
+                self._http,
+                url,
+                allowed_hosts=self._hosts,
+                max_bytes=self._max_bytes,
+                timeout_s=self._download_timeout,
+            )
             return await asyncio.to_thread(sniff, data)
         except InvalidImage as exc:
-            raise UpstreamError("upstream.download_failed", charge=Charge.CHARGED,
-                                model=call.spec.name, reason=exc.key) from None
+            raise UpstreamError(
+                "upstream.download_failed",
+                charge=Charge.CHARGED,
+                model=call.spec.name,
+                reason=exc.key,
+            ) from None
         except (OSError, ValueError):
-            raise UpstreamError("upstream.download_failed", charge=Charge.CHARGED,
-                                model=call.spec.name, reason="not_an_image") from None
+            raise UpstreamError(
+                "upstream.download_failed",
+                charge=Charge.CHARGED,
+                model=call.spec.name,
+                reason="not_an_image",
+            ) from None
 
 
 def _safe_b64(b64: str) -> bytes | None:
@@ -258,8 +293,11 @@ def _safe_b64(b64: str) -> bytes | None:
 def _add_usage(a: Usage | None, b: Usage | None) -> Usage | None:
     if a is None or b is None:
         return a or b
-    return Usage(a.text_tokens + b.text_tokens, a.image_tokens + b.image_tokens,
-                 a.output_tokens + b.output_tokens)
+    return Usage(
+        a.text_tokens + b.text_tokens,
+        a.image_tokens + b.image_tokens,
+        a.output_tokens + b.output_tokens,
+    )
 
 
 def _stream_refused(exc: openai.BadRequestError) -> bool:
