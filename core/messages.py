@@ -181,7 +181,63 @@ EN: dict[str, str] = {
     "It may have been billed, so it is counted as charged. Please try again.",
     "reaper.released": "Your request “{prompt}” was interrupted by a restart before it was sent. "
     "Nothing was charged. Please try again.",
+    "run.no_platform": "No chat platform is configured. Set DISCORD_TOKEN, or SLACK_BOT_TOKEN "
+    "with SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET (http mode). To try Pixelsmith "
+    "without any token, run `pixelsmith console`.",
+    "run.incomplete_platform": "Slack needs SLACK_BOT_TOKEN plus SLACK_APP_TOKEN in socket mode "
+    "or SLACK_SIGNING_SECRET in http mode (slack.mode). `pixelsmith doctor` checks everything.",
+    "run.ready": "Pixelsmith is running on: {platforms}. Stop with Ctrl+C or SIGTERM.",
+    "job.conflict": "This request waited too long in the queue and expired. Nothing was "
+    "charged; please try again.",
+    "job.expired": "This request was interrupted before it was sent. Nothing was charged.",
+    "job.unknown": "This request was interrupted while the image service was working on it; "
+    "it may have been billed, so it is counted as charged.",
     # -- discord --
+    "slack.button.reroll": "Re-roll",
+    "slack.button.edit": "Edit",
+    "slack.button.use_suggestion": "Use suggested prompt",
+    "slack.button.send_anyway": "Send anyway",
+    "slack.modal.title": "Edit an image",
+    "slack.modal.submit": "Edit",
+    "slack.modal.cancel": "Cancel",
+    "slack.modal.images": "Images (PNG, JPEG or WEBP)",
+    "slack.modal.prompt": "What should change?",
+    "slack.modal.prompt_hint": "e.g. make it a watercolour --q high",
+    "slack.no_images": "That message has no PNG, JPEG or WEBP image to edit.",
+    "slack.job_gone": "That image is no longer in the history, so this button cannot be used. "
+    "Please use /imagine again.",
+    "slack.progress_bar": "{bar} {percent}%",
+    "slack.home.quota": "Your image quota",
+    "slack.home.recent": "Your recent images",
+    "slack.home.none": "No images yet. Type /imagine in any channel to make one.",
+    "slack.home.limit": "{name}: {remaining} of {limit} left{resets}",
+    "slack.home.unlimited": "{name}: unlimited",
+    "slack.home.resets": " (resets {when})",
+    "slack.home.job": "{when} · {state} · ${cost:.4f} · {prompt}",
+    "slack.state.RESERVED": "waiting",
+    "slack.state.SUBMITTED": "in progress",
+    "slack.state.SUCCEEDED": "done",
+    "slack.state.FAILED_CHARGED": "failed",
+    "slack.state.UNKNOWN_CHARGED": "interrupted",
+    "slack.state.RELEASED": "not sent",
+    "slack.admin.denied": "Only Pixelsmith admins (slack.admin_users) can use /imagine-admin.",
+    "slack.admin.help": "Usage: /imagine-admin limits @user [user_daily_images=5 ...] · grant "
+    "@user AMOUNT [images|usd] · ban @user [reason] · unban @user · usage [user|community|model]",
+    "slack.admin.bad_user": "{value} is not a user: mention them (@name) or give their user id.",
+    "slack.admin.bad_amount": "{value} is not a valid amount.",
+    "slack.admin.bad_limit": "Cannot set {value}: use name=number or name=unlimited with one of "
+    "{known}.",
+    "slack.admin.limits": "Limits for {user} now: {limits}",
+    "slack.admin.granted": "Granted {amount} {unit} to {user} for this month.",
+    "slack.admin.banned": "{user} can no longer generate images.",
+    "slack.admin.already_banned": "{user} was already banned.",
+    "slack.admin.unbanned": "{user} can generate images again.",
+    "slack.admin.not_banned": "{user} was not banned.",
+    "slack.admin.usage_line": "{group}: {jobs} jobs, {images} images, ${cost:.4f}",
+    "slack.admin.usage_empty": "No charged jobs yet.",
+    "slack.problem.bad_token": "Slack rejected the bot token ({error}); copy the Bot User OAuth "
+    "Token (xoxb-...) from the app's OAuth & Permissions page",
+    "slack.problem.missing": "not set; it is needed for slack.mode = {mode!r}",
     # -- slack --
 }
 
@@ -309,7 +365,59 @@ ZH: dict[str, str] = {
     "upstream.shutting_down": "机器人正在重启，未扣费。请稍后再试。",
     "reaper.unknown": "你的请求“{prompt}”在完成前因重启而中断。它可能已被计费，因此按已计费记录。请重试。",
     "reaper.released": "你的请求“{prompt}”在发送前因重启而中断，未扣费。请重试。",
+    "run.no_platform": "尚未配置任何聊天平台。请设置 DISCORD_TOKEN，或 SLACK_BOT_TOKEN 加上 "
+    "SLACK_APP_TOKEN（socket 模式）或 SLACK_SIGNING_SECRET（http 模式）。不需要任何令牌即可试用："
+    "运行 `pixelsmith console`。",
+    "run.incomplete_platform": "Slack 需要 SLACK_BOT_TOKEN，socket 模式还需 SLACK_APP_TOKEN，"
+    "http 模式还需 SLACK_SIGNING_SECRET（slack.mode）。`pixelsmith doctor` 会检查所有配置。",
+    "run.ready": "Pixelsmith 正在运行：{platforms}。按 Ctrl+C 或发送 SIGTERM 停止。",
+    "job.conflict": "该请求在队列中等待太久已过期。未扣费，请重试。",
+    "job.expired": "该请求在发送前被中断，未扣费。",
+    "job.unknown": "该请求在图像服务处理期间被中断；可能已计费，因此按已计费记录。",
     # -- discord --
+    "slack.button.reroll": "重新生成",
+    "slack.button.edit": "编辑",
+    "slack.button.use_suggestion": "使用建议的提示词",
+    "slack.button.send_anyway": "仍然发送",
+    "slack.modal.title": "编辑图片",
+    "slack.modal.submit": "编辑",
+    "slack.modal.cancel": "取消",
+    "slack.modal.images": "图片（PNG、JPEG 或 WEBP）",
+    "slack.modal.prompt": "要修改什么？",
+    "slack.modal.prompt_hint": "例如：改成水彩画风格 --q high",
+    "slack.no_images": "该消息中没有可编辑的 PNG、JPEG 或 WEBP 图片。",
+    "slack.job_gone": "历史记录中已没有这张图片，因此无法使用此按钮。请重新使用 /imagine。",
+    "slack.progress_bar": "{bar} {percent}%",
+    "slack.home.quota": "你的图片额度",
+    "slack.home.recent": "你最近的图片",
+    "slack.home.none": "还没有图片。在任意频道输入 /imagine 来生成一张吧。",
+    "slack.home.limit": "{name}：剩余 {remaining} / {limit}{resets}",
+    "slack.home.unlimited": "{name}：无限制",
+    "slack.home.resets": "（{when} 重置）",
+    "slack.home.job": "{when} · {state} · ${cost:.4f} · {prompt}",
+    "slack.state.RESERVED": "等待中",
+    "slack.state.SUBMITTED": "进行中",
+    "slack.state.SUCCEEDED": "已完成",
+    "slack.state.FAILED_CHARGED": "失败",
+    "slack.state.UNKNOWN_CHARGED": "已中断",
+    "slack.state.RELEASED": "未发送",
+    "slack.admin.denied": "只有 Pixelsmith 管理员（slack.admin_users）可以使用 /imagine-admin。",
+    "slack.admin.help": "用法：/imagine-admin limits @用户 [user_daily_images=5 ...] · grant @用户 "
+    "数量 [images|usd] · ban @用户 [原因] · unban @用户 · usage [user|community|model]",
+    "slack.admin.bad_user": "{value} 不是用户：请 @ 提及对方或填写其用户 ID。",
+    "slack.admin.bad_amount": "{value} 不是有效的数量。",
+    "slack.admin.bad_limit": "无法设置 {value}：请使用 名称=数字 或 名称=unlimited，名称可选：{known}。",
+    "slack.admin.limits": "{user} 当前的额度：{limits}",
+    "slack.admin.granted": "已为 {user} 增加本月 {amount} {unit}。",
+    "slack.admin.banned": "{user} 已不能再生成图片。",
+    "slack.admin.already_banned": "{user} 之前已被禁止。",
+    "slack.admin.unbanned": "{user} 可以重新生成图片了。",
+    "slack.admin.not_banned": "{user} 没有被禁止。",
+    "slack.admin.usage_line": "{group}：{jobs} 个任务，{images} 张图片，${cost:.4f}",
+    "slack.admin.usage_empty": "还没有计费的任务。",
+    "slack.problem.bad_token": "Slack 拒绝了机器人令牌（{error}）；请从应用的 OAuth & Permissions "
+    "页面复制 Bot User OAuth Token（xoxb-...）",
+    "slack.problem.missing": "未设置；slack.mode = {mode!r} 需要它",
     # -- slack --
 }
 

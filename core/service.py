@@ -493,6 +493,12 @@ class ImageService:
         )
 
     def _emit(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "job":
+            # One line per job: its outcome and cost (never the prompt or any identity secret).
+            log.info("job %s %s model=%s cost=$%.6f%s", event.get("job_id"), event.get("outcome"),
+                     event.get("model"), int(event.get("cost_micros") or 0) / 1_000_000,
+                     f" error={event['error']}" if event.get("error") else "",
+                     extra={"fields": event})
         for listener in self.listeners:
             try:
                 outcome = listener(event)
@@ -587,6 +593,7 @@ def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
         "download_hosts": p.download_hosts,
         "max_download_bytes": p.download_max_bytes,
         "download_timeout_s": min(p.timeout_s, 120.0),
+        "progress_interval_s": p.progress_interval_s,
     }
     images = ImagesApiProvider(client, http, partial_images=p.stream_partials, **common)
     chat = ChatStreamProvider(client, http, **common)

@@ -26,6 +26,7 @@ class Identity:
     display_name: str | None = None
     roles: tuple[str, ...] = ()
     is_admin: bool = False
+    channel_id: str | None = None  # where to answer, also after a restart (reaper notices)
 
     @property
     def user_scope(self) -> str:
@@ -92,6 +93,8 @@ class ImageRequest:
             "edit": self.is_edit,
             "images": len(self.images),
             "mask": self.mask is not None,
+            "channel_id": self.identity.channel_id,
+            "locale": self.identity.locale,
         }
 
 

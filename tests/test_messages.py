@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _keys_used_in_code() -> set[str]:
     pattern = re.compile(r"""["']((?:invalid|image|refused|quota|upstream|config|note|output|"""
-                         r"""cli|console|reaper)\.[a-z_]+)["']""")
+                         r"""cli|console|reaper|run|doctor|job)\.[a-z_]+)["']""")
     keys: set[str] = set()
     for path in list((ROOT / "core").rglob("*.py")) + list((ROOT / "bots").rglob("*.py")):
         if path.name == "messages.py":

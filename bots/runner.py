@@ -1,0 +1,143 @@
+"""``pixelsmith run``: every configured platform in one process, sharing one core and database.
+
+Start-up: validate config -> open the service (database migrated, reaper run) -> metrics ->
+start adapters -> tell users whose jobs a crash or restart ended. Shutdown on SIGTERM/SIGINT:
+stop accepting (``/healthz`` turns 503, new requests are told to retry), let in-flight jobs
+finish for up to ``shutdown.grace_s``, stop the adapters, leave whatever could not finish to the
+reaper (its users are told after the restart), exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import TextIO
+
+from bots.base import PlatformAdapter
+from core import messages
+from core.config import Settings
+from core.metrics import LoopLagMonitor, Metrics, MetricsServer
+from core.service import ImageService
+from core.store.store import JobState
+
+log = logging.getLogger("pixelsmith.run")
+
+
+def configured_adapters(settings: Settings, service: ImageService) -> list[PlatformAdapter]:
+    """An adapter for each platform whose credentials are configured."""
+    adapters: list[PlatformAdapter] = []
+    if settings.discord.token_value:
+        from bots.discord.app import DiscordAdapter
+
+        adapters.append(DiscordAdapter(service, settings))
+    slack = settings.slack
+    if slack.bot_token_value and (
+        (slack.mode == "socket" and slack.app_token_value)
+        or (slack.mode == "http" and slack.signing_secret_value)
+    ):
+        from bots.slack.app import SlackAdapter
+
+        adapters.append(SlackAdapter(service, settings))
+    return adapters
+
+
+def platforms_configured(settings: Settings) -> bool:
+    return bool(settings.discord.token_value or settings.slack.bot_token_value)
+
+
+class Runner:
+    """Owns the service, the adapters and the metrics server for one process."""
+
+    def __init__(self, settings: Settings, service: ImageService,
+                 adapters: list[PlatformAdapter]) -> None:
+        self.settings = settings
+        self.service = service
+        self.adapters = adapters
+        self.stopping = asyncio.Event()
+        self.lag = LoopLagMonitor()
+        self.metrics = Metrics()
+        self.metrics_server: MetricsServer | None = None
+        service.listeners.append(self.metrics.on_event)
+
+    async def start(self) -> None:
+        await self.service.start()
+        self.lag.start()
+        port = self.settings.metrics.port
+        if port is not None:
+            queue = self.service.queue
+            self.metrics_server = MetricsServer(
+                self.metrics, healthy=lambda: self.service.accepting,
+                queue=lambda: (queue.depth, queue.active), lag=self.lag)
+            bound = await self.metrics_server.start(self.settings.metrics.host, port)
+            log.info("metrics on http://%s:%s/metrics", self.settings.metrics.host, bound)
+        for adapter in self.adapters:
+            await adapter.start()
+            log.info("%s adapter ready", adapter.name)
+        await self.tell_interrupted_users()
+
+    async def tell_interrupted_users(self) -> None:
+        """Reaped jobs (a crash or restart ended them): tell each user once."""
+        by_platform = {a.name: a for a in self.adapters}
+        for job in await self.service.notices():
+            platform = job.user_scope.split(":")[1] if job.user_scope.count(":") >= 2 else ""
+            adapter = by_platform.get(platform)
+            if adapter is None:
+                continue
+            key = "reaper.released" if job.state == JobState.RELEASED else "reaper.unknown"
+            text = messages.text(key, job.request.get("locale", "en"), prompt=job.prompt[:200])
+            try:
+                told = await adapter.notify(job, text)
+            except Exception:
+                log.exception("could not tell the user of job %s", job.id)
+                continue
+            if told:
+                await self.service.mark_notified(job.id)
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    async def shutdown(self) -> None:
+        grace = self.settings.shutdown.grace_s
+        log.info("shutting down: letting in-flight jobs finish (up to %ss)", grace)
+        left = await self.service.drain(grace)
+        if left:
+            log.warning("%s job(s) did not finish in time; the reaper will end them and their "
+                        "users will be told after the restart", left)
+        for adapter in reversed(self.adapters):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping %s failed", adapter.name)
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+        await self.lag.stop()
+        await self.service.close()
+
+
+async def run_platforms(settings: Settings, out: TextIO, err: TextIO) -> int:
+    """The ``run`` command. Returns the exit code."""
+    if not platforms_configured(settings):
+        err.write(messages.text("run.no_platform", settings.console.locale) + "\n")
+        return 2
+    service = await ImageService.create(settings)
+    adapters = configured_adapters(settings, service)
+    if not adapters:
+        await service.close()
+        err.write(messages.text("run.incomplete_platform", settings.console.locale) + "\n")
+        return 2
+    runner = Runner(settings, service, adapters)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, runner.request_stop)
+    try:
+        await runner.start()
+        out.write(messages.text("run.ready", settings.console.locale,
+                                platforms=", ".join(a.name for a in adapters)) + "\n")
+        out.flush()
+        await runner.stopping.wait()
+    finally:
+        await runner.shutdown()
+    return 0

@@ -1,0 +1,121 @@
+"""Health and Prometheus metrics on ``metrics.port``, and an event-loop lag monitor.
+
+``/healthz`` answers 200 while the bot accepts jobs and 503 while it drains for shutdown;
+``/metrics`` serves jobs by outcome, cost by model and community, queue depth, in-flight jobs,
+upstream latency and event-loop lag, from a registry of this process (not the global one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+
+class LoopLagMonitor:
+    """Measures how late a periodic timer fires: the event loop's responsiveness."""
+
+    def __init__(self, interval_s: float = 0.01) -> None:
+        self.interval = interval_s
+        self.max_lag = 0.0
+        self.last_lag = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="pixelsmith-loop-lag")
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.interval)
+            self.last_lag = max(0.0, time.perf_counter() - before - self.interval)
+            self.max_lag = max(self.max_lag, self.last_lag)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class Metrics:
+    """Counters fed by ImageService job events; pass ``metrics.on_event`` as a listener."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.jobs = Counter("pixelsmith_jobs", "Jobs by outcome", ["outcome", "model"],
+                            registry=self.registry)
+        self.cost = Counter("pixelsmith_cost_usd", "Cost settled in USD",
+                            ["model", "community"], registry=self.registry)
+        self.latency = Histogram(
+            "pixelsmith_upstream_seconds", "Upstream call duration", ["model"],
+            buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300), registry=self.registry,
+        )
+        self.queue_depth = Gauge("pixelsmith_queue_depth", "Jobs waiting for an upstream slot",
+                                 registry=self.registry)
+        self.in_flight = Gauge("pixelsmith_upstream_in_flight", "Upstream calls in flight",
+                               registry=self.registry)
+        self.loop_lag = Gauge("pixelsmith_event_loop_lag_seconds",
+                              "Latest event-loop lag", registry=self.registry)
+        self.loop_lag_max = Gauge("pixelsmith_event_loop_lag_max_seconds",
+                                  "Largest event-loop lag since start", registry=self.registry)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        model = str(event.get("model") or "unknown")
+        if kind == "job":
+            self.jobs.labels(outcome=str(event.get("outcome")), model=model).inc()
+            cost = int(event.get("cost_micros") or 0)
+            if cost:
+                community = str(event.get("community") or "none")
+                self.cost.labels(model=model, community=community).inc(cost / 1_000_000)
+        elif kind == "upstream":
+            self.latency.labels(model=model).observe(float(event.get("seconds") or 0.0))
+
+
+class MetricsServer:
+    """The aiohttp server for /healthz and /metrics."""
+
+    def __init__(self, metrics: Metrics, *, healthy: Callable[[], bool],
+                 queue: Callable[[], tuple[int, int]], lag: LoopLagMonitor) -> None:
+        self.metrics = metrics
+        self._healthy = healthy
+        self._queue = queue
+        self._lag = lag
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        ok = self._healthy()
+        return web.json_response({"status": "ok" if ok else "draining"},
+                                 status=200 if ok else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        waiting, active = self._queue()
+        self.metrics.queue_depth.set(waiting)
+        self.metrics.in_flight.set(active)
+        self.metrics.loop_lag.set(self._lag.last_lag)
+        self.metrics.loop_lag_max.set(self._lag.max_lag)
+        body = generate_latest(self.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
