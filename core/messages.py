@@ -192,6 +192,9 @@ EN: dict[str, str] = {
     "job.expired": "This request was interrupted before it was sent. Nothing was charged.",
     "job.unknown": "This request was interrupted while the image service was working on it; "
     "it may have been billed, so it is counted as charged.",
+    "output.too_large": "The image is too large to upload here even after re-encoding "
+    "(limit {limit_mb} MB).",
+    "output.unreadable": "The generated image could not be prepared for upload.",
     # -- discord --
     "slack.button.reroll": "Re-roll",
     "slack.button.edit": "Edit",
@@ -374,6 +377,8 @@ ZH: dict[str, str] = {
     "job.conflict": "该请求在队列中等待太久已过期。未扣费，请重试。",
     "job.expired": "该请求在发送前被中断，未扣费。",
     "job.unknown": "该请求在图像服务处理期间被中断；可能已计费，因此按已计费记录。",
+    "output.too_large": "即使重新编码后，图片仍超过此处的上传上限（{limit_mb} MB）。",
+    "output.unreadable": "生成的图片无法准备上传。",
     # -- discord --
     "slack.button.reroll": "重新生成",
     "slack.button.edit": "编辑",
