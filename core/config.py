@@ -46,6 +46,7 @@ class ProviderSettings(_Section):
     stream_partials: int = Field(default=2, ge=0, le=3)
     download_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     download_hosts: list[str] | None = None
+    progress_interval_s: float = Field(default=1.0, ge=0)
     salt: SecretStr | None = None
 
     @field_validator("base_url")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import socket
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -37,11 +38,12 @@ log = logging.getLogger(__name__)
 
 FETCH_KEYS: frozenset[str] = frozenset(
     {
-        "image.bad_url",  # (no params: the URL may carry a signature)
-        "image.foreign_host",  # host
-        "image.redirected",  # host, status
-        "image.download_failed",  # host, reason (timeout|connection|status), status (int|None)
-        "image.too_large",  # name, size_mb (None when the server did not say), limit_mb
+        # every key also carries ``name`` (the caller's, or None); never the URL
+        "image.bad_url",  # name
+        "image.foreign_host",  # name, host
+        "image.redirected",  # name, host, status
+        "image.download_failed",  # name, host, reason (timeout|connection|status), status|None
+        "image.too_large",  # name, size_mb, limit_mb, size_known (False: "at least size_mb")
         "image.html_page",  # name, host
         "image.unsupported_type",  # name, detected (the served content type)
         "image.empty",  # name
@@ -154,12 +156,15 @@ def _peer_is_public(resp: aiohttp.ClientResponse) -> bool | None:
     return None if addr is None else _is_public(addr)
 
 
-def _too_large(name: str | None, size: int | None, max_bytes: int) -> InvalidImage:
+def _too_large(name: str | None, size: int, max_bytes: int, *, known: bool) -> InvalidImage:
+    # Without a Content-Length the size is "at least what was read": rounded up, so it never
+    # prints as equal to the limit.
     return InvalidImage(
         "image.too_large",
         name=name,
-        size_mb=None if size is None else round(size / _MB, 1),
+        size_mb=math.ceil(size / _MB * 10) / 10,
         limit_mb=round(max_bytes / _MB, 1),
+        size_known=known,
     )
 
 
@@ -181,7 +186,11 @@ async def fetch_bytes(
     The session is the caller's (its connector, proxy and resolver settings apply); with a
     proxy (``session.trust_env``) the peer-address check of ``allowed_hosts=None`` is skipped.
     """
-    parsed, host = _check_url(url, allowed_hosts, allow_private)
+    try:
+        parsed, host = _check_url(url, allowed_hosts, allow_private)
+    except InvalidImage as exc:
+        exc.params = {"name": name, **exc.params}
+        raise
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     try:
         async with session.get(
@@ -194,14 +203,18 @@ async def fetch_bytes(
             # (the request has gone out, but nothing is read or returned).
             check_peer = allowed_hosts is None and not allow_private and not session.trust_env
             if check_peer and _peer_is_public(resp) is False:
-                raise InvalidImage("image.foreign_host", host=host)
+                raise InvalidImage("image.foreign_host", name=name, host=host)
             if 300 <= resp.status < 400:
                 log.info("fetch refused a redirect from %s (status %s)", host, resp.status)
-                raise InvalidImage("image.redirected", host=host, status=resp.status)
+                raise InvalidImage("image.redirected", name=name, host=host, status=resp.status)
             if resp.status != 200:
                 log.info("fetch from %s failed with status %s", host, resp.status)
                 raise InvalidImage(
-                    "image.download_failed", host=host, reason="status", status=resp.status
+                    "image.download_failed",
+                    name=name,
+                    host=host,
+                    reason="status",
+                    status=resp.status,
                 )
             ctype = (resp.content_type or "").lower()
             if ctype in ("text/html", "application/xhtml+xml"):
@@ -209,31 +222,31 @@ async def fetch_bytes(
             if expect_image and (ctype.startswith("text/") or ctype in _NOT_IMAGES):
                 raise InvalidImage("image.unsupported_type", name=name, detected=ctype)
             if resp.content_length is not None and resp.content_length > max_bytes:
-                raise _too_large(name, resp.content_length, max_bytes)
+                raise _too_large(name, resp.content_length, max_bytes, known=True)
             body = bytearray()
             async for chunk in resp.content.iter_chunked(_CHUNK):
                 body += chunk
                 if len(body) > max_bytes:
-                    raise _too_large(name, resp.content_length, max_bytes)
+                    raise _too_large(name, len(body), max_bytes, known=False)
     except InvalidImage:
         raise
     except TimeoutError:
         log.info("fetch from %s timed out after %.1fs", host, timeout_s)
         raise InvalidImage(
-            "image.download_failed", host=host, reason="timeout", status=None
+            "image.download_failed", name=name, host=host, reason="timeout", status=None
         ) from None
     except aiohttp.ClientConnectorError as exc:
         if isinstance(exc.os_error, PrivateAddressError):
-            raise InvalidImage("image.foreign_host", host=host) from None
+            raise InvalidImage("image.foreign_host", name=name, host=host) from None
         log.info("fetch from %s failed: %s", host, type(exc).__name__)
         raise InvalidImage(
-            "image.download_failed", host=host, reason="connection", status=None
+            "image.download_failed", name=name, host=host, reason="connection", status=None
         ) from None
     except (aiohttp.ClientError, OSError, ValueError) as exc:
         # The class name only: exception text can contain the URL (and its signature).
         log.info("fetch from %s failed: %s", host, type(exc).__name__)
         raise InvalidImage(
-            "image.download_failed", host=host, reason="connection", status=None
+            "image.download_failed", name=name, host=host, reason="connection", status=None
         ) from None
     if not body:
         raise InvalidImage("image.empty", name=name)

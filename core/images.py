@@ -12,8 +12,10 @@ Contract (every adapter and provider relies on it):
 - Every mode is normalized to RGB, or RGBA when the image really has transparency; the longest side
   is brought down to ``max_side`` and the result recompressed (PNG with alpha; otherwise JPEG q90,
   or PNG when it is smaller for a lossless source such as a screenshot).
-- CPU work runs in a small thread pool sized to the machine's cores, never on the event loop;
-  that pool is also the global bound on concurrent decodes (memory and GIL pressure).
+- CPU work runs in a small thread pool (cores - 1 threads, at least one), never on the event
+  loop; that pool is also the global bound on concurrent decodes (memory, GIL and CPU pressure).
+  Leaving one core to the event loop is what keeps its lag low on small machines
+  (``bench/preprocess.py`` measures it).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ __all__ = [
     "sniff",
     "run_cpu",
     "open_guarded",
+    "configure_cpu_pool",
+    "default_cpu_workers",
 ]
 
 KEYS: frozenset[str] = frozenset(
@@ -93,8 +97,23 @@ IntakeItem = tuple[bytes, str, int | None, str | None]
 
 _T = TypeVar("_T")
 _pool: ThreadPoolExecutor | None = None
+_pool_workers: int | None = None
 _pool_lock = threading.Lock()
 _open_lock = threading.Lock()  # warnings.catch_warnings() is process-global: serialize it
+
+
+def default_cpu_workers() -> int:
+    """One thread per core but one: the event loop keeps a core (bench/preprocess.py)."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def configure_cpu_pool(workers: int | None) -> None:
+    """Size the image pool (None: :func:`default_cpu_workers`). Call at start-up."""
+    global _pool, _pool_workers
+    with _pool_lock:
+        old, _pool, _pool_workers = _pool, None, workers
+    if old is not None:
+        old.shutdown(wait=False)
 
 
 def _cpu_pool() -> ThreadPoolExecutor:
@@ -102,7 +121,8 @@ def _cpu_pool() -> ThreadPoolExecutor:
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(
-                max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="pixelsmith-image"
+                max_workers=max(1, _pool_workers or default_cpu_workers()),
+                thread_name_prefix="pixelsmith-image",
             )
         return _pool
 

@@ -174,7 +174,7 @@ async def test_redirect_is_refused_and_not_followed(
     headers = {"Authorization": f"Bearer {TOKEN}"}
     exc = await refused(session, f"{server.base}/redirect", headers=headers)
     assert exc.key == "image.redirected"
-    assert exc.params == {"host": "127.0.0.1", "status": 302}
+    assert exc.params == {"name": None, "host": "127.0.0.1", "status": 302}
     assert [path for path, _ in server.hits] == ["/redirect"]  # the token went nowhere else
 
 
@@ -203,14 +203,19 @@ async def test_foreign_host_is_refused_before_sending_anything(
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert exc.key == "image.foreign_host"
-    assert exc.params == {"host": "127.0.0.1"}
+    assert exc.params == {"name": None, "host": "127.0.0.1"}
     assert server.hits == []
 
 
 async def test_declared_length_over_the_cap(server: Server, session: aiohttp.ClientSession) -> None:
     exc = await refused(session, f"{server.base}/declared-big", name="big.png")
     assert exc.key == "image.too_large"
-    assert exc.params == {"name": "big.png", "size_mb": 10.0, "limit_mb": 1.0}
+    assert exc.params == {
+        "name": "big.png",
+        "size_mb": 10.0,
+        "limit_mb": 1.0,
+        "size_known": True,
+    }
 
 
 async def test_cap_enforced_while_reading_without_length(
@@ -218,7 +223,8 @@ async def test_cap_enforced_while_reading_without_length(
 ) -> None:
     exc = await refused(session, f"{server.base}/chunked-big")
     assert exc.key == "image.too_large"
-    assert exc.params["size_mb"] is None
+    assert exc.params["size_known"] is False
+    assert exc.params["size_mb"] > exc.params["limit_mb"]  # "at least", never equal
 
 
 async def test_cap_enforced_after_decompression(
@@ -231,12 +237,15 @@ async def test_cap_enforced_after_decompression(
 async def test_timeout(server: Server, session: aiohttp.ClientSession) -> None:
     exc = await refused(session, f"{server.base}/slow", timeout_s=0.2)
     assert exc.key == "image.download_failed"
-    assert exc.params == {"host": "127.0.0.1", "reason": "timeout", "status": None}
+    named = await refused(session, f"{server.base}/slow", timeout_s=0.2, name="cat.png")
+    assert named.params["name"] == "cat.png"
+    assert exc.key == "image.download_failed"
+    assert exc.params == {"name": None, "host": "127.0.0.1", "reason": "timeout", "status": None}
 
 
 async def test_http_error_status(server: Server, session: aiohttp.ClientSession) -> None:
     exc = await refused(session, f"{server.base}/missing")
-    assert exc.params == {"host": "127.0.0.1", "reason": "status", "status": 404}
+    assert exc.params == {"name": None, "host": "127.0.0.1", "reason": "status", "status": 404}
 
 
 async def test_connection_refused(session: aiohttp.ClientSession) -> None:
@@ -246,7 +255,12 @@ async def test_connection_refused(session: aiohttp.ClientSession) -> None:
     sock.close()
     exc = await refused(session, f"http://127.0.0.1:{port}/x.png")
     assert exc.key == "image.download_failed"
-    assert exc.params == {"host": "127.0.0.1", "reason": "connection", "status": None}
+    assert exc.params == {
+        "name": None,
+        "host": "127.0.0.1",
+        "reason": "connection",
+        "status": None,
+    }
 
 
 async def test_json_is_not_an_image(server: Server, session: aiohttp.ClientSession) -> None:
@@ -275,7 +289,7 @@ async def test_empty_body(server: Server, session: aiohttp.ClientSession) -> Non
 async def test_bad_urls(session: aiohttp.ClientSession, url: str) -> None:
     exc = await refused(session, url)
     assert exc.key == "image.bad_url"
-    assert exc.params == {}
+    assert exc.params == {"name": None}
 
 
 @pytest.mark.parametrize(
@@ -330,7 +344,7 @@ async def test_any_host_checks_where_the_name_actually_resolved(server: Server) 
         url = f"http://images.example.com:{server.port}/ok.png"
         exc = await refused(sess, url, allowed_hosts=None)
         assert exc.key == "image.foreign_host"
-        assert exc.params == {"host": "images.example.com"}
+        assert exc.params == {"name": None, "host": "images.example.com"}
         # the same name is fine when it is listed explicitly
         assert await get(sess, url, allowed_hosts=["example.com"]) == PNG
 
