@@ -192,6 +192,7 @@ def _read_file(path: str) -> Attachment:
 
 async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = load_settings(args.config)
+    args._base_url = settings.provider.base_url  # for admin hints rendered by main()
     _configure_logging(settings)
     if args.command in ("imagine", "edit"):
         return await _generate(args, settings, out, err)
@@ -224,6 +225,8 @@ def _configure_logging(settings: Settings) -> None:
     from core.logs import setup_logging
 
     setup_logging(settings)
+    # Alembic logs every migration step at INFO: noise on stderr on each fresh database.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -237,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ConfigError):
             params = exc.params
             exc.params = {**params, "path_or_env": params.get("path") or "config.toml"}
-        err.write(messages.render(exc, locale, admin=True) + "\n")
+        base_url = getattr(args, "_base_url", "")
+        err.write(messages.render(exc, locale, admin=True, base_url=base_url) + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
         err.write("\n")

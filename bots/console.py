@@ -76,7 +76,8 @@ async def handle_line(line: str, service: ImageService, identity: Identity, fold
         else:
             out.write(HELP[messages.lang(locale)] + "\n")
     except PixelsmithError as exc:
-        err.write(messages.render(exc, locale, admin=True) + "\n")
+        base_url = service.settings.provider.base_url
+        err.write(messages.render(exc, locale, admin=True, base_url=base_url) + "\n")
     return True
 
 

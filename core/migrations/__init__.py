@@ -20,7 +20,6 @@ HEAD = "0001"
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    cfg.set_main_option("version_locations", str(HERE / "versions"))
     if url is not None:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:

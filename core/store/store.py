@@ -531,8 +531,11 @@ class Store:
             with conn.begin():
                 yield conn
         else:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
+            with self.engine.connect() as conn:
+                if not write:  # reports and check() read several tables: one snapshot
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn
 
     @contextmanager
     def _raw(self) -> Iterator[_Db]:
@@ -1067,7 +1070,7 @@ class Store:
                         "now": at,
                     }
                     ledger.append({**base, "kind": "release", "amount": amount})
-                    if state != JobState.RELEASED:
+                    if state != JobState.RELEASED and unit != "jobs":  # a slot is never spent
                         ledger.append({**base, "kind": "capture", "amount": capture})
                 db.many("bucket_move", moves)
                 db.many("ledger", ledger)

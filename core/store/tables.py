@@ -86,7 +86,6 @@ class LedgerEntry(SQLModel, table=True):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         UniqueConstraint("job_id", "scope", "period", "unit", "kind", name="uq_ledger_transition"),
-        Index("ix_ledger_bucket", "bucket_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -121,14 +121,9 @@ def upgrade() -> None:
             "job_id", "scope", "period", "unit", "kind", name="uq_ledger_transition"
         ),
     )
-    with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
-        batch_op.create_index("ix_ledger_bucket", ["bucket_id"], unique=False)
 
 
 def downgrade() -> None:
-
-    with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
-        batch_op.drop_index("ix_ledger_bucket")
 
     op.drop_table("ledger_entry")
     op.drop_table("user_state")

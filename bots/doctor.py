@@ -1,0 +1,436 @@
+"""``pixelsmith doctor``: check what ``pixelsmith run`` needs, and say how to fix what is wrong.
+
+One line per check: ``✓`` passed, ``✗`` failed (with the exact fix), ``!`` a warning, ``-``
+skipped. Exit code 0 when nothing failed, 1 otherwise. Nothing here generates an image or costs
+money: the gateway is asked only ``GET /models``. Secrets are never printed, not even in part, and
+no exception text is printed either (gateways echo parts of keys in their error messages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import openai
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import make_url
+
+from core import messages
+from core.catalog import Catalog, ModelSpec
+from core.config import Settings
+
+TIMEOUT_S = 10.0
+RETIRING_WARN_DAYS = 30
+Status = Literal["ok", "fail", "warn", "skip"]
+SYMBOLS: dict[Status, tuple[str, str]] = {
+    "ok": ("✓", "OK"),
+    "fail": ("✗", "FAIL"),
+    "warn": ("!", "WARN"),
+    "skip": ("-", "SKIP"),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    status: Status
+    what: str
+    detail: str
+    fix: str | None = None
+
+
+class _Doctor:
+    def __init__(self, settings: Settings, locale: str, today: date) -> None:
+        self.settings = settings
+        self.locale = locale
+        self.today = today
+
+    def t(self, key: str, **params: Any) -> str:
+        return messages.text(key, self.locale, **params)
+
+    def error(self, exc: BaseException) -> str:
+        if isinstance(exc, TimeoutError | openai.APITimeoutError):
+            return self.t("doctor.err_timeout", seconds=int(TIMEOUT_S))
+        if isinstance(exc, openai.APIConnectionError | aiohttp.ClientConnectionError | OSError):
+            return self.t("doctor.err_connect")
+        return self.t("doctor.err_other", kind=type(exc).__name__)
+
+    # -- config --------------------------------------------------------------------------------
+
+    def config(self) -> Check:
+        what = self.t("doctor.what_config")
+        if self.settings.source:
+            return Check("ok", what, self.t("doctor.config_file", path=self.settings.source))
+        return Check("ok", what, self.t("doctor.config_defaults"))
+
+    # -- database ------------------------------------------------------------------------------
+
+    async def database(self) -> Check:
+        from core.store.store import Store
+
+        what = self.t("doctor.what_database")
+        try:
+            url = make_url(self.settings.database.url)
+            backend_name = url.get_backend_name()
+        except Exception:
+            backend_name = ""
+        if backend_name not in ("sqlite", "postgresql"):
+            return Check("fail", what, self.t("doctor.db_bad_url"), self.t("doctor.db_bad_url_fix"))
+        postgres = backend_name == "postgresql"
+        target = self.settings.database.url
+        if postgres:
+            backend = "PostgreSQL"
+            where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+            if "connect_timeout" not in url.query:  # a silent host must not hang the doctor
+                url = url.update_query_dict({"connect_timeout": str(int(TIMEOUT_S))})
+                target = url.render_as_string(hide_password=False)
+            fix = self.t("doctor.db_fix_postgres")
+        else:
+            backend, where = "SQLite", url.database or ":memory:"
+            fix = self.t("doctor.db_fix_sqlite")
+        try:
+            store = await Store.open(target, migrate=True)
+        except Exception as exc:
+            return Check("fail", what, self.t("doctor.db_failed", backend=backend, where=where,
+                                              error=self.error(exc)), fix)
+        try:
+            revision = await asyncio.to_thread(_revision, store)
+        except Exception as exc:
+            return Check("fail", what, self.t("doctor.db_failed", backend=backend, where=where,
+                                              error=self.error(exc)), fix)
+        finally:
+            await store.close()
+        head = _head()
+        if revision != head:
+            return Check("fail", what, self.t("doctor.db_not_head", backend=backend, where=where,
+                                              revision=revision or "-", head=head),
+                         self.t("doctor.db_not_head_fix"))
+        if postgres:
+            return Check("ok", what, self.t("doctor.db_ok_postgres", where=where,
+                                            revision=revision))
+        return Check("ok", what, self.t("doctor.db_ok", backend=backend, where=where,
+                                        revision=revision))
+
+    # -- gateway and models --------------------------------------------------------------------
+
+    async def gateway(self) -> list[Check]:
+        """The key check, then one line per configured model (and its price warning)."""
+        p = self.settings.provider
+        what = self.t("doctor.what_gateway")
+        base_url = _public_url(p.base_url)
+        served: set[str] | None = None
+        model_note: tuple[Status, str] | None = None
+        checks: list[Check] = []
+        if p.kind == "demo":
+            checks.append(Check("skip", what, self.t("doctor.gateway_demo")))
+            model_note = ("skip", self.t("doctor.model_demo"))
+        elif not p.key:
+            checks.append(Check("fail", what, self.t("doctor.gateway_no_key"),
+                                self.t("doctor.gateway_no_key_fix", base_url=base_url)))
+            model_note = ("skip", self.t("doctor.model_skipped"))
+        else:
+            key_check, served = await self._list_models(what, p.key, base_url)
+            checks.append(key_check)
+            if served is None:
+                unlisted = key_check.status == "warn"
+                model_note = ("warn", self.t("doctor.model_unlisted")) if unlisted else (
+                    "skip", self.t("doctor.model_skipped"))
+        catalog = Catalog.from_settings(self.settings.models)
+        for name in self._configured_models(catalog):
+            spec = catalog.get(name)
+            if spec is None:  # load_settings rejects an unknown default model already
+                continue
+            checks.extend(self._model(spec, served, model_note, catalog))
+        return checks
+
+    async def _list_models(self, what: str, key: str, base_url: str
+                           ) -> tuple[Check, set[str] | None]:
+        p = self.settings.provider
+        client = openai.AsyncOpenAI(api_key=key, base_url=p.base_url, max_retries=0,
+                                    timeout=TIMEOUT_S)
+        try:
+            page = await client.models.list()
+            ids = {m.id for m in page.data}
+        except openai.AuthenticationError as exc:
+            return Check("fail", what, self.t("doctor.gateway_rejected", status=exc.status_code),
+                         self.t("admin.upstream.bad_key", status=exc.status_code,
+                                base_url=base_url)), None
+        except openai.PermissionDeniedError as exc:
+            return Check("fail", what, self.t("doctor.gateway_forbidden", status=exc.status_code),
+                         self.t("doctor.gateway_forbidden_fix", base_url=base_url)), None
+        except openai.APIStatusError as exc:
+            if exc.status_code in (404, 405, 501):
+                return Check("warn", what,
+                             self.t("doctor.gateway_no_list", base_url=base_url,
+                                    status=exc.status_code),
+                             self.t("doctor.gateway_no_list_hint")), None
+            return Check("fail", what,
+                         self.t("doctor.gateway_http_error", status=exc.status_code),
+                         self.t("doctor.gateway_http_error_fix")), None
+        except (openai.APIConnectionError, TimeoutError, OSError) as exc:
+            return Check("fail", what,
+                         self.t("doctor.gateway_unreachable", base_url=base_url,
+                                error=self.error(exc)),
+                         self.t("doctor.gateway_unreachable_fix")), None
+        except Exception:  # not a model list at all (an HTML page, another API)
+            return Check("warn", what,
+                         self.t("doctor.gateway_no_list", base_url=base_url, status=200),
+                         self.t("doctor.gateway_no_list_hint")), None
+        finally:
+            await client.close()
+        if not ids:  # an empty list says nothing about which models are served
+            return Check("warn", what,
+                         self.t("doctor.gateway_no_list", base_url=base_url, status=200),
+                         self.t("doctor.gateway_no_list_hint")), None
+        return Check("ok", what, self.t("doctor.gateway_ok", base_url=base_url,
+                                        count=len(ids))), ids
+
+    def _configured_models(self, catalog: Catalog) -> list[str]:
+        names = [self.settings.provider.default_model]
+        for name in self.settings.models:
+            spec = catalog.get(name)
+            if spec is not None and spec.enabled:
+                names.append(name)
+        return list(dict.fromkeys(names))
+
+    def _model(self, spec: ModelSpec, served: set[str] | None,
+               note: tuple[Status, str] | None, catalog: Catalog) -> list[Check]:
+        name = spec.name
+        what = self.t("doctor.what_model", model=name)
+        is_default = name == self.settings.provider.default_model
+        fix = (self.t("doctor.model_fix_default") if is_default
+               else self.t("doctor.model_fix_table", model=name))
+        checks: list[Check] = []
+        if is_default and not spec.enabled:
+            checks.append(Check("fail", what, self.t("doctor.model_disabled", model=name),
+                                self.t("doctor.model_fix_default")))
+        elif spec.retired(self.today):
+            checks.append(Check("fail", what, self.t("doctor.model_retired",
+                                                     date=spec.retired_on), fix))
+        elif served is not None and name not in served:
+            known = [n for n in catalog.names(enabled_only=True)
+                     if n in served and not _retired(catalog, n, self.today)]
+            checks.append(Check("fail", what, self.t("doctor.model_not_served",
+                                                     served=", ".join(known) or "-"), fix))
+        elif served is None:
+            status, detail = note or ("skip", self.t("doctor.model_skipped"))
+            checks.append(Check(status, what, detail))
+        elif spec.retired_on is not None and (
+            spec.retired_on - self.today
+        ).days <= RETIRING_WARN_DAYS:
+            days = (spec.retired_on - self.today).days
+            checks.append(Check("warn", what, self.t("doctor.model_retiring",
+                                                     date=spec.retired_on, days=days), fix))
+        else:
+            checks.append(Check("ok", what, self.t("doctor.model_ok")))
+        if not spec.prices_verified and self.settings.provider.kind != "demo":
+            checks.append(Check("warn", self.t("doctor.what_prices", model=name),
+                                self.t("doctor.prices_unverified"),
+                                self.t("doctor.prices_fix", model=name)))
+        return checks
+
+    # -- Discord -------------------------------------------------------------------------------
+
+    async def discord(self) -> Check:
+        what = self.t("doctor.what_discord")
+        token = self.settings.discord.token_value
+        if not token:
+            return Check("skip", what, self.t("doctor.discord_none"))
+        base = self.settings.discord.api_base_url.rstrip("/")
+        url = f"{base}/users/@me"
+        headers = {
+            "Authorization": f"Bot {token}",
+            "User-Agent": "DiscordBot (https://github.com/pixelsmith, 0.1) pixelsmith-doctor",
+        }
+        shown = _public_url(base)
+        fix = self.t("doctor.discord_fix")
+        try:
+            async with aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)
+            ) as http, http.get(url, headers=headers, allow_redirects=False) as resp:
+                status = resp.status
+                body: Any = await resp.json(content_type=None) if status == 200 else None
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            return Check("fail", what, self.t("doctor.unreachable", url=shown,
+                                              error=self.error(exc)),
+                         self.t("doctor.unreachable_fix", url=shown))
+        if status in (401, 403):
+            return Check("fail", what, self.t("doctor.discord_rejected", status=status), fix)
+        if status != 200 or not isinstance(body, dict):
+            return Check("fail", what, self.t("doctor.discord_http_error", status=status),
+                         self.t("doctor.unreachable_fix", url=shown))
+        name = str(body.get("username") or "?")
+        if body.get("discriminator") not in (None, "0", "0000"):
+            name = f"{name}#{body['discriminator']}"
+        return Check("ok", what, self.t("doctor.discord_ok", name=name, id=body.get("id", "?")))
+
+    # -- Slack ---------------------------------------------------------------------------------
+
+    async def slack(self) -> list[Check]:
+        s = self.settings.slack
+        bot, app, secret = s.bot_token_value, s.app_token_value, s.signing_secret_value
+        if not (bot or app or secret):
+            return [Check("skip", self.t("doctor.what_slack"), self.t("doctor.slack_none"))]
+        checks = [await self._slack_bot(bot)]
+        if s.mode == "socket":
+            what = self.t("doctor.what_slack_app")
+            if not app:
+                checks.append(Check("fail", what, self.t("doctor.slack_app_missing"),
+                                    self.t("doctor.slack_app_fix")))
+            else:
+                checks.append(await self._slack_app(app))
+        else:
+            what = self.t("doctor.what_slack_secret")
+            if not secret:
+                checks.append(Check("fail", what, self.t("doctor.slack_secret_missing"),
+                                    self.t("doctor.slack_secret_fix")))
+            else:
+                checks.append(Check("ok", what, self.t("doctor.slack_secret_ok")))
+        return checks
+
+    async def _slack_call(self, what: str, token: str, method: str, fix: str,
+                          ok: Callable[[dict[str, Any]], Check]) -> Check:
+        base = self.settings.slack.api_base_url
+        if not base.endswith("/"):
+            base += "/"  # slack_sdk joins method names onto it
+        shown = _public_url(base)
+        if method == "auth.test":
+            client = AsyncWebClient(token=token, base_url=base, timeout=int(TIMEOUT_S))
+            call: Awaitable[Any] = client.auth_test()
+        else:  # the app token goes only to apps.connections.open
+            client = AsyncWebClient(base_url=base, timeout=int(TIMEOUT_S))
+            call = client.apps_connections_open(app_token=token)
+        try:
+            response = await asyncio.wait_for(call, TIMEOUT_S + 1)
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            code = str(data.get("error") or "")
+            if code:
+                return Check("fail", what, self.t("doctor.slack_rejected", error=code), fix)
+            return Check("fail", what,
+                         self.t("doctor.slack_http_error", status=exc.response.status_code),
+                         self.t("doctor.unreachable_fix", url=shown))
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return Check("fail", what, self.t("doctor.unreachable", url=shown,
+                                              error=self.error(exc)),
+                         self.t("doctor.unreachable_fix", url=shown))
+        data = response.data if isinstance(response.data, dict) else {}
+        return ok(data)
+
+    async def _slack_bot(self, token: str | None) -> Check:
+        what = self.t("doctor.what_slack_bot")
+        fix = self.t("doctor.slack_bot_fix")
+        if not token:
+            return Check("fail", what, self.t("doctor.slack_no_bot"), fix)
+
+        def ok(data: dict[str, Any]) -> Check:
+            if not data.get("bot_id"):
+                return Check("fail", what, self.t("doctor.slack_not_bot"), fix)
+            team = data.get("team") or data.get("team_id") or "?"
+            return Check("ok", what, self.t("doctor.slack_bot_ok", user=data.get("user", "?"),
+                                            team=team))
+
+        return await self._slack_call(what, token, "auth.test", fix, ok)
+
+    async def _slack_app(self, token: str) -> Check:
+        what = self.t("doctor.what_slack_app")
+
+        def ok(data: dict[str, Any]) -> Check:
+            return Check("ok", what, self.t("doctor.slack_app_ok"))
+
+        return await self._slack_call(what, token, "apps.connections.open",
+                                      self.t("doctor.slack_app_fix"), ok)
+
+
+def _revision(store: Any) -> str | None:
+    """The database's Alembic revision: the trivial query proving it answers."""
+    from core.migrations import current
+
+    with store.engine.connect() as conn:
+        return current(conn)
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from core.migrations import HEAD, alembic_config
+
+    try:
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    except Exception:
+        return HEAD
+    return head or HEAD
+
+
+def _retired(catalog: Catalog, name: str, today: date) -> bool:
+    spec = catalog.get(name)
+    return spec is not None and spec.retired(today)
+
+
+def _public_url(url: str) -> str:
+    """``url`` without user:password@ and without a query (either may hold a secret)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "?"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _symbol(status: Status, out: TextIO) -> str:
+    fancy, plain = SYMBOLS[status]
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    try:
+        fancy.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return plain
+    return fancy
+
+
+def format_check(check: Check, locale: str, out: TextIO) -> str:
+    line = f"{_symbol(check.status, out)} {check.what}: {check.detail}"
+    if check.fix:
+        key = "doctor.fix" if check.status == "fail" else "doctor.hint"
+        line += f" — {messages.text(key, locale, fix=check.fix)}"
+    return line
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    # Belt and braces: no sentence above contains a secret, but a config value might.
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+async def collect(settings: Settings, *, locale: str = "en",
+                  today: date | None = None) -> list[Check]:
+    """Every check, in checklist order; the network checks run concurrently."""
+    doctor = _Doctor(settings, locale, today or datetime.now(UTC).date())
+    database, gateway, discord, slack = await asyncio.gather(
+        doctor.database(), doctor.gateway(), doctor.discord(), doctor.slack()
+    )
+    return [doctor.config(), database, *gateway, discord, *slack]
+
+
+async def run_doctor(settings: Settings, out: TextIO, err: TextIO, *,
+                     locale: str | None = None, today: date | None = None) -> int:
+    """Print the checklist on ``out``; 0 when every configured check passed, else 1."""
+    loc = messages.lang(locale if locale is not None else os.environ.get("LANG"))
+    checks = await collect(settings, locale=loc, today=today)
+    secrets = settings.secrets()
+    for check in checks:
+        out.write(_scrub(format_check(check, loc, out), secrets) + "\n")
+    failed = sum(1 for c in checks if c.status == "fail")
+    if failed:
+        out.write(messages.text("doctor.some_failed", loc, count=failed) + "\n")
+        return 1
+    out.write(messages.text("doctor.all_ok", loc) + "\n")
+    return 0

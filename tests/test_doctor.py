@@ -1,0 +1,349 @@
+"""``pixelsmith doctor`` against the loopback fakes: the all-green checklist and each failure."""
+
+from __future__ import annotations
+
+import io
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bots.doctor import run_doctor
+from core.config import Settings
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.gateway import FakeGateway
+from tests.fakes.slack import FakeSlack, _bearer, _read_params
+
+# Recognisable fake secrets: none of them may ever appear in the output, even in part.
+KEY = "sk-doctor-HUSHKEY-gateway-Zx91"
+WRONG_KEY = "sk-doctor-HUSHWRONG-Wr36"
+DISCORD = "discord.HUSHDISCORD.token-Dq72"
+BOT = "xoxb-HUSHBOT-Bt63"
+APP = "xapp-1-HUSHAPP-Ap54"
+SIGNING = "HUSHSIGNING-Sg45"
+# every secret holds "HUSH" and ends in a unique tail: a partial leak shows either one
+SECRET_PARTS = ("HUSH", "Zx91", "Wr36", "Dq72", "Bt63", "Ap54", "Sg45", "Wx27", "Bw18")
+SERVED = ("gpt-image-2", "gpt-image-1", "gpt-4o-image")
+
+
+class SocketModeSlack(FakeSlack):
+    """FakeSlack plus ``apps.connections.open``, which only an app-level token may call."""
+
+    def __init__(self, *, app_token: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.app_token = app_token
+        self.connection_opens = 0
+
+    async def _api(self, request: web.Request) -> web.Response:
+        if request.match_info["method"] != "apps.connections.open":
+            return await super()._api(request)
+        params, _ = await _read_params(request)
+        token = _bearer(request) or params.get("token")
+        if token is None:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if str(token).startswith("xoxb-"):
+            return web.json_response({"ok": False, "error": "not_allowed_token_type"})
+        if token != self.app_token:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        self.connection_opens += 1
+        return web.json_response({"ok": True, "url": "wss://127.0.0.1:9/link/?ticket=t"})
+
+
+@dataclass
+class Fakes:
+    gateway: FakeGateway
+    discord: FakeDiscord
+    slack: SocketModeSlack
+    tmp_path: Path
+
+    def settings(self, **sections: dict[str, Any]) -> Settings:
+        data: dict[str, dict[str, Any]] = {
+            "provider": {"base_url": self.gateway.base_url, "api_key": KEY,
+                         "default_model": "gpt-image-2"},
+            "models": {"gpt-image-2": {"prices_verified": True}, "gpt-4o-image": {}},
+            "database": {"url": f"sqlite:///{self.tmp_path / 'doctor.db'}"},
+            "discord": {"token": DISCORD, "api_base_url": self.discord.api_base},
+            "slack": {"mode": "socket", "bot_token": BOT, "app_token": APP,
+                      "api_base_url": self.slack.api_base},
+        }
+        for name, values in sections.items():
+            data.setdefault(name, {}).update(values)
+        return Settings.model_validate(data)
+
+
+@pytest.fixture
+async def fakes(tmp_path: Path) -> AsyncIterator[Fakes]:
+    slack = SocketModeSlack(token=BOT, app_token=APP)
+    async with (
+        FakeGateway(served_models=SERVED, api_key=KEY) as gateway,
+        FakeDiscord(token=DISCORD, bot_name="Pixelsmith") as discord,
+        slack,
+    ):
+        yield Fakes(gateway, discord, slack, tmp_path)
+
+
+async def doctor(settings: Settings, locale: str = "en") -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = await run_doctor(settings, out, err, locale=locale)
+    text = out.getvalue() + err.getvalue()
+    for part in SECRET_PARTS:
+        assert part not in text, f"a secret leaked: {part}"
+    return code, out.getvalue()
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()[:-1]  # the last line is the summary
+
+
+def line_for(text: str, what: str) -> str:
+    found = [line for line in text.splitlines() if line[2:].startswith(what)]
+    assert found, f"no line for {what!r} in:\n{text}"
+    return found[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_all_green(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings())
+    assert code == 0, text
+    assert all(line.startswith("✓ ") for line in lines(text)), text
+    assert text.splitlines()[-1] == "All checks passed."
+    assert "doctor.db" in line_for(text, "Database") and "migrated to head" in text
+    assert "Pixelsmith" in line_for(text, "Discord token")
+    assert "@pixelsmith" in line_for(text, "Slack bot token")
+    assert "Socket Mode can connect" in line_for(text, "Slack app token")
+    assert "served by the gateway" in line_for(text, "Model gpt-4o-image")
+    # nothing was generated or billed: only the model list was asked for
+    assert [c.path for c in fakes.gateway.calls] == ["/v1/models"]
+    assert fakes.slack.connection_opens == 1
+
+
+async def test_http_mode_with_signing_secret_and_nothing_else(fakes: Fakes) -> None:
+    settings = fakes.settings(
+        slack={"mode": "http", "app_token": None, "signing_secret": SIGNING},
+        discord={"token": None},
+    )
+    code, text = await doctor(settings)
+    assert code == 0, text
+    assert line_for(text, "Discord token").startswith("- ")
+    assert line_for(text, "Slack signing secret").startswith("✓ ")
+
+
+async def test_nothing_configured_is_skipped_not_failed(fakes: Fakes) -> None:
+    settings = fakes.settings(discord={"token": None},
+                              slack={"bot_token": None, "app_token": None})
+    code, text = await doctor(settings)
+    assert code == 0, text
+    assert line_for(text, "Slack").startswith("- ") and "not configured" in text
+
+
+async def test_unverified_prices_are_a_warning(fakes: Fakes) -> None:
+    settings = fakes.settings(models={"gpt-image-2": {"prices_verified": False}})
+    code, text = await doctor(settings)
+    assert code == 0, text
+    warn = line_for(text, "Prices of gpt-image-2")
+    assert warn.startswith("! ") and "prices_verified = true in [models.gpt-image-2]" in warn
+
+
+async def test_demo_provider_skips_the_gateway(fakes: Fakes) -> None:
+    settings = fakes.settings(provider={"kind": "demo", "api_key": None})
+    code, text = await doctor(settings)
+    assert code == 0, text
+    assert line_for(text, "Gateway key").startswith("- ")
+    assert fakes.gateway.calls == []
+
+
+async def test_bad_gateway_key(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(provider={"api_key": WRONG_KEY}))
+    assert code == 1
+    line = line_for(text, "Gateway key")
+    assert line.startswith("✗ ") and "HTTP 401" in line
+    assert "Fix: The gateway rejected the API key (HTTP 401). Set PIXELSMITH_API_KEY" in line
+    assert line_for(text, "Model gpt-image-2").startswith("- ")
+    assert text.splitlines()[-1].startswith("1 check(s) failed")
+
+
+async def test_model_not_served(fakes: Fakes) -> None:
+    fakes.gateway.served_models = {"gpt-image-2"}
+    code, text = await doctor(fakes.settings())
+    assert code == 1
+    line = line_for(text, "Model gpt-4o-image")
+    assert line.startswith("✗ ") and "does not serve it" in line and "gpt-image-2" in line
+    assert "Fix: Set enabled = false in [models.gpt-4o-image]" in line
+    assert line_for(text, "Model gpt-image-2").startswith("✓ ")
+
+
+async def test_default_model_not_served(fakes: Fakes) -> None:
+    fakes.gateway.served_models = {"gpt-4o-image"}
+    code, text = await doctor(fakes.settings())
+    assert code == 1
+    assert "Fix: Set provider.default_model to another model" in line_for(
+        text, "Model gpt-image-2")
+
+
+async def test_retired_model(fakes: Fakes) -> None:
+    settings = fakes.settings(models={"gpt-image-1": {"retired_on": "2020-01-01"}})
+    code, text = await doctor(settings)
+    assert code == 1
+    line = line_for(text, "Model gpt-image-1")
+    assert line.startswith("✗ ") and "retired on 2020-01-01" in line
+    assert "Fix: Set enabled = false in [models.gpt-image-1]" in line
+
+
+async def test_gateway_that_does_not_list_models_is_a_warning(fakes: Fakes) -> None:
+    runner = web.AppRunner(web.Application())  # every path 404, like a gateway without /models
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        settings = fakes.settings(provider={"base_url": f"http://127.0.0.1:{port}/v1"})
+        code, text = await doctor(settings)
+    finally:
+        await runner.cleanup()
+    assert code == 0, text
+    assert line_for(text, "Gateway key").startswith("! ") and "HTTP 404" in text
+    assert line_for(text, "Model gpt-image-2").startswith("! ")
+
+
+async def test_unreachable_gateway(fakes: Fakes) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    code, text = await doctor(fakes.settings(provider={"base_url": url}))
+    assert code == 1
+    line = line_for(text, "Gateway key")
+    assert line.startswith("✗ ") and "cannot reach" in line
+    assert "Fix: Check provider.base_url" in line
+
+
+async def test_bad_discord_token(fakes: Fakes) -> None:
+    settings = fakes.settings(discord={"token": "discord.HUSHWRONG.Wx27"})
+    code, text = await doctor(settings)
+    assert code == 1
+    line = line_for(text, "Discord token")
+    assert line.startswith("✗ ") and "HTTP 401" in line
+    assert "Fix: Set DISCORD_TOKEN (or discord.token) to the bot token" in line
+
+
+async def test_unreachable_discord(fakes: Fakes) -> None:
+    base = f"http://127.0.0.1:{closed_port()}/api/v10"
+    code, text = await doctor(fakes.settings(discord={"api_base_url": base}))
+    assert code == 1
+    assert "cannot reach" in line_for(text, "Discord token")
+
+
+async def test_bad_slack_bot_token(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(slack={"bot_token": "xoxb-HUSHWRONG-Bw18"}))
+    assert code == 1
+    line = line_for(text, "Slack bot token")
+    assert line.startswith("✗ ") and "invalid_auth" in line
+    assert "Fix: Set SLACK_BOT_TOKEN (or slack.bot_token)" in line
+
+
+async def test_socket_mode_without_app_token(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(slack={"app_token": None}))
+    assert code == 1
+    line = line_for(text, "Slack app token")
+    assert line.startswith("✗ ") and "Fix: Set SLACK_APP_TOKEN" in line
+    assert line_for(text, "Slack bot token").startswith("✓ ")
+
+
+async def test_bot_token_given_as_app_token(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(slack={"app_token": BOT}))
+    assert code == 1
+    line = line_for(text, "Slack app token")
+    assert "not_allowed_token_type" in line and "Fix: Set SLACK_APP_TOKEN" in line
+
+
+async def test_http_mode_without_signing_secret(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(slack={"mode": "http", "app_token": None}))
+    assert code == 1
+    assert "Fix: Set SLACK_SIGNING_SECRET" in line_for(text, "Slack signing secret")
+
+
+async def test_unreachable_database(fakes: Fakes) -> None:
+    url = "postgresql+psycopg://nobody:HUSHDB@127.0.0.1:1/x"
+    code, text = await doctor(fakes.settings(database={"url": url}))
+    assert code == 1
+    line = line_for(text, "Database")
+    assert line.startswith("✗ ") and "PostgreSQL 127.0.0.1:1/x" in line
+    assert "Fix: Start the PostgreSQL server" in line
+
+
+async def test_unsupported_database_url(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(database={"url": "mysql://u@h/db"}))
+    assert code == 1
+    assert "Fix: Use sqlite:///PATH" in line_for(text, "Database")
+
+
+async def test_no_key_with_kind_openai(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(provider={"api_key": None}))
+    assert code == 1
+    line = line_for(text, "Gateway key")
+    assert line.startswith("✗ ") and "no API key" in line
+    assert "Fix: Set PIXELSMITH_API_KEY (or provider.api_key)" in line
+    assert fakes.gateway.calls == []
+
+
+async def test_chinese_checklist(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings(provider={"api_key": None}), locale="zh-CN")
+    assert code == 1
+    assert "网关密钥" in text and "修复：" in text
+
+
+async def test_cli_dispatch_reads_the_config_file(fakes: Fakes, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from bots import cli
+    from bots.cli import _dispatch, build_parser
+
+    monkeypatch.setattr(cli, "_configure_logging", lambda settings: None)  # keep root logging
+
+    config = tmp_path / "doctor.toml"
+    config.write_text(
+        f'[provider]\nbase_url = "{fakes.gateway.base_url}"\n'
+        f'[models.gpt-image-2]\nprices_verified = true\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PIXELSMITH_API_KEY", KEY)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    for var in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    args = build_parser().parse_args(["--config", str(config), "doctor"])
+    out, err = io.StringIO(), io.StringIO()
+    code = await _dispatch(args, out, err)
+    assert code == 0, out.getvalue()
+    assert f"loaded from {config}" in out.getvalue()
+    assert "HUSH" not in out.getvalue() + err.getvalue()
+
+
+@pytest.mark.postgres
+async def test_postgres_database(fakes: Fakes) -> None:
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from tests.store.conftest import PG_URL, _admin, pg_unreachable
+
+    reason = pg_unreachable()
+    if reason:
+        pytest.skip(reason)
+    schema = f"doctor_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        settings = fakes.settings(database={"url": url.render_as_string(hide_password=False)})
+        code, text = await doctor(settings)
+    finally:
+        _admin(f'DROP SCHEMA "{schema}" CASCADE')
+    assert code == 0, text
+    line = line_for(text, "Database")
+    assert line.startswith("✓ Database: PostgreSQL"), line
+    assert "migrated to head" in line and "several bot processes" in line
