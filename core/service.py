@@ -40,6 +40,7 @@ from core.providers.demo import DemoProvider
 from core.queue import FairQueue
 from core.request import Options, build_request
 from core.safety import check_prompt
+from core.store.policy import effective_limits
 from core.store.store import JobState, JobView, QuotaStatus, Store
 from core.types import (
     Identity,
@@ -56,6 +57,14 @@ from core.types import (
 log = logging.getLogger("pixelsmith.service")
 
 JobListener = Callable[[dict[str, Any]], Awaitable[None] | None]
+# The limits QuotaLeft reports (see QuotaStatus.quota_left).
+_LEFT_LIMITS = (
+    "user_daily_images",
+    "user_monthly_images",
+    "user_daily_micros",
+    "user_monthly_micros",
+    "community_monthly_micros",
+)
 
 
 @dataclass(frozen=True)
@@ -179,12 +188,21 @@ class ImageService:
                 log.exception("reaper failed; retrying on the next tick")
 
     async def drain(self, grace_s: float) -> int:
-        """Stop accepting jobs and wait up to ``grace_s`` for in-flight ones; returns leftovers."""
+        """Stop accepting jobs, wait up to ``grace_s`` for in-flight ones, then cancel the rest.
+
+        A cancelled job is left for the reaper (its lease expired at once), so the next start
+        settles it by the money rules and tells its user. Returns how many were left.
+        """
         self._accepting = False
         pending = [t for t in self._inflight if not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=grace_s)
-        return sum(1 for t in self._inflight if not t.done())
+        left = [t for t in self._inflight if not t.done()]
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=5)
+        return len(left)
 
     async def close(self) -> None:
         if self._reaper is not None:
@@ -318,7 +336,8 @@ class ImageService:
             model=spec.name,
             images=request.n,
             worst_cost_micros=worst,
-            limits=await self.store.effective_limits(self.settings.quota, identity),
+            # config limits only: begin_job applies the database overrides in its transaction
+            limits=effective_limits(self.settings.quota, identity),
             lease_s=self.settings.database.lease_s,
         )
         if not claim.new:
@@ -341,7 +360,12 @@ class ImageService:
                     {"event": "upstream", "model": spec.name, "seconds": time.monotonic() - started}
                 )
         except asyncio.CancelledError:
-            await asyncio.shield(self._settle_cancelled(job_id, worst))
+            if self._accepting:
+                await asyncio.shield(self._settle_cancelled(job_id, worst))
+            else:
+                # Shutting down: leave the job to the reaper of the next start, which ends it by
+                # the money rules and tells its user.
+                await asyncio.shield(self.store.abandon(job_id))
             raise
         return await self._succeed(request, spec, job_id, result, notes)
 
@@ -510,11 +534,16 @@ class ImageService:
     # -- status and admin ------------------------------------------------------------------
 
     async def quota_left(self, identity: Identity) -> QuotaLeft:
-        return (await self.quota_status(identity)).quota_left()
+        limits = await self.store.effective_limits(self.settings.quota, identity)
+        if all(getattr(limits, name) is None for name in _LEFT_LIMITS):
+            return QuotaLeft()  # nothing is limited: no need to add up the period's usage
+        return (await self.store.quota_status(identity, limits)).quota_left()
 
     async def quota_status(self, identity: Identity) -> QuotaStatus:
-        limits = await self.store.effective_limits(self.settings.quota, identity)
-        return await self.store.quota_status(identity, limits)
+        # config limits only: the store applies the database overrides itself
+        return await self.store.quota_status(
+            identity, effective_limits(self.settings.quota, identity)
+        )
 
     async def history(self, identity: Identity, limit: int = 10) -> list[JobView]:
         return await self.store.history(identity.user_scope, limit=limit)

@@ -1114,6 +1114,23 @@ class Store:
                 reaped.append(view)
         return reaped
 
+    async def abandon(self, job_id: int, *, now: datetime | None = None) -> bool:
+        """Expire a live job's lease now, so the next reap ends it (graceful shutdown).
+
+        Used for jobs a stopping process could not finish: the reaper of the restarted process
+        (or of any other process on PostgreSQL) ends them and their users are told.
+        """
+        return await self._call(self._abandon_sync, job_id, _now(now))
+
+    def _abandon_sync(self, job_id: int, now: datetime) -> bool:
+        with self._tx() as conn:
+            done = conn.execute(
+                update(JOB)
+                .where(JOB.c.id == job_id, JOB.c.state.in_([s.value for s in LIVE_STATES]))
+                .values(lease_until=_naive(now - timedelta(seconds=1)))
+            )
+            return bool(done.rowcount)
+
     async def unnotified(self, limit: int = 100) -> list[JobView]:
         """Finished jobs whose users have not been told (the reaper's), oldest first."""
         return await self._call(self._unnotified_sync, limit)
