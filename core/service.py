@@ -407,6 +407,13 @@ class ImageService:
             failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
             await self._settle_failure(request, spec, job_id, worst, failure)
             raise failure from None
+        except Exception:
+            # A bug rather than an upstream answer: the call may have been made, so settle the
+            # job as unknown (not left SUBMITTED until the reaper), then let the bug surface.
+            log.exception("provider raised an unexpected error")
+            failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
+            await self._settle_failure(request, spec, job_id, worst, failure)
+            raise
 
     async def _settle_failure(
         self, request: ImageRequest, spec: ModelSpec, job_id: int, worst: int, exc: PixelsmithError

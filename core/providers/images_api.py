@@ -222,7 +222,7 @@ class ImagesApiProvider:
             kind = getattr(event, "type", "")
             if kind.endswith("partial_image"):
                 index = int(getattr(event, "partial_image_index", 0))
-                preview = await asyncio.to_thread(_safe_b64, event.b64_json)
+                preview = _safe_b64(event.b64_json)  # inline: see _images
                 await progress(
                     Progress(Stage.PARTIAL, percent=int(100 * (index + 1) / steps), preview=preview)
                 )
@@ -242,7 +242,10 @@ class ImagesApiProvider:
         self, b64: list[str], urls: list[str], call: ProviderCall
     ) -> tuple[GeneratedImage, ...]:
         try:
-            decoded = await asyncio.to_thread(_decode_all, b64) if b64 else ()
+            # Inline on purpose: binascii holds the GIL while decoding, so a worker thread would
+            # block the loop just as long and only add a thread hop (bench/overhead.py). The
+            # sniff reads the PNG header only.
+            decoded = _decode_all(b64) if b64 else ()
         except (binascii.Error, ValueError, OSError):
             raise UpstreamError(
                 "upstream.bad_response", charge=Charge.CHARGED, model=call.spec.name
