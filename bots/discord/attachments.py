@@ -1,0 +1,68 @@
+"""Discord attachments -> core intake: size checked first, then a download from an allowed host.
+
+Only ``discord.attachment_hosts`` are trusted (Discord's CDN by default); the declared size is
+checked against ``images.max_input_bytes`` before a byte is read, and ``fetch_bytes`` enforces
+the cap again while reading and follows no redirects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import aiohttp
+import discord
+
+from core.config import Settings
+from core.errors import InvalidImage
+from core.fetch import fetch_bytes
+from core.service import Attachment
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+DOWNLOAD_TIMEOUT_S = 30.0
+_MB = 1024 * 1024
+
+
+def looks_like_image(attachment: discord.Attachment) -> bool:
+    kind = (attachment.content_type or "").split(";")[0].strip().lower()
+    return kind in IMAGE_TYPES or attachment.filename.lower().endswith(IMAGE_SUFFIXES)
+
+
+def check_size(attachment: discord.Attachment, limit: int) -> None:
+    if attachment.size > limit:
+        raise InvalidImage(
+            "image.too_large",
+            name=attachment.filename,
+            size_mb=round(attachment.size / _MB, 1),
+            limit_mb=round(limit / _MB, 1),
+        )
+
+
+async def download(
+    session: aiohttp.ClientSession,
+    settings: Settings,
+    attachments: Sequence[discord.Attachment],
+) -> list[Attachment]:
+    """Every attachment's bytes, or an ``InvalidImage`` before anything is reserved."""
+    limit = settings.images.max_input_bytes
+    for attachment in attachments:
+        check_size(attachment, limit)
+
+    async def one(attachment: discord.Attachment) -> Attachment:
+        data = await fetch_bytes(
+            session,
+            attachment.url,
+            allowed_hosts=settings.discord.attachment_hosts,
+            max_bytes=limit,
+            timeout_s=DOWNLOAD_TIMEOUT_S,
+            name=attachment.filename,
+        )
+        return Attachment(
+            data=data,
+            name=attachment.filename,
+            declared_size=attachment.size,
+            declared_type=attachment.content_type,
+        )
+
+    return list(await asyncio.gather(*(one(a) for a in attachments)))

@@ -1,0 +1,151 @@
+"""Discord text for core objects: result headers, progress, quota, history. Words come from
+core.messages; this module only picks keys, fills parameters and keeps Discord's 2000-char limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from core import messages
+from core.errors import Note, PixelsmithError
+from core.store.store import JobView, LimitStatus, QuotaStatus
+from core.types import ImageResult, Progress, QuotaLeft, Stage
+
+MAX_CONTENT = 2000
+PROMPT_CHARS = 300
+BAR_CELLS = 12
+
+
+def discord_time(when: datetime) -> str:
+    """A Discord timestamp shown relative to the reader ("in 5 hours")."""
+    return f"<t:{int(when.timestamp())}:R>"
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def fit(lines: Iterable[str]) -> str:
+    return clip_block("\n".join(line for line in lines if line), MAX_CONTENT)
+
+
+def clip_block(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def mention(user_id: int | str) -> str:
+    return f"<@{user_id}>"
+
+
+def failure(exc: PixelsmithError, locale: str, *, admin: bool = False, base_url: str = "") -> str:
+    text = messages.render(exc, locale, admin=admin, time_format=discord_time, base_url=base_url)
+    return clip_block(text, MAX_CONTENT)
+
+
+def _left_line(left: QuotaLeft | None, locale: str) -> str:
+    if left is None:
+        return ""
+    values: list[tuple[str, Any]] = [
+        ("images_today", left.images_today),
+        ("usd_today", left.usd_today),
+        ("images_month", left.images_month),
+        ("usd_month", left.usd_month),
+        ("community_usd_month", left.community_usd_month),
+    ]
+    parts = [
+        messages.text(f"discord.left.{name}", locale, value=value)
+        for name, value in values
+        if value is not None
+    ]
+    return messages.text("discord.left", locale, parts=", ".join(parts)) if parts else ""
+
+
+def result_header(
+    result: ImageResult, locale: str, requester: str, notes: Sequence[Note] = ()
+) -> str:
+    """Prompt, requester, model, cost, quota left and every note, within 2000 characters."""
+    request = result.request
+    cost_key = "result.cost_demo" if result.demo else "result.cost"
+    return fit(
+        [
+            messages.text(
+                "result.header",
+                locale,
+                prompt=clip(request.prompt, PROMPT_CHARS),
+                model=request.model,
+                who=requester,
+            ),
+            messages.text(cost_key, locale, cost=result.cost_usd),
+            _left_line(result.quota_left, locale),
+            *(messages.note(n, locale) for n in (*result.notes, *notes)),
+        ]
+    )
+
+
+def progress_bar(percent: int) -> str:
+    filled = max(0, min(BAR_CELLS, round(percent * BAR_CELLS / 100)))
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def progress(p: Progress, locale: str, model: str, prompt: str) -> str:
+    line = messages.text(
+        f"status.{p.stage.value}",
+        locale,
+        model=model,
+        percent=p.percent or 0,
+        position=p.queue_position or 1,
+    )
+    if p.percent is not None and p.stage in (Stage.GENERATING, Stage.PARTIAL):
+        line = f"{progress_bar(p.percent)} {line}"
+    return fit([f"> {clip(prompt, PROMPT_CHARS)}", line])
+
+
+def _limit_line(item: LimitStatus, locale: str) -> str:
+    name = messages.text(f"limit.{item.name}", locale)
+    if item.limit is None:
+        return messages.text("discord.quota.unlimited", locale, name=name)
+
+    def amount(value: float | int | None) -> str:
+        if item.unit in ("images", "usd", "jobs"):
+            return messages.text(f"unit.{item.unit}", locale, value=value or 0)
+        return str(value)
+
+    params = {"name": name, "remaining": amount(item.remaining), "limit": amount(item.limit)}
+    if item.resets_at is None:
+        return messages.text("discord.quota.line_noreset", locale, **params)
+    return messages.text(
+        "discord.quota.line", locale, resets=discord_time(item.resets_at), **params
+    )
+
+
+def quota(status: QuotaStatus, locale: str) -> str:
+    if status.banned:
+        return messages.text("quota.banned", locale)
+    limited = [item for item in status.limits if item.limit is not None]
+    lines = [messages.text("discord.quota.title", locale)] if limited else []
+    lines += [f"• {_limit_line(item, locale)}" for item in limited]
+    if status.cooldown_until is not None:
+        lines.append(
+            messages.text(
+                "discord.quota.cooldown", locale, resets=discord_time(status.cooldown_until)
+            )
+        )
+    return fit(lines) or messages.text("discord.quota.none", locale)
+
+
+def history(jobs: Sequence[JobView], locale: str) -> str:
+    if not jobs:
+        return messages.text("discord.history.empty", locale)
+    return fit(
+        messages.text(
+            "discord.history.line",
+            locale,
+            when=discord_time(job.created_at),
+            state=messages.text(f"discord.state.{job.state}", locale),
+            cost=job.cost_micros / 1_000_000,
+            prompt=clip(job.prompt, 120),
+        )
+        for job in jobs
+    )

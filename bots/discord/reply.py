@@ -1,0 +1,157 @@
+"""Everything one interaction says back, in Discord's order of things.
+
+- :meth:`Reply.defer` acknowledges first (within the 3 s deadline). A public "thinking" message
+  is chosen because results belong in the channel; Discord fixes ephemerality at defer time.
+- Progress edits that message; the result turns it into the header + first files (later batches
+  are followups).
+- Failures must be ephemeral: the public "thinking" message is deleted and an ephemeral followup
+  carries the sentence (followups after the first may choose their own ephemerality).
+- Token trouble (10062 on the defer: expired before we answered; 401/50027 or 10015 on webhooks:
+  the 15-minute token died) switches to the channel, mentioning the requester.
+- Another process acknowledged first (40060): :meth:`defer` returns False and nothing is said.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bots.discord import render
+from core import messages
+from core.packing import OutputFile
+
+log = logging.getLogger("pixelsmith.discord")
+
+ALREADY_ACKNOWLEDGED = 40060
+UNKNOWN_INTERACTION = 10062
+UNKNOWN_WEBHOOK = 10015
+INVALID_WEBHOOK_TOKEN = 50027
+
+
+def token_dead(exc: discord.HTTPException) -> bool:
+    """The interaction's webhook token can no longer be used (expired or unknown)."""
+    return exc.status == 401 or exc.code in (
+        INVALID_WEBHOOK_TOKEN,
+        UNKNOWN_WEBHOOK,
+        UNKNOWN_INTERACTION,
+    )
+
+
+def files_of(batch: Sequence[OutputFile]) -> list[discord.File]:
+    # Fresh File objects per attempt: discord.py consumes the stream when it sends.
+    return [discord.File(io.BytesIO(f.data), filename=f.filename) for f in batch]
+
+
+class Reply:
+    """The replies of one interaction (see the module docstring)."""
+
+    def __init__(self, interaction: discord.Interaction, locale: str) -> None:
+        self.interaction = interaction
+        self.locale = locale
+        self.public = False  # the original response is our public "thinking" message
+        self.in_channel = False  # the token is dead: speak in the channel
+        self.requester = interaction.user.id
+
+    async def defer(self, *, ephemeral: bool = False) -> bool:
+        """Acknowledge now. False: another process owns this interaction (stay silent)."""
+        try:
+            await self.interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        except discord.NotFound:
+            log.info("interaction %s expired before the defer", self.interaction.id)
+            self.in_channel = True
+            return True
+        except discord.HTTPException as exc:
+            if exc.code == ALREADY_ACKNOWLEDGED:
+                log.info("interaction %s acknowledged elsewhere", self.interaction.id)
+                return False
+            raise
+        self.public = not ephemeral
+        return True
+
+    async def progress(self, content: str, preview: bytes | None = None) -> None:
+        """Edit the thinking message; best effort (a lost progress edit is no failure)."""
+        if self.in_channel or not self.public:
+            return
+        extra: dict[str, Any] = {}
+        if preview is not None:
+            extra["attachments"] = [discord.File(io.BytesIO(preview), filename="preview.png")]
+        try:
+            await self.interaction.edit_original_response(content=content, **extra)
+        except discord.HTTPException as exc:
+            log.debug("progress edit failed: %s %s", exc.status, exc.code)
+
+    async def send_batch(
+        self,
+        content: str | None,
+        batch: Sequence[OutputFile],
+        view: discord.ui.View | None,
+        *,
+        first: bool,
+    ) -> None:
+        """One message of results: the first replaces the thinking message."""
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
+        if not self.in_channel:
+            try:
+                if first and self.public:
+                    await self.interaction.edit_original_response(
+                        content=content, attachments=files_of(batch), **extra
+                    )
+                else:
+                    await self.interaction.followup.send(
+                        content or discord.utils.MISSING, files=files_of(batch), **extra
+                    )
+                return
+            except discord.HTTPException as exc:
+                if not token_dead(exc):
+                    raise
+                self.in_channel = True
+        await self.channel_send(content, files=files_of(batch), **extra)
+
+    async def channel_send(self, content: str | None, **kwargs: Any) -> None:
+        channel = self.interaction.client.get_partial_messageable(self.interaction.channel_id or 0)
+        text = messages.text(
+            "discord.mention", self.locale, mention=render.mention(self.requester), text=content
+        )
+        await channel.send(
+            render.clip_block(text, render.MAX_CONTENT),
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(self.requester)]),
+            **kwargs,
+        )
+
+    async def failure(self, text: str, view: discord.ui.View | None = None) -> None:
+        """An ephemeral sentence for the requester only (in the channel if the token is dead)."""
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
+        if not self.in_channel:
+            try:
+                await self._ephemeral(text, extra)
+                return
+            except discord.HTTPException as exc:
+                if not token_dead(exc):
+                    raise
+                self.in_channel = True
+        await self.channel_send(text, **extra)
+
+    async def _ephemeral(self, text: str, extra: dict[str, Any]) -> None:
+        response = self.interaction.response
+        if not response.is_done():
+            await response.send_message(text, ephemeral=True, **extra)
+            return
+        if self.public:
+            await self.discard()
+        await self.interaction.followup.send(text, ephemeral=True, **extra)
+
+    async def info(self, text: str) -> None:
+        """The answer to an ephemeral command (/quota, /history, admin)."""
+        await self.failure(text)
+
+    async def discard(self) -> None:
+        """Remove our thinking message (a duplicate delivery, or before an ephemeral failure)."""
+        if self.public and not self.in_channel:
+            self.public = False
+            with contextlib.suppress(discord.HTTPException):
+                await self.interaction.delete_original_response()

@@ -1,0 +1,145 @@
+"""Buttons and modals. Buttons are ``DynamicItem``s: their ``custom_id`` carries the state (a job
+id, or the token of a refused request kept in memory), so they work after a restart once
+``client.add_dynamic_items(*DYNAMIC_ITEMS)`` ran in ``setup_hook``. Clicks go to the adapter's
+``actions`` (see :class:`ButtonHandler`); this module holds no flow logic.
+
+Anyone who can see a result may click Re-roll / Edit / Variations: the new job is charged to the
+clicker, under the clicker's quota. Refusal buttons sit on ephemeral messages (only the requester
+sees them).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, cast
+
+import discord
+
+from core import messages
+
+log = logging.getLogger("pixelsmith.discord")
+
+JOB_ACTIONS = ("reroll", "edit", "vary")
+PENDING_ACTIONS = ("suggest", "force")
+PROMPT_MAX = 4000  # Discord's text input limit
+
+
+class ButtonHandler(Protocol):
+    async def job_button(
+        self, action: str, job_id: int, interaction: discord.Interaction
+    ) -> None: ...
+
+    async def pending_button(
+        self, action: str, token: str, interaction: discord.Interaction
+    ) -> None: ...
+
+
+def handler_of(interaction: discord.Interaction) -> ButtonHandler:
+    return cast(ButtonHandler, interaction.client.actions)  # type: ignore[attr-defined]
+
+
+class JobButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"px:(?P<action>reroll|edit|vary):(?P<job>\d+)",
+):
+    """Re-roll / Edit / Variations under a result; ``job`` is checked against the database."""
+
+    def __init__(self, action: str, job_id: int, label: str = "") -> None:
+        style = discord.ButtonStyle.primary if action == "reroll" else discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(label=label or action, style=style, custom_id=f"px:{action}:{job_id}")
+        )
+        self.action, self.job_id = action, job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> JobButton:
+        return cls(match["action"], int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await handler_of(interaction).job_button(self.action, self.job_id, interaction)
+
+
+class PendingButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"px:(?P<action>suggest|force):(?P<token>[0-9a-f]{1,40})",
+):
+    """Use suggested prompt / Send anyway, under a refusal; the request waits in memory."""
+
+    def __init__(self, action: str, token: str, label: str = "") -> None:
+        style = discord.ButtonStyle.success if action == "suggest" else discord.ButtonStyle.danger
+        super().__init__(
+            discord.ui.Button(label=label or action, style=style, custom_id=f"px:{action}:{token}")
+        )
+        self.action, self.token = action, token
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PendingButton:
+        return cls(match["action"], match["token"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await handler_of(interaction).pending_button(self.action, self.token, interaction)
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (JobButton, PendingButton)
+
+
+def result_view(job_id: int, locale: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for action in JOB_ACTIONS:
+        label = messages.text(f"discord.button.{action}", locale)
+        view.add_item(JobButton(action, job_id, label))
+    return view
+
+
+def refusal_view(token: str, locale: str, *, suggest: bool, force: bool) -> discord.ui.View | None:
+    if not (suggest or force):
+        return None
+    view = discord.ui.View(timeout=None)
+    for action, wanted in (("suggest", suggest), ("force", force)):
+        if wanted:
+            label = messages.text(f"discord.button.{action}", locale)
+            view.add_item(PendingButton(action, token, label))
+    return view
+
+
+Submit = Callable[[discord.Interaction, str], Awaitable[None]]
+
+
+class PromptModal(discord.ui.Modal):
+    """Asks for an edit prompt, then hands ``(interaction, prompt)`` to ``on_prompt``.
+
+    A modal must be the first response to an interaction, so the slow work (download, job)
+    happens after the submit, which is deferred like any command.
+    """
+
+    def __init__(self, locale: str, on_prompt: Submit, *, default: str | None = None) -> None:
+        super().__init__(title=messages.text("discord.modal.edit_title", locale), timeout=900)
+        self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
+            label=messages.text("discord.modal.prompt_label", locale),
+            placeholder=messages.text("discord.modal.prompt_placeholder", locale),
+            style=discord.TextStyle.paragraph,
+            default=default,
+            max_length=PROMPT_MAX,
+        )
+        self.add_item(self.prompt)
+        self._on_prompt = on_prompt
+        self._locale = locale
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self._on_prompt(interaction, self.prompt.value)
+
+    async def on_error(  # type: ignore[override]  # Modal's signature has no item
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        # The flow replies by itself; this is the last resort.
+        log.exception("modal submit failed", exc_info=error)
+        if not interaction.response.is_done():
+            await interaction.response.send_message(
+                messages.text("error.internal", self._locale), ephemeral=True
+            )
