@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -341,10 +342,10 @@ class ImageService:
             lease_s=self.settings.database.lease_s,
         )
         if not claim.new:
-            earlier = claim.job.failure()
-            if earlier is not None:
-                raise earlier  # the same answer the first delivery got, nothing re-evaluated
-            raise DuplicateJob(job_id=claim.job.id, state=str(claim.job.state))
+            # Another delivery of the same event owns this job: no work, no charge. Its outcome
+            # travels along (``earlier``: the refusal it got, if any); adapters stay silent.
+            raise DuplicateJob(job_id=claim.job.id, state=str(claim.job.state),
+                               earlier=claim.job.failure())
         job_id = claim.job.id
 
         async def position(pos: int) -> None:
@@ -566,6 +567,7 @@ class ImageService:
         idem_key: str,
         prompt: str | None = None,
         images: tuple[PreparedImage, ...] = (),
+        mask: PreparedImage | None = None,
         force: bool = False,
     ) -> ImageRequest:
         """A new request from an earlier job's options (Re-roll, Variations, suggested prompt).
@@ -586,7 +588,7 @@ class ImageService:
             force=force or None,
         )
         return self.build(prompt if prompt is not None else job.prompt, identity,
-                          options=options, images=images, idem_key=idem_key)
+                          options=options, images=images, mask=mask, idem_key=idem_key)
 
     # -- admin (adapters check permissions before calling these) ----------------------------
 
@@ -622,8 +624,11 @@ def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
     from core.providers.images_api import ImagesApiProvider
 
     p = settings.provider
+    # The SSL context is built here, at start-up, rather than lazily on the first request, where
+    # it would stall the event loop for tens of milliseconds.
     client = openai.AsyncOpenAI(
-        api_key=p.key or "missing", base_url=p.base_url, max_retries=0, timeout=p.timeout_s
+        api_key=p.key or "missing", base_url=p.base_url, max_retries=0, timeout=p.timeout_s,
+        http_client=openai.DefaultAsyncHttpxClient(verify=ssl.create_default_context()),
     )
     common: dict[str, Any] = {
         "download_hosts": p.download_hosts,
