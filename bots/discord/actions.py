@@ -8,8 +8,10 @@ its answer. Ephemeral answers (/quota, /history, admin) go through :meth:`Action
 from __future__ import annotations
 
 import functools
+import io
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -19,6 +21,7 @@ from bots.discord.jobs import idem_key, identity_of, locale_of, run_job, tell
 from bots.discord.reply import Reply
 from bots.discord.views import PromptModal
 from core import messages
+from core.charts import chart_title, spend_chart_png
 from core.errors import PixelsmithError
 from core.request import Options
 from core.store.store import JobView
@@ -212,6 +215,29 @@ class Actions:
             log.exception("discord command failed")
             text = messages.text("error.internal", locale)
         await tell(reply, text)
+
+    async def chart(self, interaction: discord.Interaction, by: str, days: int) -> None:
+        """Admin: the daily spend chart as an ephemeral PNG (the same chart as the CLI's)."""
+        locale = locale_of(interaction)
+        reply = Reply(interaction, locale)
+        if not await reply.defer(ephemeral=True):
+            return
+        identity = self.identity(interaction)
+        if not identity.is_admin:
+            await tell(reply, messages.text("discord.admin.denied", locale))
+            return
+        since = (datetime.now(UTC) - timedelta(days=days)).date()
+        try:
+            rows = await self.service.daily_spend(since, by)
+            png = await spend_chart_png(rows, title=chart_title(by, since, locale), by=by,
+                                        locale=locale)
+        except Exception:
+            log.exception("spend chart failed")
+            await tell(reply, messages.text("error.internal", locale))
+            return
+        await interaction.followup.send(
+            file=discord.File(io.BytesIO(png), filename="pixelsmith-spend.png"), ephemeral=True
+        )
 
     async def quota(self, interaction: discord.Interaction) -> None:
         async def work(identity: Identity) -> str:

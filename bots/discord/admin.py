@@ -1,4 +1,4 @@
-"""``/pixelsmith-admin``: limits, grants, bans, usage.
+"""``/pixelsmith-admin``: limits, grants, bans, usage, spend chart.
 
 ``default_permissions(manage_guild)`` only hides the group from members by default, and a guild
 admin can change that: every subcommand is checked again in code (``Actions.answer(...,
@@ -159,6 +159,16 @@ def build_admin_group(adapter: DiscordAdapter) -> app_commands.Group:
             return await usage_text(adapter, me.locale, by.value if by else "user", days)
 
         await actions.answer(interaction, work, admin_only=True)
+
+    @group.command(name="chart", description=t("discord.cmd.admin_chart"))
+    @app_commands.describe(by=t("discord.opt.by"), days=t("discord.opt.days"))
+    @app_commands.choices(by=_choices("community", "model"))
+    async def chart(
+        interaction: discord.Interaction,
+        by: Choice[str] | None = None,
+        days: app_commands.Range[int, 1, 3660] = 30,
+    ) -> None:
+        await adapter.actions.chart(interaction, by.value if by else "community", days)
 
     return group
 

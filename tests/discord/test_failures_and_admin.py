@@ -173,3 +173,15 @@ async def test_upstream_failure_replies_ephemerally(
     msg = await run(fake, P.slash_command(fake.context(), "imagine", options={"prompt": "x"}))
     assert msg.ephemeral and "refused" in (msg.content or "")
     assert not [m for m in fake.messages if m.kind == "original_edit" and m.files]
+
+
+async def test_admin_spend_chart_is_posted(fake: FakeDiscord, bot: DiscordAdapter) -> None:
+    await run(fake, P.slash_command(fake.context(), "imagine", options={"prompt": "a fox"}))
+    admin = fake.context(permissions=P.ADMINISTRATOR)
+    chart = await run(fake, P.slash_command(admin, "pixelsmith-admin", subcommand="chart"))
+    assert chart.ephemeral
+    (png,) = chart.files
+    assert png.data[:8] == b"\x89PNG\r\n\x1a\n" and png.width and png.width > 300
+    member = await run(fake, P.slash_command(fake.context(), "pixelsmith-admin",
+                                             subcommand="chart"))
+    assert member.content == messages.text("discord.admin.denied") and not member.files
