@@ -261,15 +261,17 @@ class ImageService:
 
     def estimate_micros(self, request: ImageRequest) -> int:
         """What a request should cost, before sending it."""
-        spec = self._spec(request)
-        return spec.expected_micros(
-            prompt=request.prompt,
-            quality=request.quality,
-            size=request.size,
-            n=request.n,
-            input_images=len(request.images),
-            fidelity=request.input_fidelity,
-        )
+        return self._cost_estimate(request, self._spec(request))
+
+    def _cost_estimate(self, request: ImageRequest, spec: ModelSpec, *, worst: bool = False
+                       ) -> int:
+        """The expected cost, or with ``worst`` the upper bound reserved before sending."""
+        if self.demo:
+            return 0
+        estimate = spec.worst_micros if worst else spec.expected_micros
+        return estimate(prompt=request.prompt, quality=request.quality, size=request.size,
+                        n=request.n, input_images=len(request.images),
+                        fidelity=request.input_fidelity)
 
     def _spec(self, request: ImageRequest) -> ModelSpec:
         spec = self.catalog.get(request.model)
@@ -318,18 +320,7 @@ class ImageService:
         if request.idem_key is None:
             request = replace(request, idem_key=f"{identity.platform}:local:{uuid.uuid4().hex}")
         assert request.idem_key is not None
-        worst = (
-            0
-            if self.demo
-            else spec.worst_micros(
-                prompt=request.prompt,
-                quality=request.quality,
-                size=request.size,
-                n=request.n,
-                input_images=len(request.images),
-                fidelity=request.input_fidelity,
-            )
-        )
+        worst = self._cost_estimate(request, spec, worst=True)
         claim = await self.store.begin_job(
             idem_key=request.idem_key,
             identity=identity,
@@ -424,19 +415,7 @@ class ImageService:
         elif exc.charge == Charge.UNKNOWN:
             state, cost = JobState.UNKNOWN_CHARGED, worst
         else:
-            state, cost = (
-                JobState.FAILED_CHARGED,
-                0
-                if self.demo
-                else spec.expected_micros(
-                    prompt=request.prompt,
-                    quality=request.quality,
-                    size=request.size,
-                    n=request.n,
-                    input_images=len(request.images),
-                    fidelity=request.input_fidelity,
-                ),
-            )
+            state, cost = JobState.FAILED_CHARGED, self._cost_estimate(request, spec)
         charge_user = not (isinstance(exc, Refused) and not self.settings.quota.count_refused)
         await self.store.settle(
             job_id,

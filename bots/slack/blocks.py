@@ -1,0 +1,144 @@
+"""Block Kit structures (no sentences: every label comes from core.messages)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core import messages
+
+# callback and action ids: the manifest and the listeners use these names
+EDIT_SHORTCUT = "edit_image"
+EDIT_MODAL = "imagine_edit"  # /imagine-edit: file_input + prompt
+PROMPT_MODAL = "edit_prompt"  # shortcut / Edit button: prompt only, files in private_metadata
+IMAGE_BLOCK, IMAGE_INPUT = "image_block", "image_input"
+PROMPT_BLOCK, PROMPT_INPUT = "prompt_block", "prompt_input"
+REROLL, EDIT, USE_SUGGESTION, SEND_ANYWAY = "reroll", "edit", "use_suggestion", "send_anyway"
+MAX_VALUE = 2000  # Slack's limit for a button value
+IMAGE_FILETYPES = ["png", "jpg", "jpeg", "webp"]
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def button(action_id: str, label: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": plain(label),
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(block_id: str, *elements: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "actions", "block_id": block_id, "elements": list(elements)}
+
+
+def result_controls(job_id: int, file_ids: list[str], locale: str, summary: str) -> list[Any]:
+    """Re-roll and Edit under a result; the values carry the job id (and the uploaded files)."""
+    edit_value = f"{job_id}:{','.join(file_ids)}"[:MAX_VALUE]
+    return [
+        context(summary),
+        actions(
+            "result_actions",
+            button(REROLL, messages.text("slack.button.reroll", locale), str(job_id)),
+            button(EDIT, messages.text("slack.button.edit", locale), edit_value),
+        ),
+    ]
+
+
+def refusal_controls(
+    text: str, locale: str, retry: dict[str, Any], *, preflight: bool
+) -> list[Any] | None:
+    """The hint plus "Use suggested prompt" (and "Send anyway" before anything was sent)."""
+    value = json.dumps(retry, separators=(",", ":"), ensure_ascii=False)
+    if len(value) > MAX_VALUE:
+        return None
+    elements = []
+    if retry.get("s"):
+        label = messages.text("slack.button.use_suggestion", locale)
+        elements.append(button(USE_SUGGESTION, label, value, "primary"))
+    if preflight:
+        elements.append(button(SEND_ANYWAY, messages.text("slack.button.send_anyway", locale), value))
+    if not elements:
+        return None
+    return [section(text), actions("refusal_actions", *elements)]
+
+
+def _prompt_input(locale: str) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": PROMPT_BLOCK,
+        "label": plain(messages.text("slack.modal.prompt", locale)),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": PROMPT_INPUT,
+            "multiline": True,
+            "max_length": 3000,
+            "placeholder": plain(messages.text("slack.modal.prompt_hint", locale)),
+        },
+    }
+
+
+def _modal(callback_id: str, locale: str, metadata: dict[str, Any], blocks: list[Any]) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(messages.text("slack.modal.title", locale)[:24]),
+        "submit": plain(messages.text("slack.modal.submit", locale)[:24]),
+        "close": plain(messages.text("slack.modal.cancel", locale)[:24]),
+        "private_metadata": json.dumps(metadata, separators=(",", ":"))[:3000],
+        "blocks": blocks,
+    }
+
+
+def edit_modal(locale: str, channel: str) -> dict[str, Any]:
+    """/imagine-edit: upload images and describe the change."""
+    files = {
+        "type": "input",
+        "block_id": IMAGE_BLOCK,
+        "label": plain(messages.text("slack.modal.images", locale)),
+        "element": {
+            "type": "file_input",
+            "action_id": IMAGE_INPUT,
+            "filetypes": IMAGE_FILETYPES,
+            "max_files": 16,
+        },
+    }
+    return _modal(EDIT_MODAL, locale, {"c": channel}, [files, _prompt_input(locale)])
+
+
+def prompt_modal(
+    locale: str, channel: str, file_ids: list[str], thread_ts: str | None = None
+) -> dict[str, Any]:
+    """Shortcut and Edit button: the images are known, ask for the prompt."""
+    metadata: dict[str, Any] = {"c": channel, "f": file_ids}
+    if thread_ts:
+        metadata["t"] = thread_ts
+    return _modal(PROMPT_MODAL, locale, metadata, [_prompt_input(locale)])
+
+
+def home_view(quota_lines: list[str], job_lines: list[str], locale: str) -> dict[str, Any]:
+    recent = job_lines or [messages.text("slack.home.none", locale)]
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": plain(messages.text("slack.home.quota", locale))},
+            section("\n".join(quota_lines)),
+            {"type": "divider"},
+            {"type": "header", "text": plain(messages.text("slack.home.recent", locale))},
+            section("\n".join(recent)),
+        ],
+    }

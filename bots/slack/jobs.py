@@ -1,0 +1,232 @@
+"""Run one job for Slack: a progress message edited in place, then the upload, or the hint.
+
+The progress message is posted on the first progress event (so a duplicate delivery, a quota
+refusal or a pre-flight refusal leaves nothing in the channel) and edited at most once per
+``SlackBot.progress_interval_s``; the progress callback never waits for Slack, because core's
+queue announces positions to every waiter in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bots.slack import blocks
+from bots.slack.runtime import SlackBot, escape, mention
+from core import messages
+from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
+from core.packing import UploadLimits, pack_outputs
+from core.types import ImageRequest, ImageResult, Progress, Stage
+
+log = logging.getLogger("pixelsmith.slack")
+
+# Slack's real cap is 1 GB per file; ten files show in one message.
+SLACK_LIMITS = UploadLimits(max_file_bytes=1024**3, max_files_per_message=10)
+_BAR = 10
+
+
+def header(request: ImageRequest) -> str:
+    prompt = escape(request.prompt if len(request.prompt) <= 300 else request.prompt[:299] + "…")
+    who = mention(request.identity.user_id)
+    return messages.text(
+        "result.header", request.identity.locale, prompt=prompt, model=request.model, who=who
+    )
+
+
+def status(progress: Progress, locale: str, model: str) -> str:
+    line = messages.text(
+        f"status.{progress.stage.value}",
+        locale,
+        model=model,
+        percent=progress.percent or 0,
+        position=progress.queue_position or 1,
+    )
+    if progress.percent is not None and progress.stage in (Stage.GENERATING, Stage.PARTIAL):
+        filled = max(0, min(_BAR, progress.percent * _BAR // 100))
+        bar = "▓" * filled + "░" * (_BAR - filled)
+        line += "\n" + messages.text("slack.progress_bar", locale, bar=bar, percent=progress.percent)
+    return line
+
+
+class ProgressMessage:
+    """A progress callback for ``ImageService.run`` that edits one Slack message in place."""
+
+    def __init__(self, bot: SlackBot, request: ImageRequest, channel: str,
+                 thread_ts: str | None = None) -> None:
+        self._bot = bot
+        self._request = request
+        self._channel = channel
+        self._thread_ts = thread_ts
+        self._latest: Progress | None = None
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.ts: str | None = None
+
+    async def __call__(self, progress: Progress) -> None:
+        self._latest = progress
+        if self._task is None and not self._stop.is_set():
+            self._task = asyncio.create_task(self._loop(), name="slack-progress")
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        # A short grace before the first post: a job that ends (or fails) quickly leaves no
+        # progress message behind, and a burst of requests does not become a burst of posts.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), self._bot.first_progress_s)
+        while not self._stop.is_set():
+            await self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set() or self._latest is None:
+                return
+            await self._send(self._latest)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._bot.progress_interval_s)
+
+    async def _send(self, progress: Progress) -> None:
+        locale = self._request.identity.locale
+        text = f"{header(self._request)}\n_{status(progress, locale, self._request.model)}_"
+        client = self._bot.client
+        try:
+            if self.ts is None:
+                answer = await client.chat_postMessage(
+                    channel=self._channel, text=text, thread_ts=self._thread_ts
+                )
+                self.ts = str(answer["ts"])
+            elif self._bot.edits.take():
+                await client.chat_update(channel=self._channel, ts=self.ts, text=text)
+        except SlackApiError as exc:  # progress is a courtesy: never fail the job for it
+            log.info("progress message failed: %s", exc.response.get("error"))
+
+    async def close(self, *, delete: bool = True) -> str | None:
+        """Stop editing; remove the message, or keep it (returns its ts) for the result."""
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            if self.ts is not None:  # an edit in flight (or waiting out a 429) is not needed
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.ts is not None and delete:
+            await self._bot.delete(self._channel, self.ts)
+            return None
+        return self.ts
+
+
+async def run_job(bot: SlackBot, request: ImageRequest, channel: str,
+                  thread_ts: str | None = None) -> ImageResult | None:
+    """Run ``request`` and answer in ``channel``; DuplicateJob stays silent."""
+    progress = ProgressMessage(bot, request, channel, thread_ts)
+    try:
+        result = await bot.service.run(request, progress)
+    except DuplicateJob:
+        await progress.close()
+        return None
+    except PixelsmithError as failure:
+        await progress.close()
+        await tell_refusal_or_failure(bot, failure, request, channel, thread_ts)
+        return None
+    except BaseException:
+        await progress.close()
+        raise
+    # The progress message becomes the result's header with its buttons.
+    progress_ts = await progress.close(delete=False)
+    try:
+        await deliver(bot, result, channel, thread_ts, progress_ts)
+    except (SlackApiError, SlackRequestError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else "upload"
+        log.warning("delivering job %s failed: %s", result.job_id, error)
+        if progress_ts is not None:
+            await bot.delete(channel, progress_ts)
+        text = messages.text("slack.upload_failed", request.identity.locale, error=error)
+        await bot.ephemeral(channel, request.identity.user_id, text, thread_ts=thread_ts)
+    return result
+
+
+def _quota_line(result: ImageResult, locale: str) -> str | None:
+    left = result.quota_left
+    if left is None or (left.images_today is None and left.usd_today is None):
+        return None
+    unlimited = messages.text("status.unlimited", locale)
+    images = unlimited if left.images_today is None else left.images_today
+    usd = unlimited if left.usd_today is None else f"{left.usd_today:.2f}"
+    return messages.text("result.quota_left", locale, images_today=images, usd_today=usd)
+
+
+def comment(result: ImageResult, notes: list[Any]) -> str:
+    """Prompt, requester, cost, quota left and notes, for the upload's initial comment."""
+    locale = result.request.identity.locale
+    cost_key = "result.cost_demo" if result.demo else "result.cost"
+    lines = [header(result.request), messages.text(cost_key, locale, cost=result.cost_usd)]
+    quota = _quota_line(result, locale)
+    if quota:
+        lines.append(quota)
+    lines += [messages.note(n, locale) for n in [*result.notes, *notes]]
+    return "\n".join(lines)
+
+
+async def deliver(bot: SlackBot, result: ImageResult, channel: str,
+                  thread_ts: str | None = None, header_ts: str | None = None) -> list[str]:
+    """Upload the images (several per call) with the comment, then show the Re-roll/Edit
+    buttons: in the progress message ``header_ts`` if there is one, else in a new message."""
+    batches, notes = await pack_outputs(result.images, SLACK_LIMITS, stem="pixelsmith")
+    text = comment(result, notes)
+    file_ids: list[str] = []
+    for index, batch in enumerate(batches):
+        uploads = [{"file": f.data, "filename": f.filename, "title": f.filename} for f in batch]
+        answer = await bot.client.files_upload_v2(
+            file_uploads=uploads,
+            channel=channel,
+            thread_ts=thread_ts,
+            initial_comment=text if index == 0 else None,
+        )
+        file_ids += [str(f["id"]) for f in answer.get("files") or []]
+    locale = result.request.identity.locale
+    summary = messages.text("result.cost_demo" if result.demo else "result.cost", locale,
+                            cost=result.cost_usd)
+    controls = blocks.result_controls(result.job_id, file_ids, locale, summary)
+    text = header(result.request)
+    if header_ts is not None:
+        try:
+            await bot.client.chat_update(channel=channel, ts=header_ts, text=text, blocks=controls)
+            return file_ids
+        except SlackApiError as exc:  # e.g. deleted meanwhile: post the buttons anew
+            log.info("could not turn progress into the result: %s", exc.response.get("error"))
+    await bot.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text,
+                                      blocks=controls)
+    return file_ids
+
+
+def retry_value(request: ImageRequest, suggestion: str | None) -> dict[str, Any]:
+    """What the refusal buttons need to ask again (a pre-flight refusal has no job yet)."""
+    options = {
+        "model": request.model,
+        "size": request.size,
+        "quality": request.quality,
+        "n": request.n,
+        "background": request.background,
+        "output_format": request.output_format,
+    }
+    value: dict[str, Any] = {"p": request.prompt, "o": {k: v for k, v in options.items() if v}}
+    if suggestion:
+        value["s"] = suggestion
+    return value
+
+
+async def tell_refusal_or_failure(bot: SlackBot, failure: PixelsmithError,
+                                  request: ImageRequest, channel: str,
+                                  thread_ts: str | None = None) -> None:
+    identity = request.identity
+    text = bot.render(failure, identity)
+    controls = None
+    if isinstance(failure, PreflightRefused | Refused) and not request.is_edit:
+        suggestion = failure.params.get("suggestion")
+        controls = blocks.refusal_controls(
+            text, identity.locale, retry_value(request, suggestion),
+            preflight=isinstance(failure, PreflightRefused),
+        )
+    await bot.ephemeral(channel, identity.user_id, text, controls, thread_ts)

@@ -1,0 +1,240 @@
+"""What every Slack listener shares: the service, the Web API client, identities, replies.
+
+One :class:`SlackBot` per adapter. Listeners are plain functions that take it; they translate
+Slack payloads into core calls and core answers into Slack messages, nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core import messages
+from core.config import Settings
+from core.errors import DuplicateJob, PixelsmithError
+from core.service import ImageService
+from core.types import Identity
+
+log = logging.getLogger("pixelsmith.slack")
+
+
+def slack_time(when: datetime) -> str:
+    """A date every Slack client shows in the reader's own time zone."""
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{when:%Y-%m-%d %H:%M} UTC>"
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters in user text (prompts) must be escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+class Recent:
+    """A bounded set of keys seen lately (retried events, one message seen as two events)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; False if it was already there."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self._size:
+            self._keys.popitem(last=False)
+        return True
+
+
+def where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(user, team, channel) of any Slack payload, for the error reply."""
+    event = body.get("event") or {}
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    channel = (
+        body.get("channel_id")
+        or (body.get("channel") or {}).get("id")
+        or (body.get("container") or {}).get("channel_id")
+        or event.get("channel")
+    )
+    view = body.get("view") or {}
+    if not channel and view.get("private_metadata"):
+        try:
+            channel = json.loads(view["private_metadata"]).get("c")
+        except (ValueError, AttributeError):
+            channel = None
+    return user, team, channel
+
+
+class EditBudget:
+    """A token bucket for chat.update across the app (Slack allows about one edit per second,
+    with bursts): progress edits beyond it are skipped, never queued."""
+
+    def __init__(self, per_second: float = 2.0, burst: float = 20.0) -> None:
+        self.per_second, self.burst = per_second, burst
+        self._tokens, self._last = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.per_second)
+        self._last = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class SlackBot:
+    """Shared state of one Slack adapter."""
+
+    def __init__(self, service: ImageService, settings: Settings, client: AsyncWebClient) -> None:
+        self.service = service
+        self.settings = settings
+        self.client = client
+        self.bot_user_id: str | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.seen = Recent()
+        self.progress_interval_s = 1.0
+        self.first_progress_s = 0.5
+        self.edits = EditBudget()
+        self._locales: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- who asks ------------------------------------------------------------------------------
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.settings.slack.admin_users
+
+    async def locale(self, user_id: str) -> str:
+        """The user's language from users.info (cached); English when Slack does not say."""
+        cached = self._locales.get(user_id)
+        if cached is not None:
+            return cached
+        try:
+            answer = await self.client.users_info(user=user_id, include_locale=True)
+            locale = messages.lang(str(answer["user"].get("locale") or "en"))
+        except SlackApiError as exc:
+            log.info("users.info failed (%s); using English", exc.response.get("error"))
+            locale = "en"
+        self._locales[user_id] = locale
+        return locale
+
+    async def identity(self, user_id: str, team_id: str | None, channel_id: str | None) -> Identity:
+        return Identity(
+            platform="slack",
+            user_id=user_id,
+            community_id=team_id,
+            locale=await self.locale(user_id),
+            display_name=mention(user_id),
+            is_admin=self.is_admin(user_id),
+            channel_id=channel_id,
+        )
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    def track(self) -> None:
+        """Count the running listener task as a job, so a graceful stop waits for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, grace_s: float) -> int:
+        """Wait up to ``grace_s`` for tracked jobs (uploads included); returns how many remain."""
+        pending = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=grace_s)
+        return sum(1 for t in pending if not t.done())
+
+    async def run(self, body: dict[str, Any], work: Awaitable[Any]) -> None:
+        """Run a listener's work after its ack: tracked for shutdown, every failure answered.
+
+        Failures are caught here rather than left to Bolt's error handler: Bolt resets the ack
+        when a listener raises, which would turn a fast failure into a 3 s wait and a 404.
+        """
+        self.track()
+        try:
+            await work
+        except Exception as error:
+            await self.reply_error(error, body)
+
+    async def reply_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """Every failure replies (ephemeral, in the user's language); the log gets the detail."""
+        if isinstance(error, DuplicateJob):
+            return
+        if isinstance(error, PixelsmithError):
+            log.info("request failed: %r", error)
+        else:
+            log.error("unhandled error in a Slack listener", exc_info=error)
+            error = PixelsmithError("error.internal")
+        user, team, channel = where(body)
+        if not user:
+            return
+        try:
+            identity = await self.identity(str(user), team, channel)
+            await self.tell_failure(error, identity, channel)
+        except Exception:  # the reply itself failed: nothing more to try
+            log.exception("could not tell the user about a failure")
+
+    # -- replies --------------------------------------------------------------------------------
+
+    async def ephemeral(
+        self,
+        channel: str | None,
+        user_id: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> bool:
+        """Tell one user something; falls back to a direct message when the channel refuses."""
+        if channel:
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user_id, text=text, blocks=blocks, thread_ts=thread_ts
+                )
+                return True
+            except SlackApiError as exc:
+                log.warning("chat.postEphemeral failed: %s", exc.response.get("error"))
+        try:
+            await self.client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+            return True
+        except SlackApiError as exc:
+            log.warning("could not reach user by direct message: %s", exc.response.get("error"))
+            return False
+
+    def render(self, failure: PixelsmithError, identity: Identity) -> str:
+        return messages.render(
+            failure, identity.locale, admin=identity.is_admin, time_format=slack_time
+        )
+
+    async def tell_failure(
+        self,
+        failure: PixelsmithError,
+        identity: Identity,
+        channel: str | None,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
+        text = self.render(failure, identity)
+        await self.ephemeral(channel, identity.user_id, text, blocks, thread_ts)
+
+    async def delete(self, channel: str, ts: str) -> None:
+        with contextlib.suppress(SlackApiError):
+            await self.client.chat_delete(channel=channel, ts=ts)

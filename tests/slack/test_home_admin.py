@@ -1,0 +1,109 @@
+"""App Home, /quota, /imagine-admin, Re-roll, locale, and the error handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.slack_requests import (
+    USER_ID,
+    app_home_opened_event,
+    block_actions,
+    event_callback,
+    slash_command,
+)
+from tests.slack.conftest import ADMIN_ID, Harness, button
+
+
+def _home_text(view: dict[str, Any]) -> str:
+    return "\n".join(
+        str(b.get("text", {}).get("text", "")) for b in view["blocks"] if b.get("text")
+    )
+
+
+async def test_app_home_shows_quota_reset_and_recent_jobs(closing: Any) -> None:
+    h: Harness = await closing(quota={"user_daily_images": 5})
+    await h.send(slash_command("a quiet harbour", response_url=h.fake.response_url()))
+    await h.wait(h.controls)
+    await h.send(event_callback(app_home_opened_event()))
+    published = (await h.wait(lambda: [v for v in h.fake.views if v.kind == "publish"]))[0]
+    assert published.user_id == USER_ID and published.view["type"] == "home"
+    text = _home_text(published.view)
+    assert "daily image limit: 4 of 5 left" in text and "<!date^" in text
+    assert "a quiet harbour" in text and "done" in text
+
+
+async def test_quota_command(closing: Any) -> None:
+    h: Harness = await closing(quota={"user_daily_images": 3})
+    await h.send(slash_command("", command="/quota", response_url=h.fake.response_url()))
+    (reply,) = await h.wait(h.ephemerals)
+    assert "daily image limit: 3 of 3 left" in (reply.text or "")
+
+
+async def test_reroll_runs_the_job_again_and_unknown_job_is_explained(harness: Harness) -> None:
+    fake = harness.fake
+    await harness.send(slash_command("a paper boat --q low", response_url=fake.response_url()))
+    controls = (await harness.wait(harness.controls))[0]
+    value = button(controls, "reroll")["value"]
+    await harness.send(block_actions("reroll", value, response_url=fake.response_url()))
+    await harness.wait(lambda: len(harness.controls()) == 2)
+    first, second = harness.gateway.calls_to("/v1/images/generations")
+    assert first.params["prompt"] == second.params["prompt"] == "a paper boat"
+    assert second.params["quality"] == "low"
+
+    await harness.send(block_actions("reroll", "999999", response_url=fake.response_url()))
+    (hint,) = await harness.wait(harness.ephemerals)
+    assert "no longer in the history" in (hint.text or "")
+
+
+async def test_admin_commands_only_for_admins(harness: Harness) -> None:
+    fake = harness.fake
+
+    async def admin(text: str, user: str = ADMIN_ID) -> str:
+        before = len(harness.ephemerals())
+        await harness.send(slash_command(text, command="/imagine-admin", user_id=user,
+                                         response_url=fake.response_url()))
+        await harness.wait(lambda: len(harness.ephemerals()) > before)
+        return harness.ephemerals()[-1].text or ""
+
+    assert "Only Pixelsmith admins" in await admin("ban <@U0USER001>", user=USER_ID)
+    assert "Usage: /imagine-admin" in await admin("frobnicate")
+    assert "is not a user" in await admin("ban nobody")
+    assert "can no longer generate" in await admin(f"ban <@{USER_ID}|alice> spam")
+    assert "already banned" in await admin(f"ban {USER_ID}")
+
+    await harness.send(slash_command("a cat", response_url=fake.response_url()))
+    await harness.wait(lambda: "not allowed" in (harness.ephemerals()[-1].text or ""))
+    assert "can generate images again" in await admin(f"unban <@{USER_ID}>")
+
+    assert "user_daily_images=1" in await admin(f"limits <@{USER_ID}> user_daily_images=1")
+    assert "Cannot set" in await admin(f"limits <@{USER_ID}> daily=1")
+    assert "1 of 1 left" in await admin(f"limits <@{USER_ID}>")
+    assert "Granted 2 images" in await admin(f"grant <@{USER_ID}> 2")
+    assert "not a valid amount" in await admin(f"grant <@{USER_ID}> lots")
+    assert "No charged jobs" in await admin("usage")
+    assert harness.gateway.calls == []
+
+
+async def test_chinese_locale_from_users_info(harness: Harness) -> None:
+    harness.fake.add_user(USER_ID, "li", locale="zh-CN")
+    await harness.send(slash_command("a fox --zoom 2", response_url=harness.fake.response_url()))
+    (hint,) = await harness.wait(harness.ephemerals)
+    assert "未知参数 --zoom" in (hint.text or "")
+    assert harness.fake.calls_of("users.info")[0].params["include_locale"] in ("1", "true", True)
+
+
+async def test_unexpected_failure_still_replies(harness: Harness) -> None:
+    harness.fake.fail_next("views.open", "internal_error")
+    await harness.send(slash_command("", command="/imagine-edit",
+                                     response_url=harness.fake.response_url()))
+    (hint,) = await harness.wait(harness.ephemerals)
+    assert "Something went wrong on our side" in (hint.text or "")
+
+
+async def test_upload_refused_by_slack_is_explained(harness: Harness) -> None:
+    harness.fake.fail_next("files.completeUploadExternal", "not_in_channel")
+    await harness.send(slash_command("a kite", response_url=harness.fake.response_url()))
+    (hint,) = await harness.wait(harness.ephemerals)
+    assert "not_in_channel" in (hint.text or "") and "charged" in (hint.text or "")
+    await harness.settle()
+    assert harness.controls() == []
