@@ -23,8 +23,8 @@ STYLE_EXAMPLES = {
 
 EN: dict[str, str] = {
     # -- generic -------------------------------------------------------------------------
-    "error.internal": "Something went wrong on our side. Nothing was charged for it; please try "
-    "again, and tell your admin if it keeps happening.",
+    "error.internal": "Something went wrong on our side. Please try again, and tell your admin "
+    "if it keeps happening.",
     "config.missing_file": "Config file {path} does not exist. Copy config.example.toml to "
     "config.toml, or run without --config to use the defaults.",
     "config.bad_toml": "Config file {path} is not valid TOML: {detail}",
@@ -482,7 +482,7 @@ EN: dict[str, str] = {
 }
 
 ZH: dict[str, str] = {
-    "error.internal": "我们这边出了点问题，本次未扣费。请重试；如反复出现请告知管理员。",
+    "error.internal": "我们这边出了点问题。请重试；如反复出现请告知管理员。",
     "config.missing_file": "配置文件 {path} 不存在。请把 config.example.toml 复制为 config.toml，"
     "或不带 --config 运行以使用默认值。",
     "config.bad_toml": "配置文件 {path} 不是有效的 TOML：{detail}",

@@ -31,6 +31,8 @@ class FairQueue:
         self.limit = limit
         self.active = 0
         self._waiting: OrderedDict[str, deque[_Waiter]] = OrderedDict()
+        self._announcer: asyncio.Task[None] | None = None
+        self._dirty = False
 
     @property
     def depth(self) -> int:
@@ -45,7 +47,7 @@ class FairQueue:
         else:
             waiter = _Waiter(asyncio.get_running_loop().create_future(), on_position)
             self._waiting.setdefault(user, deque()).append(waiter)
-            await self._announce()
+            self._schedule_announce()
             try:
                 await waiter.future
             except asyncio.CancelledError:
@@ -79,7 +81,7 @@ class FairQueue:
                 self.active += 1
                 waiter.future.set_result(None)
         if self._waiting:
-            asyncio.get_running_loop().create_task(self._announce())
+            self._schedule_announce()
 
     def order(self) -> list[_Waiter]:
         """Waiters in the order they will get a slot."""
@@ -89,6 +91,19 @@ class FairQueue:
         for i in range(depth):
             out.extend(q[i] for q in queues if i < len(q))
         return out
+
+    def _schedule_announce(self) -> None:
+        """Tell waiters their positions from one background task; bursts coalesce into it."""
+        self._dirty = True
+        if self._announcer is None or self._announcer.done():
+            self._announcer = asyncio.get_running_loop().create_task(self._announce_loop())
+
+    async def _announce_loop(self) -> None:
+        # Slot grants never wait for these callbacks: a slow progress message only delays
+        # position updates, and positions changed meanwhile are sent once, not once per change.
+        while self._dirty:
+            self._dirty = False
+            await self._announce()
 
     async def _announce(self) -> None:
         for position, waiter in enumerate(self.order(), start=1):
