@@ -460,7 +460,9 @@ EN: dict[str, str] = {
     "slack.state.RELEASED": "not sent",
     "slack.admin.denied": "Only Pixelsmith admins (slack.admin_users) can use /imagine-admin.",
     "slack.admin.help": "Usage: /imagine-admin limits @user [user_daily_images=5 ...] · grant "
-    "@user AMOUNT [images|usd] · ban @user [reason] · unban @user · usage [user|community|model]",
+    "@user AMOUNT [images|usd] · ban @user [reason] · unban @user · usage [user|community|model]"
+    " · chart [community|model] [days]",
+    "slack.admin.chart_posted": "Posted the spend chart in this channel.",
     "slack.admin.bad_user": "{value} is not a user: mention them (@name) or give their user id.",
     "slack.admin.bad_amount": "{value} is not a valid amount.",
     "slack.admin.bad_limit": "Cannot set {value}: use name=number or name=unlimited with one of "
@@ -853,7 +855,9 @@ ZH: dict[str, str] = {
     "slack.state.RELEASED": "未发送",
     "slack.admin.denied": "只有 Pixelsmith 管理员（slack.admin_users）可以使用 /imagine-admin。",
     "slack.admin.help": "用法：/imagine-admin limits @用户 [user_daily_images=5 ...] · grant @用户 "
-    "数量 [images|usd] · ban @用户 [原因] · unban @用户 · usage [user|community|model]",
+    "数量 [images|usd] · ban @用户 [原因] · unban @用户 · usage [user|community|model]"
+    " · chart [community|model] [天数]",
+    "slack.admin.chart_posted": "已在此频道发布消费图表。",
     "slack.admin.bad_user": "{value} 不是用户：请 @ 提及对方或填写其用户 ID。",
     "slack.admin.bad_amount": "{value} 不是有效的数量。",
     "slack.admin.bad_limit": "无法设置 {value}：请使用 名称=数字 或 名称=unlimited，名称可选：{known}。",

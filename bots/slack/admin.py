@@ -1,4 +1,4 @@
-"""/imagine-admin: limits, grant, ban, unban, usage — for the user ids in slack.admin_users.
+"""/imagine-admin: limits, grant, ban, unban, usage, chart — for the user ids in slack.admin_users.
 
 Slack lets any member run any command, so the admin check is here, in code, on every call.
 """
@@ -6,6 +6,7 @@ Slack lets any member run any command, so the admin check is here, in code, on e
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from bots.slack.home import quota_lines
 from bots.slack.runtime import SlackBot, mention
 from core import messages
+from core.charts import chart_title, spend_chart_png
 from core.store.policy import LIMIT_KEYS, UNLIMITED_WORDS, QuotaOverrides
 from core.types import Identity
 
@@ -95,8 +97,21 @@ async def _usage(bot: SlackBot, who: Identity, words: list[str]) -> str:
     return "\n".join(lines) or messages.text("slack.admin.usage_empty", who.locale)
 
 
+async def _chart(bot: SlackBot, who: Identity, words: list[str]) -> str:
+    """The daily spend chart (the CLI's), uploaded where the admin asked for it."""
+    by = words[1] if len(words) > 1 and words[1] in ("community", "model") else "community"
+    days = int(words[2]) if len(words) > 2 and words[2].isdigit() else 30
+    since = (datetime.now(UTC) - timedelta(days=max(1, min(days, 3660)))).date()
+    title = chart_title(by, since, who.locale)
+    png = await spend_chart_png(await bot.service.daily_spend(since, by), title=title, by=by,
+                                locale=who.locale)
+    await bot.client.files_upload_v2(channel=who.channel_id, file=png,
+                                     filename="pixelsmith-spend.png", title=title)
+    return messages.text("slack.admin.chart_posted", who.locale)
+
+
 _HANDLERS = {"limits": _limits_cmd, "grant": _grant, "ban": _ban, "unban": _ban,
-             "usage": _usage}
+             "usage": _usage, "chart": _chart}
 
 
 async def admin(bot: SlackBot, command: dict[str, Any]) -> None:

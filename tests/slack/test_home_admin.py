@@ -82,6 +82,9 @@ async def test_admin_commands_only_for_admins(harness: Harness) -> None:
     assert "not a valid amount" in await admin(f"grant <@{USER_ID}> lots")
     assert "No charged jobs" in await admin("usage")
     assert harness.gateway.calls == []
+    assert "spend chart" in await admin("chart model 7")
+    (chart,) = [u for u in fake.uploads if u.filename == "pixelsmith-spend.png"]
+    assert chart.data[:8] == b"\x89PNG\r\n\x1a\n" and chart.channel
 
 
 async def test_chinese_locale_from_users_info(harness: Harness) -> None:
