@@ -195,10 +195,11 @@ class ImageService:
         settles it by the money rules and tells its user. Returns how many were left.
         """
         self._accepting = False
-        pending = [t for t in self._inflight if not t.done()]
+        me = asyncio.current_task()
+        pending = [t for t in self._inflight if not t.done() and t is not me]
         if pending:
             await asyncio.wait(pending, timeout=grace_s)
-        left = [t for t in self._inflight if not t.done()]
+        left = [t for t in self._inflight if not t.done() and t is not me]
         for task in left:
             task.cancel()
         if left:
@@ -286,13 +287,12 @@ class ImageService:
     ) -> ImageResult:
         """Run one job end to end (see the module docstring). Raises typed failures."""
         task = asyncio.current_task()
-        if task is not None:
+        if task is not None and task not in self._inflight:
+            # Tracked until the adapter's task ends, not until run() returns: a graceful
+            # shutdown must also wait for the upload of the result that follows.
             self._inflight.add(task)
-        try:
-            return await self._run(request, on_progress)
-        finally:
-            if task is not None:
-                self._inflight.discard(task)
+            task.add_done_callback(self._inflight.discard)
+        return await self._run(request, on_progress)
 
     async def _run(
         self, request: ImageRequest, on_progress: ProgressCallback | None
@@ -616,7 +616,7 @@ def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
         "progress_interval_s": p.progress_interval_s,
     }
     images = ImagesApiProvider(client, http, partial_images=p.stream_partials, **common)
-    chat = ChatStreamProvider(client, http, **common)
+    chat = ChatStreamProvider(client, http, stall_s=p.stall_s, **common)
     return _ClientOwner(
         RoutingProvider({"images": images, "images_compat": images, "chat_stream": chat}), client
     )
