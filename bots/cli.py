@@ -193,7 +193,7 @@ def _read_file(path: str) -> Attachment:
 async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = load_settings(args.config)
     args._base_url = settings.provider.base_url  # for admin hints rendered by main()
-    _configure_logging(settings)
+    _configure_logging(settings, serving=args.command == "run")
     if args.command in ("imagine", "edit"):
         return await _generate(args, settings, out, err)
     if args.command == "console":
@@ -221,10 +221,15 @@ async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_INVALID
 
 
-def _configure_logging(settings: Settings) -> None:
+def _configure_logging(settings: Settings, *, serving: bool) -> None:
     from core.logs import setup_logging
 
     setup_logging(settings)
+    if not serving:
+        # One-shot commands speak through stdout/stderr lines; the per-job log lines are for
+        # the long-running bot (`run`), so only warnings reach a terminal user here.
+        root = logging.getLogger()
+        root.setLevel(max(root.level, logging.WARNING))
     # Alembic logs every migration step at INFO: noise on stderr on each fresh database.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

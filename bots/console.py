@@ -113,7 +113,8 @@ def _report(result: object, folder: Path, out: TextIO, locale: str) -> None:
     for path in save_images(result, folder, "pixelsmith"):
         out.write(f"{path}\n")
     for item in result.notes:
-        out.write(messages.note(item, locale) + "\n")
+        if item.key != "note.demo_fallback":  # said once when the console starts
+            out.write(messages.note(item, locale) + "\n")
     key = "result.cost_demo" if result.demo else "result.cost"
     out.write(messages.text(key, locale, cost=result.cost_usd) + "\n")
 
