@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from typing import TextIO
@@ -72,10 +73,17 @@ class Runner:
                 queue=lambda: (queue.depth, queue.active), lag=self.lag)
             bound = await self.metrics_server.start(self.settings.metrics.host, port)
             log.info("metrics on http://%s:%s/metrics", self.settings.metrics.host, bound)
+        # What start-up made (modules, clients, caches) lives as long as the process: move it
+        # out of the collector's sight, so a full collection under load (1,000 jobs in flight)
+        # scans only the jobs' objects instead of stalling the event loop for ~200 ms. The one
+        # full collection runs before any platform sends us anything.
+        gc.collect()
+        gc.freeze()
         for adapter in self.adapters:
             await adapter.start()
             log.info("%s adapter ready", adapter.name)
         await self.tell_interrupted_users()
+        gc.freeze()  # the adapters' own start-up objects too
 
     async def tell_interrupted_users(self) -> None:
         """Reaped jobs (a crash or restart ended them): tell each user once."""

@@ -47,6 +47,7 @@ class ProviderSettings(_Section):
     download_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     download_hosts: list[str] | None = None
     progress_interval_s: float = Field(default=1.0, ge=0)
+    stall_s: float = Field(default=90.0, gt=0)  # reverse models: silence that ends a stream
     salt: SecretStr | None = None
 
     @field_validator("base_url")

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 PositionCallback = Callable[[int], Awaitable[None]]
+ANNOUNCE_BATCH = 32  # position callbacks per event-loop step
 
 
 class _Waiter:
@@ -107,6 +108,12 @@ class FairQueue:
 
     async def _announce(self) -> None:
         for position, waiter in enumerate(self.order(), start=1):
+            if position % ANNOUNCE_BATCH == 0:
+                # A thousand waiters' callbacks in one step would stall the event loop (acks and
+                # deferrals of new requests wait behind it): let others run between batches.
+                await asyncio.sleep(0)
+            if waiter.future.done():
+                continue  # granted (or cancelled) meanwhile: its position no longer matters
             if waiter.position != position:
                 waiter.position = position
                 if waiter.on_position is not None:

@@ -303,7 +303,7 @@ async def test_cli_dispatch_reads_the_config_file(fakes: Fakes, tmp_path: Path,
     from bots import cli
     from bots.cli import _dispatch, build_parser
 
-    monkeypatch.setattr(cli, "_configure_logging", lambda settings: None)  # keep root logging
+    monkeypatch.setattr(cli, "_configure_logging", lambda settings, **kw: None)  # keep root logging
 
     config = tmp_path / "doctor.toml"
     config.write_text(
