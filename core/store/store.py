@@ -24,11 +24,13 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import itertools
 import json
+import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -419,13 +421,59 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 # the store
 
 
+# Work waiting for the database thread(s) is served by urgency: a job holding an upstream slot
+# (mark_submitted) first, then settling finished jobs, then new claims, then reports. Under a
+# burst, a FIFO would make the first jobs' SUBMITTED wait behind hundreds of new claims.
+PRIORITY_SUBMIT, PRIORITY_FINISH, PRIORITY_CLAIM, PRIORITY_OTHER = range(4)
+
+
+class _PriorityExecutor:
+    """A fixed set of worker threads serving submitted callables by (priority, arrival)."""
+
+    def __init__(self, workers: int) -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None, Any]] = (
+            queue.PriorityQueue()
+        )
+        self._seq = itertools.count()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"store-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, priority: int, work: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put((priority, next(self._seq), work, future))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _, _, work, future = self._queue.get()
+            if work is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # handed to the awaiting coroutine
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Finish everything queued, then stop the threads."""
+        for _ in self._threads:
+            self._queue.put((PRIORITY_OTHER + 1, next(self._seq), None, None))
+        for thread in self._threads:
+            thread.join()
+
+
 class Store:
     """The persistence API. Create with :meth:`open`; every method is a coroutine."""
 
     def __init__(self, engine: Engine, *, workers: int, persistent: bool) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
+        self._executor = _PriorityExecutor(workers)
         self._persistent = persistent
         self._local = threading.local()
         self._conns: list[Connection] = []
@@ -487,7 +535,7 @@ class Store:
         if self._closed:
             return
         self._closed = True
-        await asyncio.to_thread(self._executor.shutdown, True)
+        await asyncio.to_thread(self._executor.shutdown)
         with self._conns_lock:
             conns, self._conns = self._conns, []
         for conn in conns:
@@ -507,10 +555,18 @@ class Store:
             upgrade(conn)
 
     async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._call_at(PRIORITY_OTHER, functools.partial(fn, *args, **kwargs))
+
+    async def _call_at(self, priority: int, work: Callable[[], T]) -> T:
         if self._closed:
             raise RuntimeError("store is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await asyncio.wrap_future(self._executor.submit(priority, work))
+
+    async def _call_finish(self, *args: Any) -> JobView:
+        return await self._call_at(PRIORITY_FINISH, functools.partial(self._finish_sync, *args))
+
+    async def _call_claim(self, *args: Any) -> JobClaim:
+        return await self._call_at(PRIORITY_CLAIM, functools.partial(self._begin_job_sync, *args))
 
     def _thread_conn(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
@@ -755,8 +811,7 @@ class Store:
         """
         if images < 0 or worst_cost_micros < 0:
             raise ValueError("images and worst_cost_micros must be >= 0")
-        return await self._call(
-            self._begin_job_sync,
+        return await self._call_claim(
             idem_key,
             identity,
             request,
@@ -933,7 +988,10 @@ class Store:
         Idempotent on a SUBMITTED job. Raises :class:`JobConflict` in any other state (e.g. the
         reaper released it): then the request must not be sent.
         """
-        return await self._call(self._mark_submitted_sync, job_id, lease_s, _now(now))
+        return await self._call_at(
+            PRIORITY_SUBMIT,
+            functools.partial(self._mark_submitted_sync, job_id, lease_s, _now(now)),
+        )
 
     def _mark_submitted_sync(self, job_id: int, lease_s: float, now: datetime) -> JobView:
         with self._raw() as db:
@@ -979,8 +1037,7 @@ class Store:
             raise ValueError(f"settle needs a charged state, not {state}")
         if cost_micros < 0 or images_delivered < 0:
             raise ValueError("cost_micros and images_delivered must be >= 0")
-        return await self._call(
-            self._finish_sync,
+        return await self._call_finish(
             job_id,
             LIVE_STATES,
             JobState(state),
@@ -999,8 +1056,7 @@ class Store:
         Idempotent on a job already finished (returns it unchanged). Raises
         :class:`JobConflict` on a SUBMITTED job (it may have been billed: settle it instead).
         """
-        return await self._call(
-            self._finish_sync,
+        return await self._call_finish(
             job_id,
             (JobState.RESERVED,),
             JobState.RELEASED,
