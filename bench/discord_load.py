@@ -31,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bots.discord import DiscordAdapter  # noqa: E402
+from bots.runner import settle_heap  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.service import ImageService  # noqa: E402
 from tests.fakes import discord_payloads as P  # noqa: E402
@@ -180,6 +181,7 @@ async def load(
             service, guild_ready_timeout=0.05, progress_interval=args.progress_interval
         )
         await adapter.start()
+        settle_heap()  # as `pixelsmith run` does before serving
         # One interaction first: the first use of the HTTP clients and image code costs
         # one-off work (SSL contexts, lazy imports); measured apart as the cold start.
         cold: list[float] = []

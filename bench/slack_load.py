@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from bots.runner import settle_heap  # noqa: E402
 from bots.slack.app import SlackAdapter  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.service import ImageService  # noqa: E402
@@ -149,6 +150,7 @@ async def run(users: int, concurrency: int, latency: float) -> bool:
         await service.start()
         adapter = SlackAdapter(service, settings, host="127.0.0.1")
         await adapter.start()
+        settle_heap()  # as `pixelsmith run` does before serving
         url = f"http://127.0.0.1:{adapter.port}/slack/events"
         load, load_conn = _start(ctx, _load_process, url, f"{fake_base}/hooks/response", users)
         await asyncio.to_thread(load_conn.recv)  # the load process is up

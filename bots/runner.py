@@ -48,6 +48,17 @@ def platforms_configured(settings: Settings) -> bool:
     return bool(settings.discord.token_value or settings.slack.bot_token_value)
 
 
+def settle_heap() -> None:
+    """Move what start-up made out of the garbage collector's sight.
+
+    Modules, clients and caches live as long as the process; frozen, a full collection under
+    load (a thousand jobs in flight) scans only the jobs' objects instead of stalling the event
+    loop for ~200 ms. Called once before serving, after the one full collection.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class Runner:
     """Owns the service, the adapters and the metrics server for one process."""
 
@@ -73,12 +84,7 @@ class Runner:
                 queue=lambda: (queue.depth, queue.active), lag=self.lag)
             bound = await self.metrics_server.start(self.settings.metrics.host, port)
             log.info("metrics on http://%s:%s/metrics", self.settings.metrics.host, bound)
-        # What start-up made (modules, clients, caches) lives as long as the process: move it
-        # out of the collector's sight, so a full collection under load (1,000 jobs in flight)
-        # scans only the jobs' objects instead of stalling the event loop for ~200 ms. The one
-        # full collection runs before any platform sends us anything.
-        gc.collect()
-        gc.freeze()
+        settle_heap()
         for adapter in self.adapters:
             await adapter.start()
             log.info("%s adapter ready", adapter.name)
