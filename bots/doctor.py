@@ -14,17 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal, TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import openai
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.engine import make_url
 
 from core import messages
 from core.catalog import Catalog, ModelSpec
 from core.config import Settings
+from core.diagnostics import ProbeError, probe_database, probe_error, probe_gateway
+from core.diagnostics import public_url as _public_url
 
 TIMEOUT_S = 10.0
 RETIRING_WARN_DAYS = 30
@@ -55,11 +54,16 @@ class _Doctor:
         return messages.text(key, self.locale, **params)
 
     def error(self, exc: BaseException) -> str:
-        if isinstance(exc, TimeoutError | openai.APITimeoutError):
+        if isinstance(exc, aiohttp.ClientConnectionError) and not isinstance(exc, TimeoutError):
+            return self.words(ProbeError("connect", type(exc).__name__))
+        return self.words(probe_error(exc))
+
+    def words(self, error: ProbeError) -> str:
+        if error.key == "timeout":
             return self.t("doctor.err_timeout", seconds=int(TIMEOUT_S))
-        if isinstance(exc, openai.APIConnectionError | aiohttp.ClientConnectionError | OSError):
+        if error.key == "connect":
             return self.t("doctor.err_connect")
-        return self.t("doctor.err_other", kind=type(exc).__name__)
+        return self.t("doctor.err_other", kind=error.exception)
 
     # -- config --------------------------------------------------------------------------------
 
@@ -72,41 +76,18 @@ class _Doctor:
     # -- database ------------------------------------------------------------------------------
 
     async def database(self) -> Check:
-        from core.store.store import Store
-
         what = self.t("doctor.what_database")
-        try:
-            url = make_url(self.settings.database.url)
-            backend_name = url.get_backend_name()
-        except Exception:
-            backend_name = ""
-        if backend_name not in ("sqlite", "postgresql"):
+        probe = await probe_database(self.settings.database.url, timeout_s=TIMEOUT_S)
+        if probe.dialect is None:
             return Check("fail", what, self.t("doctor.db_bad_url"), self.t("doctor.db_bad_url_fix"))
-        postgres = backend_name == "postgresql"
-        target = self.settings.database.url
-        if postgres:
-            backend = "PostgreSQL"
-            where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
-            if "connect_timeout" not in url.query:  # a silent host must not hang the doctor
-                url = url.update_query_dict({"connect_timeout": str(int(TIMEOUT_S))})
-                target = url.render_as_string(hide_password=False)
-            fix = self.t("doctor.db_fix_postgres")
-        else:
-            backend, where = "SQLite", url.database or ":memory:"
-            fix = self.t("doctor.db_fix_sqlite")
-        try:
-            store = await Store.open(target, migrate=True)
-        except Exception as exc:
+        postgres = probe.dialect == "postgresql"
+        backend = "PostgreSQL" if postgres else "SQLite"
+        where = probe.where
+        fix = self.t("doctor.db_fix_postgres" if postgres else "doctor.db_fix_sqlite")
+        if probe.error is not None:
             return Check("fail", what, self.t("doctor.db_failed", backend=backend, where=where,
-                                              error=self.error(exc)), fix)
-        try:
-            revision = await asyncio.to_thread(_revision, store)
-        except Exception as exc:
-            return Check("fail", what, self.t("doctor.db_failed", backend=backend, where=where,
-                                              error=self.error(exc)), fix)
-        finally:
-            await store.close()
-        head = _head()
+                                              error=self.words(probe.error)), fix)
+        revision, head = probe.revision, probe.head
         if revision != head:
             return Check("fail", what, self.t("doctor.db_not_head", backend=backend, where=where,
                                               revision=revision or "-", head=head),
@@ -151,45 +132,30 @@ class _Doctor:
 
     async def _list_models(self, what: str, key: str, base_url: str
                            ) -> tuple[Check, set[str] | None]:
-        p = self.settings.provider
-        client = openai.AsyncOpenAI(api_key=key, base_url=p.base_url, max_retries=0,
-                                    timeout=TIMEOUT_S)
-        try:
-            page = await client.models.list()
-            ids = {m.id for m in page.data}
-        except openai.AuthenticationError as exc:
-            return Check("fail", what, self.t("doctor.gateway_rejected", status=exc.status_code),
-                         self.t("admin.upstream.bad_key", status=exc.status_code,
+        probe = await probe_gateway(self.settings.provider.base_url, key, timeout_s=TIMEOUT_S)
+        status = probe.status or 200
+        if probe.outcome == "ok" and probe.models is not None:
+            return Check("ok", what, self.t("doctor.gateway_ok", base_url=base_url,
+                                            count=len(probe.models))), set(probe.models)
+        if probe.outcome == "rejected":
+            return Check("fail", what, self.t("doctor.gateway_rejected", status=status),
+                         self.t("admin.upstream.bad_key", status=status,
                                 base_url=base_url)), None
-        except openai.PermissionDeniedError as exc:
-            return Check("fail", what, self.t("doctor.gateway_forbidden", status=exc.status_code),
+        if probe.outcome == "forbidden":
+            return Check("fail", what, self.t("doctor.gateway_forbidden", status=status),
                          self.t("doctor.gateway_forbidden_fix", base_url=base_url)), None
-        except openai.APIStatusError as exc:
-            if exc.status_code in (404, 405, 501):
-                return Check("warn", what,
-                             self.t("doctor.gateway_no_list", base_url=base_url,
-                                    status=exc.status_code),
-                             self.t("doctor.gateway_no_list_hint")), None
-            return Check("fail", what,
-                         self.t("doctor.gateway_http_error", status=exc.status_code),
+        if probe.outcome == "http_error":
+            return Check("fail", what, self.t("doctor.gateway_http_error", status=status),
                          self.t("doctor.gateway_http_error_fix")), None
-        except (openai.APIConnectionError, TimeoutError, OSError) as exc:
+        if probe.outcome == "unreachable":
+            error = probe.error or ProbeError("connect", "")
             return Check("fail", what,
                          self.t("doctor.gateway_unreachable", base_url=base_url,
-                                error=self.error(exc)),
+                                error=self.words(error)),
                          self.t("doctor.gateway_unreachable_fix")), None
-        except Exception:  # not a model list at all (an HTML page, another API)
-            return Check("warn", what,
-                         self.t("doctor.gateway_no_list", base_url=base_url, status=200),
-                         self.t("doctor.gateway_no_list_hint")), None
-        finally:
-            await client.close()
-        if not ids:  # an empty list says nothing about which models are served
-            return Check("warn", what,
-                         self.t("doctor.gateway_no_list", base_url=base_url, status=200),
-                         self.t("doctor.gateway_no_list_hint")), None
-        return Check("ok", what, self.t("doctor.gateway_ok", base_url=base_url,
-                                        count=len(ids))), ids
+        return Check("warn", what,  # unlisted: the key is neither accepted nor rejected
+                     self.t("doctor.gateway_no_list", base_url=base_url, status=status),
+                     self.t("doctor.gateway_no_list_hint")), None
 
     def _configured_models(self, catalog: Catalog) -> list[str]:
         names = [self.settings.provider.default_model]
@@ -348,41 +314,9 @@ class _Doctor:
                                       self.t("doctor.slack_app_fix"), ok)
 
 
-def _revision(store: Any) -> str | None:
-    """The database's Alembic revision: the trivial query proving it answers."""
-    from core.migrations import current
-
-    with store.engine.connect() as conn:
-        return current(conn)
-
-
-def _head() -> str:
-    from alembic.script import ScriptDirectory
-
-    from core.migrations import HEAD, alembic_config
-
-    try:
-        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    except Exception:
-        return HEAD
-    return head or HEAD
-
-
 def _retired(catalog: Catalog, name: str, today: date) -> bool:
     spec = catalog.get(name)
     return spec is not None and spec.retired(today)
-
-
-def _public_url(url: str) -> str:
-    """``url`` without user:password@ and without a query (either may hold a secret)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "?"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _symbol(status: Status, out: TextIO) -> str:
