@@ -16,7 +16,7 @@ from bots.doctor import run_doctor
 from core.config import Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.gateway import FakeGateway
-from tests.fakes.slack import FakeSlack, _bearer, _read_params
+from tests.fakes.slack import FakeSlack
 
 # Recognisable fake secrets: none of them may ever appear in the output, even in part.
 KEY = "sk-doctor-HUSHKEY-gateway-Zx91"
@@ -30,34 +30,11 @@ SECRET_PARTS = ("HUSH", "Zx91", "Wr36", "Dq72", "Bt63", "Ap54", "Sg45", "Wx27", 
 SERVED = ("gpt-image-2", "gpt-image-1", "gpt-4o-image")
 
 
-class SocketModeSlack(FakeSlack):
-    """FakeSlack plus ``apps.connections.open``, which only an app-level token may call."""
-
-    def __init__(self, *, app_token: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.app_token = app_token
-        self.connection_opens = 0
-
-    async def _api(self, request: web.Request) -> web.Response:
-        if request.match_info["method"] != "apps.connections.open":
-            return await super()._api(request)
-        params, _ = await _read_params(request)
-        token = _bearer(request) or params.get("token")
-        if token is None:
-            return web.json_response({"ok": False, "error": "not_authed"})
-        if str(token).startswith("xoxb-"):
-            return web.json_response({"ok": False, "error": "not_allowed_token_type"})
-        if token != self.app_token:
-            return web.json_response({"ok": False, "error": "invalid_auth"})
-        self.connection_opens += 1
-        return web.json_response({"ok": True, "url": "wss://127.0.0.1:9/link/?ticket=t"})
-
-
 @dataclass
 class Fakes:
     gateway: FakeGateway
     discord: FakeDiscord
-    slack: SocketModeSlack
+    slack: FakeSlack  # with apps.connections.open for the app token
     tmp_path: Path
 
     def settings(self, **sections: dict[str, Any]) -> Settings:
@@ -77,7 +54,7 @@ class Fakes:
 
 @pytest.fixture
 async def fakes(tmp_path: Path) -> AsyncIterator[Fakes]:
-    slack = SocketModeSlack(token=BOT, app_token=APP)
+    slack = FakeSlack(token=BOT, app_token=APP)
     async with (
         FakeGateway(served_models=SERVED, api_key=KEY) as gateway,
         FakeDiscord(token=DISCORD, bot_name="Pixelsmith") as discord,
@@ -123,7 +100,9 @@ async def test_all_green(fakes: Fakes) -> None:
     assert "served by the gateway" in line_for(text, "Model gpt-4o-image")
     # nothing was generated or billed: only the model list was asked for
     assert [c.path for c in fakes.gateway.calls] == ["/v1/models"]
-    assert fakes.slack.connection_opens == 1
+    (opened,) = fakes.slack.calls_of("apps.connections.open")
+    assert opened.token_ok  # with the app token; no websocket was opened
+    assert fakes.slack.socket_connections == []
 
 
 async def test_http_mode_with_signing_secret_and_nothing_else(fakes: Fakes) -> None:

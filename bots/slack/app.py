@@ -108,6 +108,8 @@ class SlackAdapter:
         else:
             self._require(slack.app_token_value, "slack.app_token", "SLACK_APP_TOKEN")
         await self._verify_token()
+        # Socket Mode: check the app token now (slack_sdk's connect() would retry it forever)
+        url = await self._open_socket_url(str(slack.app_token_value)) if slack.mode != "http" else ""
         self.bot.http = aiohttp.ClientSession()
         self.bot.client.session = self.bot.http  # one connection pool, not one per API call
         if slack.mode == "http":
@@ -116,8 +118,19 @@ class SlackAdapter:
             log.info("Slack HTTP mode on %s:%s/slack/events", self.host, self._http.port)
         else:
             self._socket = AsyncSocketModeHandler(self.app, slack.app_token_value)
+            self._socket.client.wss_uri = url
             await self._socket.connect_async()
             log.info("Slack Socket Mode connected")
+
+    async def _open_socket_url(self, app_token: str) -> str:
+        """A Socket Mode URL from apps.connections.open; a rejected app token is a ConfigError."""
+        try:
+            answer = await self.bot.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            problem = messages.text("doctor.slack_rejected", "en", error=exc.response.get("error"))
+            raise ConfigError("config.invalid", key="slack.app_token", problem=problem,
+                              path_or_env="SLACK_APP_TOKEN or config.toml") from None
+        return str(answer["url"])
 
     async def drain(self, grace_s: float | None = None) -> int:
         """Wait for running jobs, uploads included; returns how many did not finish."""

@@ -6,8 +6,15 @@ files.getUploadURLExternal, files.completeUploadExternal) and GET (files.info, u
 conversations.info); form bodies are accepted too. Every Web API answer is HTTP 200 with
 ``{"ok": ...}`` except a scripted ``ratelimited`` (HTTP 429 + Retry-After), as on real Slack.
 
+Socket Mode: ``apps.connections.open`` (app-level token ``xapp-...`` only) answers a
+``ws://127.0.0.1:PORT/socket-mode?ticket=...`` URL; on that websocket the fake says ``hello``,
+pushes envelopes (``await fake.socket_send("slash_commands", payload)``), records the client's
+acks in ``socket_acks`` (``await fake.wait_for_ack(envelope_id)``), answers pings with pongs and
+can ask the client to reconnect (``socket_disconnect``). Point slack_sdk's socket mode client
+(or Bolt's ``AsyncSocketModeHandler``) at it through a web client with ``base_url=fake.api_base``.
+
 Tokens are never stored or printed: a call records only whether a token was present and whether
-it was the expected bot token.
+it was the expected token (the bot token; the app token for ``apps.connections.open``).
 """
 
 from __future__ import annotations
@@ -16,12 +23,13 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 T = TypeVar("T")
 
@@ -113,6 +121,26 @@ class FileFetch:
 
 
 @dataclass
+class SocketConnection:
+    """One Socket Mode websocket a client opened with a ticket from apps.connections.open."""
+
+    ticket: str
+    ws: web.WebSocketResponse = field(repr=False)
+    closed: bool = False
+    close_code: int | None = None
+    closed_by_client: bool = False
+
+
+@dataclass
+class SocketAck:
+    """What a client sent back for an envelope: ``{"envelope_id": ..., "payload"?: ...}``."""
+
+    envelope_id: str
+    payload: dict[str, Any] | None
+    raw: dict[str, Any]
+
+
+@dataclass
 class _Failure:
     error: str
     status: int
@@ -132,6 +160,7 @@ class FakeSlack:
         bot_user_id: str = "U0BOT0001",
         bot_id: str = "B0BOT0001",
         app_id: str = "A0APP0001",
+        app_token: str = "xapp-1-A0APP0001-test",
         scopes: str = "app_mentions:read,chat:write,commands,files:read,files:write,users:read",
         host: str = "127.0.0.1",
         port: int = 0,
@@ -142,6 +171,7 @@ class FakeSlack:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id
+        self._app_token = app_token
         self.scopes = scopes
         self._host = host
         self._port = port
@@ -158,6 +188,14 @@ class FakeSlack:
         self.files: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
+        # Socket Mode
+        self.socket_connections: list[SocketConnection] = []
+        self.socket_envelopes: list[dict[str, Any]] = []  # every envelope pushed, in order
+        self.socket_acks: list[SocketAck] = []
+        self.socket_messages: list[Any] = []  # client frames that are not acks (should be none)
+        self.socket_pings: list[bytes] = []  # pings from the client (each answered with a pong)
+        self.socket_pongs: list[bytes] = []  # pongs to our socket_ping()
+        self._tickets: set[str] = set()
 
         self._file_bytes: dict[str, bytes] = {}
         self._pending: dict[str, Upload] = {}
@@ -177,6 +215,7 @@ class FakeSlack:
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._file_download)
         app.router.add_get("/files-pri/{team_file}/{name}", self._file)
         app.router.add_post("/hooks/response/{key}", self._response_url)
+        app.router.add_get("/socket-mode", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -186,6 +225,9 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        for conn in self.socket_connections:  # an open websocket would hold up the cleanup
+            if not conn.ws.closed:
+                await conn.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -303,6 +345,78 @@ class FakeSlack:
     def file_bytes(self, file_id: str) -> bytes:
         return self._file_bytes[file_id]
 
+    # ------------------------------------------------------------------ Socket Mode
+
+    @property
+    def socket_open(self) -> list[SocketConnection]:
+        """The Socket Mode connections currently open."""
+        return [c for c in self.socket_connections if not c.closed and not c.ws.closed]
+
+    async def socket_connection(self, timeout: float = 5.0) -> SocketConnection:
+        """The newest open Socket Mode connection, waiting for one to be opened."""
+        return await self.wait_for(lambda: (self.socket_open or [None])[-1], timeout)
+
+    async def socket_send(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        envelope_id: str | None = None,
+        accepts_response_payload: bool | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        timeout: float = 5.0,
+    ) -> str:
+        """Push one envelope (``slash_commands``, ``events_api``, ``interactive``) down the newest
+        open connection, as Slack does; return its ``envelope_id`` (see :meth:`wait_for_ack`).
+
+        ``accepts_response_payload`` defaults to what Slack sends: true for slash commands and
+        interactivity, false for the Events API.
+        """
+        conn = await self.socket_connection(timeout)
+        if accepts_response_payload is None:
+            accepts_response_payload = type_ in ("slash_commands", "interactive")
+        envelope = {
+            "envelope_id": envelope_id or str(uuid.uuid4()),
+            "type": type_,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": retry_attempt,
+            "retry_reason": retry_reason,
+        }
+        self.socket_envelopes.append(envelope)
+        await conn.ws.send_json(envelope)
+        self._notify()
+        return str(envelope["envelope_id"])
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> SocketAck:
+        """Wait for the client's ack of ``envelope_id``; return it."""
+        return await self.wait_for(
+            lambda: next((a for a in self.socket_acks if a.envelope_id == envelope_id), None),
+            timeout,
+        )
+
+    def acks_of(self, envelope_id: str) -> list[SocketAck]:
+        return [a for a in self.socket_acks if a.envelope_id == envelope_id]
+
+    async def socket_ping(self, data: bytes = b"fake-slack-ping", timeout: float = 5.0) -> bytes:
+        """Ping the client (Slack pings now and then); wait for its pong and return its data."""
+        conn = await self.socket_connection(timeout)
+        seen = len(self.socket_pongs)
+        await conn.ws.ping(data)
+        await self.wait_for(lambda: len(self.socket_pongs) > seen, timeout)
+        return self.socket_pongs[seen]
+
+    async def socket_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Ask the clients to reconnect, as Slack does every few hours: ``{"type": "disconnect"}``.
+
+        The client should call apps.connections.open again and open a new connection.
+        """
+        for conn in self.socket_open:
+            await conn.ws.send_json(
+                {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}
+            )
+
     # ------------------------------------------------------------------ waiting
 
     async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
@@ -345,18 +459,21 @@ class FakeSlack:
         method = request.match_info["method"]
         params, content_type = await _read_params(request)
         token = _bearer(request) or _str(params.pop("token", None))
+        app_level = method == "apps.connections.open"  # the one method for the app token
         call = Call(
             method=method,
             params=params,
             http_verb=request.method,
             token_present=token is not None,
-            token_ok=token == self._token,
+            token_ok=token == (self._app_token if app_level else self._token),
             content_type=content_type,
         )
         self.calls.append(call)
         try:
             if token is None:
                 return _error("not_authed")
+            if app_level and not call.token_ok and token.startswith(("xoxb-", "xoxp-")):
+                return _error("not_allowed_token_type")
             if not call.token_ok:
                 return _error("invalid_auth")
             if self._failures[method]:
@@ -424,6 +541,63 @@ class FakeSlack:
     async def _file_download(self, request: web.Request) -> web.Response:
         return await self._file(request, download=True)
 
+    async def _socket_mode(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self._tickets:
+            return web.Response(status=401, text="invalid ticket")
+        # autoping off: the fake records pings (and answers them) and pongs itself
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        conn = SocketConnection(ticket, ws)
+        self.socket_connections.append(conn)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self.socket_open),
+                "debug_info": {
+                    "host": "applink-fake",
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": self.app_id},
+            }
+        )
+        self._notify()
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED,
+                                WSMsgType.ERROR):
+                    conn.closed_by_client = msg.type == WSMsgType.CLOSE
+                    break
+                if msg.type == WSMsgType.TEXT:
+                    self._socket_received(msg.data)
+                elif msg.type == WSMsgType.PING:
+                    self.socket_pings.append(msg.data)
+                    await ws.pong(msg.data)
+                elif msg.type == WSMsgType.PONG:
+                    self.socket_pongs.append(msg.data)
+                self._notify()
+        finally:
+            conn.closed = True
+            conn.close_code = ws.close_code
+            self._notify()
+        return ws
+
+    def _socket_received(self, data: str) -> None:
+        try:
+            message = json.loads(data)
+        except json.JSONDecodeError:
+            message = None
+        if isinstance(message, dict) and isinstance(message.get("envelope_id"), str):
+            payload = message.get("payload")
+            self.socket_acks.append(
+                SocketAck(message["envelope_id"], payload if isinstance(payload, dict) else None,
+                          message)
+            )
+        else:
+            self.socket_messages.append(message if message is not None else data)
+
     async def _response_url(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
@@ -445,6 +619,12 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _m_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        ticket = str(uuid.uuid4())
+        self._tickets.add(ticket)
+        host = self.base_url.replace("http://", "ws://", 1)
+        return {"url": f"{host}/socket-mode?ticket={ticket}&app_id={self.app_id}"}
 
     def _m_chat_postMessage(self, p: dict[str, Any]) -> dict[str, Any] | web.Response:
         channel = _str(p.get("channel"))
@@ -706,6 +886,7 @@ def _needed_scope(method: str) -> str:
         "files.info": "files:read",
         "users.info": "users:read",
         "conversations.info": "channels:read,groups:read,im:read,mpim:read",
+        "apps.connections.open": "connections:write",
     }.get(method, "")
 
 
