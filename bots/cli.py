@@ -143,9 +143,8 @@ class TerminalProgress:
 
 
 def status_line(progress: Progress, locale: str, model: str) -> str:
-    key = f"status.{progress.stage.value}"
-    return messages.text(key, locale, model=model, percent=progress.percent or 0,
-                         position=progress.queue_position or 1)
+    return messages.progress(progress.stage.value, locale, model=model,
+                             percent=progress.percent, position=progress.queue_position)
 
 
 async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO

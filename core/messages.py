@@ -995,6 +995,13 @@ def _quota(p: dict[str, Any], loc: str, key: str, time_format: TimeFormat) -> st
     return text(key, loc, limit_name=limit_name, remaining=remaining_text, resets=resets)
 
 
+def progress(stage: str, locale: str | None, *, model: str, percent: int | None = None,
+             position: int | None = None) -> str:
+    """The status line of a job in progress (``stage`` is a ``core.types.Stage`` value)."""
+    return text(f"status.{stage}", locale, model=model, percent=percent or 0,
+                position=position or 1)
+
+
 def note(item: Note, locale: str | None = "en") -> str:
     params = dict(item.params)
     if item.key == "note.preflight_warn":

@@ -90,13 +90,8 @@ def progress_bar(percent: int) -> str:
 
 
 def progress(p: Progress, locale: str, model: str, prompt: str) -> str:
-    line = messages.text(
-        f"status.{p.stage.value}",
-        locale,
-        model=model,
-        percent=p.percent or 0,
-        position=p.queue_position or 1,
-    )
+    line = messages.progress(p.stage.value, locale, model=model, percent=p.percent,
+                             position=p.queue_position)
     if p.percent is not None and p.stage in (Stage.GENERATING, Stage.PARTIAL):
         line = f"{progress_bar(p.percent)} {line}"
     return fit([f"> {clip(prompt, PROMPT_CHARS)}", line])

@@ -38,13 +38,8 @@ def header(request: ImageRequest) -> str:
 
 
 def status(progress: Progress, locale: str, model: str) -> str:
-    line = messages.text(
-        f"status.{progress.stage.value}",
-        locale,
-        model=model,
-        percent=progress.percent or 0,
-        position=progress.queue_position or 1,
-    )
+    line = messages.progress(progress.stage.value, locale, model=model,
+                             percent=progress.percent, position=progress.queue_position)
     if progress.percent is not None and progress.stage in (Stage.GENERATING, Stage.PARTIAL):
         filled = max(0, min(_BAR, progress.percent * _BAR // 100))
         bar = "▓" * filled + "░" * (_BAR - filled)
