@@ -1,0 +1,101 @@
+"""The settings object: defaults, the example file, environment secrets, clear errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from core.config import Settings, load_settings
+from core.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= _keys(annotation, f"{prefix}{name}.")
+        else:
+            keys.add(f"{prefix}{name}")
+    return keys
+
+
+def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(None, env={})
+    assert settings.source is None
+    assert settings.provider.base_url == "https://aihubmix.com/v1"
+    assert settings.provider.key is None
+
+
+def test_example_file_loads_and_documents_every_key() -> None:
+    settings = load_settings(str(EXAMPLE), env={})
+    assert settings.source == str(EXAMPLE)
+    text = EXAMPLE.read_text("utf-8")
+    sections = {m[1] for m in re.finditer(r"(?m)^#?\s*\[([a-z_.]+)\]", text)}
+    documented = set()
+    section = ""
+    for line in text.splitlines():
+        header = re.match(r"^#?\s*\[([a-z_]+)(?:\..*)?\]", line)
+        if header:
+            section = header[1]
+            continue
+        key = re.match(r"^#?\s*([a-z_]+)\s*=", line)
+        if key and section:
+            documented.add(f"{section}.{key[1]}")
+    tables = {"quota.communities", "quota.roles"}  # documented as [quota.communities."<id>"]
+    missing = sorted(
+        k for k in _keys(Settings)
+        if not k.startswith("models") and k not in documented and k not in tables
+    )
+    assert {"provider", "safety", "database", "quota", "discord", "slack"} <= sections
+    assert all(f"[{t}." in text for t in tables) and "[models." in text
+    assert missing == []
+
+
+def test_environment_secrets_win(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[provider]\napi_key = "sk-from-file-000000"\n', "utf-8")
+    settings = load_settings(str(cfg), env={"PIXELSMITH_API_KEY": "sk-from-env-111111",
+                                             "DISCORD_TOKEN": "discord-token-222222"})
+    assert settings.provider.key == "sk-from-env-111111"
+    assert settings.discord.token_value == "discord-token-222222"
+    assert "sk-from-env-111111" in settings.secrets()
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
+        ("[provider]\ntimeout_s = -1\n", "provider.timeout_s"),
+        ("[provider]\nbase_urll = 'x'\n", "provider.base_urll"),
+        ("[slack]\nmode = 'carrier-pigeon'\n", "slack.mode"),
+        ("[provider]\ndefault_model = 'dall-e-9'\n", "provider.default_model"),
+        ("[quota]\nuser_daily_images = -3\n", "quota.user_daily_images"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, content: str, key: str) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(content, "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(cfg), env={})
+    assert err.value.params["key"] == key
+    assert err.value.exit_code == 2
+
+
+def test_unparsable_and_missing_files(tmp_path: Path) -> None:
+    broken = tmp_path / "c.toml"
+    broken.write_text("[provider\n", "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(broken), env={})
+    assert err.value.key == "config.bad_toml"
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(tmp_path / "absent.toml"), env={})
+    assert err.value.key == "config.missing_file"
