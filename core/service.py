@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import ssl
 import time
 import uuid
@@ -121,8 +120,9 @@ class ImageService:
         self.demo = bool(getattr(provider, "demo", False))
         self.demo_fallback = False
         self._owned = list(owned)
-        self._salt = (
-            settings.provider.salt.get_secret_value() if settings.provider.salt else "pixelsmith"
+        # provider.salt / PIXELSMITH_SALT, else a random salt kept in the database (see _salt()).
+        self._salt_value: str | None = (
+            settings.provider.salt.get_secret_value() if settings.provider.salt else None
         )
         self._reaper: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -387,7 +387,7 @@ class ImageService:
         call = ProviderCall(
             request=request,
             spec=spec,
-            safety_identifier=safety_identifier(request.identity.user_scope, self._salt),
+            safety_identifier=safety_identifier(request.identity.user_scope, await self._salt()),
         )
         try:
             return await self.provider.run(call, on_progress)
@@ -406,6 +406,13 @@ class ImageService:
             failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
             await self._settle_failure(request, spec, job_id, worst, failure)
             raise
+
+    async def _salt(self) -> str:
+        """The salt of the user hash sent upstream: configured, or generated once per database
+        (shared by every process on it), so the gateway cannot reverse platform user ids."""
+        if self._salt_value is None:
+            self._salt_value = await self.store.secret("safety_identifier_salt")
+        return self._salt_value
 
     async def _settle_failure(
         self, request: ImageRequest, spec: ModelSpec, job_id: int, worst: int, exc: PixelsmithError
@@ -639,7 +646,3 @@ class _ClientOwner:
     async def close(self) -> None:
         await self._inner.close()
         await self._client.close()
-
-
-def new_salt() -> str:
-    return secrets.token_hex(16)

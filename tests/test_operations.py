@@ -125,3 +125,31 @@ async def test_logs_have_one_line_per_job_and_no_secrets(
     assert '"outcome": "succeeded"' in job_lines[0] and '"cost_micros"' in job_lines[0]
     for secret in (TEST_KEY, "fake-discord-token-abcdefghijk", "sk-live-abcdefghijklmnop"):
         assert secret not in text
+
+
+async def test_user_hash_salt_is_random_per_database_and_stable(
+    gateway: FakeGateway, settings_factory: Callable[..., Settings], tmp_path: object
+) -> None:
+    from core.providers.base import safety_identifier
+
+    settings = settings_factory()
+    ids = []
+    for _ in range(2):  # two processes (or a restart) on one database share the salt
+        service = await ImageService.create(settings)
+        try:
+            await service.run(service.build("a fox", ME))
+        finally:
+            await service.close()
+        ids.append(gateway.last_call.json["safety_identifier"])
+    assert ids[0] == ids[1]
+    assert ids[0] != safety_identifier(ME.user_scope, "pixelsmith")
+    assert ME.user_id not in ids[0]
+    # A configured salt wins.
+    salted = settings_factory(provider={"salt": "a-configured-salt-value"})
+    service = await ImageService.create(salted)
+    try:
+        await service.run(service.build("a fox", ME))
+    finally:
+        await service.close()
+    assert gateway.last_call.json["safety_identifier"] == safety_identifier(
+        ME.user_scope, "a-configured-salt-value")

@@ -14,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Connection
 
 HERE = Path(__file__).resolve().parent
-HEAD = "0001"
+HEAD = "0002"
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

@@ -27,6 +27,7 @@ import functools
 import itertools
 import json
 import queue
+import secrets
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -68,6 +69,7 @@ from core.store.tables import (
     QuotaBucket,
     QuotaGrant,
     QuotaOverride,
+    Setting,
     UserState,
 )
 from core.types import Identity, QuotaLeft
@@ -81,6 +83,7 @@ LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
 GRANT = QuotaGrant.__table__  # type: ignore[attr-defined]
 BAN = Ban.__table__  # type: ignore[attr-defined]
 USER_STATE = UserState.__table__  # type: ignore[attr-defined]
+SETTING = Setting.__table__  # type: ignore[attr-defined]
 OVERRIDE = QuotaOverride.__table__  # type: ignore[attr-defined]
 
 DEFAULT_URL = "sqlite:///pixelsmith.db"
@@ -1169,6 +1172,21 @@ class Store:
             if view.error in (ERROR_EXPIRED, ERROR_UNKNOWN) and not view.notified:
                 reaped.append(view)
         return reaped
+
+    async def secret(self, name: str) -> str:
+        """A random value generated once per database and kept (get or create, race-free)."""
+        return await self._call(self._secret_sync, name, secrets.token_hex(32), _now(None))
+
+    def _secret_sync(self, name: str, candidate: str, now: datetime) -> str:
+        ins = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        with self._tx() as conn:
+            conn.execute(
+                ins(SETTING)
+                .values(key=name, value=candidate, created_at=_naive(now))
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            value = conn.execute(select(SETTING.c.value).where(SETTING.c.key == name)).scalar_one()
+        return str(value)
 
     async def abandon(self, job_id: int, *, now: datetime | None = None) -> bool:
         """Expire a live job's lease now, so the next reap ends it (graceful shutdown).

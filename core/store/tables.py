@@ -142,4 +142,15 @@ class QuotaOverride(SQLModel, table=True):
     updated_at: datetime
 
 
+class Setting(SQLModel, table=True):
+    """Values a deployment generates once and keeps (e.g. the salt of the user hash sent
+    upstream as ``safety_identifier``), shared by every process on the database."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
+    created_at: datetime
+
+
 metadata = SQLModel.metadata
