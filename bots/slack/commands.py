@@ -18,11 +18,11 @@ from bots.slack.runtime import SlackBot
 
 async def imagine(bot: SlackBot, command: dict[str, Any]) -> None:
     channel = command["channel_id"]
-    identity = await bot.identity(command["user_id"], command.get("team_id"), channel)
+    identity, locale = bot.identity_soon(command["user_id"], command.get("team_id"), channel)
     request = bot.service.build(
         command.get("text", ""), identity, idem_key=f"slack:command:{command['trigger_id']}"
     )
-    await run_job(bot, request, channel)
+    await run_job(bot, request, channel, locale=locale)
 
 
 async def open_edit_modal(bot: SlackBot, command: dict[str, Any]) -> None:

@@ -15,16 +15,17 @@ from slack_bolt.async_app import AsyncApp
 from bots.slack import blocks
 from bots.slack.files import image_files, prepare
 from bots.slack.jobs import run_job
-from bots.slack.runtime import SlackBot
+from bots.slack.runtime import LocaleFuture, SlackBot
 from core import messages
 from core.types import Identity
 
 
 async def edit(bot: SlackBot, identity: Identity, channel: str, prompt: str,
-               files: list[dict[str, Any]], idem_key: str, thread_ts: str | None = None) -> None:
+               files: list[dict[str, Any]], idem_key: str, thread_ts: str | None = None,
+               locale: LocaleFuture | None = None) -> None:
     images = await prepare(bot, files)
     request = bot.service.build(prompt, identity, images=images, idem_key=idem_key)
-    await run_job(bot, request, channel, thread_ts)
+    await run_job(bot, request, channel, thread_ts, locale)
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
@@ -42,15 +43,15 @@ async def on_mention(bot: SlackBot, event: dict[str, Any], team_id: str | None) 
     key = f"slack:message:{channel}:{ts}"
     if not bot.seen.add(key):
         return  # the other event for the same message (or a retry) is already handled
-    identity = await bot.identity(str(event["user"]), team_id, channel)
+    identity, locale = bot.identity_soon(str(event["user"]), team_id, channel)
     prompt = strip_mention(str(event.get("text") or ""), bot.bot_user_id)
     thread_ts = event.get("thread_ts")
     files = image_files(event.get("files"))
     if files:
-        await edit(bot, identity, channel, prompt, files, key, thread_ts)
+        await edit(bot, identity, channel, prompt, files, key, thread_ts, locale)
         return
     request = bot.service.build(prompt, identity, idem_key=key)
-    await run_job(bot, request, channel, thread_ts)
+    await run_job(bot, request, channel, thread_ts, locale)
 
 
 async def open_prompt_modal(bot: SlackBot, shortcut: dict[str, Any]) -> None:
@@ -76,9 +77,9 @@ async def on_submit(bot: SlackBot, view: dict[str, Any], body: dict[str, Any]) -
     prompt = values[blocks.PROMPT_BLOCK][blocks.PROMPT_INPUT].get("value") or ""
     user = body["user"]
     team_id = (body.get("team") or {}).get("id") or user.get("team_id")
-    identity = await bot.identity(str(user["id"]), team_id, channel)
+    identity, locale = bot.identity_soon(str(user["id"]), team_id, channel)
     key = f"slack:view:{view['id']}+{view.get('hash', '')}"
-    await edit(bot, identity, channel, prompt, files, key, meta.get("t"))
+    await edit(bot, identity, channel, prompt, files, key, meta.get("t"), locale)
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bots.slack import blocks
-from bots.slack.runtime import SlackBot, escape, mention
+from bots.slack.runtime import LocaleFuture, SlackBot, escape, mention
 from core import messages
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
 from core.packing import UploadLimits, pack_outputs
@@ -51,9 +52,10 @@ class ProgressMessage:
     """A progress callback for ``ImageService.run`` that edits one Slack message in place."""
 
     def __init__(self, bot: SlackBot, request: ImageRequest, channel: str,
-                 thread_ts: str | None = None) -> None:
+                 thread_ts: str | None = None, locale: LocaleFuture | None = None) -> None:
         self._bot = bot
         self._request = request
+        self._locale = locale or LocaleFuture(request.identity.locale)
         self._channel = channel
         self._thread_ts = thread_ts
         self._latest: Progress | None = None
@@ -64,6 +66,7 @@ class ProgressMessage:
 
     async def __call__(self, progress: Progress) -> None:
         self._latest = progress
+        self._locale.start()  # the job is claimed: time to ask who is waiting for it
         if self._task is None and not self._stop.is_set():
             self._task = asyncio.create_task(self._loop(), name="slack-progress")
         self._wake.set()
@@ -83,8 +86,9 @@ class ProgressMessage:
                 await asyncio.wait_for(self._stop.wait(), self._bot.progress_interval_s)
 
     async def _send(self, progress: Progress) -> None:
-        locale = self._request.identity.locale
-        text = f"{header(self._request)}\n_{status(progress, locale, self._request.model)}_"
+        request = await self._locale.apply(self._request)
+        locale = request.identity.locale
+        text = f"{header(request)}\n_{status(progress, locale, request.model)}_"
         client = self._bot.client
         try:
             if self.ts is None:
@@ -113,9 +117,14 @@ class ProgressMessage:
 
 
 async def run_job(bot: SlackBot, request: ImageRequest, channel: str,
-                  thread_ts: str | None = None) -> ImageResult | None:
-    """Run ``request`` and answer in ``channel``; DuplicateJob stays silent."""
-    progress = ProgressMessage(bot, request, channel, thread_ts)
+                  thread_ts: str | None = None,
+                  locale: LocaleFuture | None = None) -> ImageResult | None:
+    """Run ``request`` and answer in ``channel``; DuplicateJob stays silent.
+
+    ``locale`` (default: the request's) is the language of every text the user sees: the job
+    may start before users.info has answered."""
+    locale = locale or LocaleFuture(request.identity.locale)
+    progress = ProgressMessage(bot, request, channel, thread_ts, locale)
     try:
         result = await bot.service.run(request, progress)
     except DuplicateJob:
@@ -123,13 +132,15 @@ async def run_job(bot: SlackBot, request: ImageRequest, channel: str,
         return None
     except PixelsmithError as failure:
         await progress.close()
-        await tell_refusal_or_failure(bot, failure, request, channel, thread_ts)
+        shown = await locale.apply(request)
+        await tell_refusal_or_failure(bot, failure, shown, channel, thread_ts)
         return None
     except BaseException:
         await progress.close()
         raise
     # The progress message becomes the result's header with its buttons.
     progress_ts = await progress.close(delete=False)
+    result = replace(result, request=await locale.apply(result.request))
     try:
         await deliver(bot, result, channel, thread_ts, progress_ts)
     except (SlackApiError, SlackRequestError) as exc:
@@ -137,8 +148,8 @@ async def run_job(bot: SlackBot, request: ImageRequest, channel: str,
         log.warning("delivering job %s failed: %s", result.job_id, error)
         if progress_ts is not None:
             await bot.delete(channel, progress_ts)
-        text = messages.text("slack.upload_failed", request.identity.locale, error=error)
-        await bot.ephemeral(channel, request.identity.user_id, text, thread_ts=thread_ts)
+        text = messages.text("slack.upload_failed", result.request.identity.locale, error=error)
+        await bot.ephemeral(channel, result.request.identity.user_id, text, thread_ts=thread_ts)
     return result
 
 

@@ -12,7 +12,8 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from core import messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
 from core.service import ImageService
-from core.types import Identity
+from core.types import Identity, ImageRequest
 
 log = logging.getLogger("pixelsmith.slack")
 
@@ -101,6 +102,36 @@ class EditBudget:
         return True
 
 
+class LocaleFuture:
+    """A user's language for one job: ``provisional`` now (cached, else English), the answer of
+    users.info once it arrives. The job is claimed with the provisional one; the lookup starts
+    once the job is under way (:meth:`start`, the first progress event), and every text the
+    user sees awaits :meth:`get`, so a lookup never delays a job's claim."""
+
+    def __init__(self, provisional: str,
+                 lookup: Callable[[], asyncio.Future[str]] | None = None) -> None:
+        self.provisional = provisional
+        self._ask = lookup
+        self._lookup: asyncio.Future[str] | None = None
+
+    def start(self) -> None:
+        if self._ask is not None and self._lookup is None:
+            self._lookup = self._ask()
+
+    async def get(self) -> str:
+        self.start()
+        if self._lookup is None:
+            return self.provisional
+        return await asyncio.shield(self._lookup)  # a cancelled job leaves the lookup alone
+
+    async def apply(self, request: ImageRequest) -> ImageRequest:
+        """``request`` with the resolved language, for rendering."""
+        locale = await self.get()
+        if locale == request.identity.locale:
+            return request
+        return replace(request, identity=replace(request.identity, locale=locale))
+
+
 class SlackBot:
     """Shared state of one Slack adapter."""
 
@@ -115,6 +146,7 @@ class SlackBot:
         self.first_progress_s = 0.5
         self.edits = EditBudget()
         self._locales: dict[str, str] = {}
+        self._lookups: dict[str, asyncio.Task[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- who asks ------------------------------------------------------------------------------
@@ -127,25 +159,57 @@ class SlackBot:
         cached = self._locales.get(user_id)
         if cached is not None:
             return cached
+        return await asyncio.shield(self._lookup(user_id))
+
+    def locale_soon(self, user_id: str) -> LocaleFuture:
+        """The user's language without waiting: a cache miss starts users.info in the background."""
+        cached = self._locales.get(user_id)
+        if cached is not None:
+            return LocaleFuture(cached)
+        return LocaleFuture("en", lambda: self._lookup(user_id))
+
+    def _lookup(self, user_id: str) -> asyncio.Task[str]:
+        """The one users.info call in flight for ``user_id`` (concurrent askers share it)."""
+        task = self._lookups.get(user_id)
+        if task is None:
+            task = asyncio.create_task(self._ask_locale(user_id), name="slack-users-info")
+            self._lookups[user_id] = task
+            task.add_done_callback(lambda _: self._lookups.pop(user_id, None))
+        return task
+
+    async def _ask_locale(self, user_id: str) -> str:
         try:
             answer = await self.client.users_info(user=user_id, include_locale=True)
             locale = messages.lang(str(answer["user"].get("locale") or "en"))
         except SlackApiError as exc:
             log.info("users.info failed (%s); using English", exc.response.get("error"))
             locale = "en"
+        except Exception:  # a network failure: English for now, ask again next time
+            log.warning("users.info failed; using English", exc_info=True)
+            return "en"
         self._locales[user_id] = locale
         return locale
 
-    async def identity(self, user_id: str, team_id: str | None, channel_id: str | None) -> Identity:
+    def _identity(self, user_id: str, team_id: str | None, channel_id: str | None,
+                  locale: str) -> Identity:
         return Identity(
             platform="slack",
             user_id=user_id,
             community_id=team_id,
-            locale=await self.locale(user_id),
+            locale=locale,
             display_name=mention(user_id),
             is_admin=self.is_admin(user_id),
             channel_id=channel_id,
         )
+
+    async def identity(self, user_id: str, team_id: str | None, channel_id: str | None) -> Identity:
+        return self._identity(user_id, team_id, channel_id, await self.locale(user_id))
+
+    def identity_soon(self, user_id: str, team_id: str | None, channel_id: str | None
+                      ) -> tuple[Identity, LocaleFuture]:
+        """An identity with the provisional language, and the language to render texts in."""
+        locale = self.locale_soon(user_id)
+        return self._identity(user_id, team_id, channel_id, locale.provisional), locale
 
     # -- tasks ----------------------------------------------------------------------------------
 

@@ -95,6 +95,31 @@ async def test_chinese_locale_from_users_info(harness: Harness) -> None:
     assert harness.fake.calls_of("users.info")[0].params["include_locale"] in ("1", "true", True)
 
 
+async def test_first_imagine_starts_before_users_info_and_answers_in_chinese(
+    harness: Harness,
+) -> None:
+    harness.fake.add_user(USER_ID, "li", locale="zh-CN")
+    client = harness.adapter.bot.client
+    users_info = client.users_info
+
+    async def after_the_upstream_call(**kw: Any) -> Any:
+        # users.info answers only once the job has reached the gateway: the claim did not wait.
+        await harness.until(lambda: harness.gateway.calls_to("/v1/images/generations"))
+        return await users_info(**kw)
+
+    client.users_info = after_the_upstream_call  # type: ignore[method-assign]
+    await harness.send(slash_command("a fox", response_url=harness.fake.response_url()))
+    (controls,) = await harness.wait(harness.controls)
+    await harness.settle()
+    assert len(harness.fake.calls_of("users.info")) == 1
+    (progress,) = harness.posts()
+    assert "由 <@" in (progress.text or "") and "requested by" not in (progress.text or "")
+    assert "由 <@" in (controls.text or "") and button(controls, "reroll")["text"]["text"] == "重新生成"
+    comment = harness.fake.uploads[0].initial_comment or ""
+    assert "费用" in comment and "Cost" not in comment
+    assert harness.ephemerals() == []
+
+
 async def test_unexpected_failure_still_replies(harness: Harness) -> None:
     harness.fake.fail_next("views.open", "internal_error")
     await harness.send(slash_command("", command="/imagine-edit",
