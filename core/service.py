@@ -175,7 +175,13 @@ class ImageService:
         return service
 
     async def start(self) -> list[JobView]:
-        """Reap jobs left behind by a crash, then keep reaping on a timer. Returns the reaped."""
+        """Reap jobs left behind by a crash, then keep reaping on a timer. Returns the reaped.
+
+        Also loads, before serving, what the first job would otherwise load lazily (the SDK's
+        resource modules, Pillow's plugins): the first burst then neither waits for imports nor
+        pays for the full garbage collections those new objects trigger.
+        """
+        await asyncio.to_thread(_warm_up, self.provider)
         reaped = await self.store.reap()
         self._reaper = asyncio.create_task(self._reap_forever(), name="pixelsmith-reaper")
         return reaped
@@ -629,12 +635,23 @@ def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
     )
 
 
+def _warm_up(provider: Provider) -> None:
+    from PIL import Image
+
+    Image.init()
+    client = getattr(provider, "client", None)
+    if isinstance(client, openai.AsyncOpenAI):
+        # cached_property attributes: each imports its resource module on first use.
+        for api in (client.images, client.chat.completions, client.models):
+            _ = api.with_raw_response
+
+
 class _ClientOwner:
     """Closes the shared AsyncOpenAI client with the provider."""
 
     def __init__(self, inner: RoutingProvider, client: openai.AsyncOpenAI) -> None:
         self._inner = inner
-        self._client = client
+        self.client = client
         self.demo = False
 
     async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
@@ -645,4 +662,4 @@ class _ClientOwner:
 
     async def close(self) -> None:
         await self._inner.close()
-        await self._client.close()
+        await self.client.close()
