@@ -30,8 +30,9 @@ BURST, OTHERS, CONCURRENCY, LATENCY = 50, 20, 8, 1.0
 async def main() -> int:
     async with FakeGateway(default=Behavior(latency_s=LATENCY)) as gw:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = make_settings(Path(tmp), gw.base_url,
-                                     provider={"max_concurrency": CONCURRENCY})
+            settings = make_settings(
+                Path(tmp), gw.base_url, provider={"max_concurrency": CONCURRENCY}
+            )
             service = await ImageService.create(settings)
             try:
                 waits = await run(service)
@@ -40,17 +41,25 @@ async def main() -> int:
     batch = LATENCY
     worst = max(waits)
     optimum = -(-OTHERS // CONCURRENCY) * batch
-    print(f"fairness: burst of {BURST} from one user, then {OTHERS} users x 1; "
-          f"concurrency {CONCURRENCY}, upstream latency {LATENCY:.1f}s")
+    print(
+        f"fairness: burst of {BURST} from one user, then {OTHERS} users x 1; "
+        f"concurrency {CONCURRENCY}, upstream latency {LATENCY:.1f}s"
+    )
     print("waits of the 20 other users (s): " + " ".join(f"{w:.2f}" for w in waits))
     fifo = (BURST // CONCURRENCY) * LATENCY
-    print(f"median {statistics.median(waits):.2f}s, max {worst:.2f}s; one batch = {batch:.1f}s; "
-          f"a FIFO queue would make them wait >= {fifo:.1f}s")
+    print(
+        f"median {statistics.median(waits):.2f}s, max {worst:.2f}s; one batch = {batch:.1f}s; "
+        f"a FIFO queue would make them wait >= {fifo:.1f}s"
+    )
     ok = worst <= optimum + batch
-    print(f"optimum worst wait ceil({OTHERS}/{CONCURRENCY}) batches = {optimum:.1f}s; "
-          f"measured/optimum = {worst / optimum:.2f}; FIFO/optimum = {fifo / optimum:.2f}")
-    print(f"goal: nobody waits more than one batch beyond the optimum (<= {optimum + batch:.1f}s)"
-          f": {'PASS' if ok else 'FAIL'}")
+    print(
+        f"optimum worst wait ceil({OTHERS}/{CONCURRENCY}) batches = {optimum:.1f}s; "
+        f"measured/optimum = {worst / optimum:.2f}; FIFO/optimum = {fifo / optimum:.2f}"
+    )
+    print(
+        f"goal: nobody waits more than one batch beyond the optimum (<= {optimum + batch:.1f}s)"
+        f": {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -97,14 +97,20 @@ async def main(calls: int, latency: float) -> int:
 
     total_bare, total_core = sum(bare), sum(core)
     ratio = total_core / total_bare
-    print(f"overhead benchmark: {calls} sequential generations each, {size_mb:.1f} MB PNGs, "
-          f"{latency * 1000:.0f} ms gateway latency, interleaved")
-    print(f"  bare SDK + decode + write : total {total_bare:7.3f} s   "
-          f"mean {1000 * statistics.fmean(bare):7.1f} ms   "
-          f"median {1000 * statistics.median(bare):7.1f} ms")
-    print(f"  ImageService + write      : total {total_core:7.3f} s   "
-          f"mean {1000 * statistics.fmean(core):7.1f} ms   "
-          f"median {1000 * statistics.median(core):7.1f} ms")
+    print(
+        f"overhead benchmark: {calls} sequential generations each, {size_mb:.1f} MB PNGs, "
+        f"{latency * 1000:.0f} ms gateway latency, interleaved"
+    )
+    print(
+        f"  bare SDK + decode + write : total {total_bare:7.3f} s   "
+        f"mean {1000 * statistics.fmean(bare):7.1f} ms   "
+        f"median {1000 * statistics.median(bare):7.1f} ms"
+    )
+    print(
+        f"  ImageService + write      : total {total_core:7.3f} s   "
+        f"mean {1000 * statistics.fmean(core):7.1f} ms   "
+        f"median {1000 * statistics.median(core):7.1f} ms"
+    )
     print(f"  overhead per call         : {1000 * (total_core - total_bare) / calls:+.1f} ms")
     print(f"  ledger check              : {problems or 'consistent'}")
     verdict = "PASS" if ratio <= GOAL and not problems else "FAIL"

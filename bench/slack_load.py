@@ -60,18 +60,24 @@ async def _serve_fake(conn: Any, which: str, latency: float) -> None:
     async def stats(_: web.Request) -> web.Response:
         if gw is not None:
             calls = gw.calls_to("/v1/images/generations")
-            return web.json_response({"gateway_calls": len(calls),
-                                      "gateway_at": sorted(c.at for c in calls)})
+            return web.json_response(
+                {"gateway_calls": len(calls), "gateway_at": sorted(c.at for c in calls)}
+            )
         assert fake is not None
-        results = {m.channel for m in fake.messages
-                   if m.kind in ("post", "update") and any(
-                       b.get("block_id") == "result_actions" for b in (m.blocks or []))}
-        return web.json_response({
-            "results": sorted(results),
-            "replies": sorted({m.channel for m in fake.messages if m.kind == "ephemeral"}),
-            "slack_calls": len(fake.calls),
-            "updates": len(fake.calls_of("chat.update")),
-        })
+        results = {
+            m.channel
+            for m in fake.messages
+            if m.kind in ("post", "update")
+            and any(b.get("block_id") == "result_actions" for b in (m.blocks or []))
+        }
+        return web.json_response(
+            {
+                "results": sorted(results),
+                "replies": sorted({m.channel for m in fake.messages if m.kind == "ephemeral"}),
+                "slack_calls": len(fake.calls),
+                "updates": len(fake.calls_of("chat.update")),
+            }
+        )
 
     server: Any = gw if gw is not None else fake
     async with server:
@@ -98,20 +104,36 @@ def _start(ctx: Any, target: Any, *args: Any) -> tuple[Any, Any]:
 
 
 def _settings(tmp: Path, gateway_url: str, api_base: str, concurrency: int) -> Settings:
-    return Settings.model_validate({
-        "provider": {"base_url": gateway_url, "api_key": "sk-bench-0123456789",
-                     "timeout_s": 60, "stream_partials": 0, "max_concurrency": concurrency,
-                     "default_model": "gpt-image-2"},
-        "database": {"url": f"sqlite:///{tmp / 'bench.db'}"},
-        "slack": {"mode": "http", "http_port": 0, "api_base_url": api_base,
-                  "file_hosts": ["127.0.0.1"], "bot_token": TOKEN, "signing_secret": SECRET},
-    })
+    return Settings.model_validate(
+        {
+            "provider": {
+                "base_url": gateway_url,
+                "api_key": "sk-bench-0123456789",
+                "timeout_s": 60,
+                "stream_partials": 0,
+                "max_concurrency": concurrency,
+                "default_model": "gpt-image-2",
+            },
+            "database": {"url": f"sqlite:///{tmp / 'bench.db'}"},
+            "slack": {
+                "mode": "http",
+                "http_port": 0,
+                "api_base_url": api_base,
+                "file_hosts": ["127.0.0.1"],
+                "bot_token": TOKEN,
+                "signing_secret": SECRET,
+            },
+        }
+    )
 
 
-async def _one(session: aiohttp.ClientSession, url: str, hooks: str, i: int
-               ) -> tuple[float, int]:
-    payload = slash_command(f"bench lighthouse number {i}", response_url=f"{hooks}/R{i}",
-                            user_id=f"U{i:08d}", channel_id=f"C{i:08d}")
+async def _one(session: aiohttp.ClientSession, url: str, hooks: str, i: int) -> tuple[float, int]:
+    payload = slash_command(
+        f"bench lighthouse number {i}",
+        response_url=f"{hooks}/R{i}",
+        user_id=f"U{i:08d}",
+        channel_id=f"C{i:08d}",
+    )
     started = time.perf_counter()
     reply = await send(session, url, payload, SECRET)
     return time.perf_counter() - started, reply.status
@@ -157,8 +179,12 @@ async def run(users: int, concurrency: int, latency: float) -> bool:
         async with aiohttp.ClientSession() as session:
             # One untimed request first: a running bot has its connections and lazily built
             # SDK models warm; the run below measures steady-state capacity.
-            warm = slash_command("warm-up", response_url=f"{fake_base}/hooks/response/W",
-                                 user_id="UWARMUP01", channel_id="CWARMUP01")
+            warm = slash_command(
+                "warm-up",
+                response_url=f"{fake_base}/hooks/response/W",
+                user_id="UWARMUP01",
+                channel_id="CWARMUP01",
+            )
             await send(session, url, warm, SECRET)
             while "CWARMUP01" not in (await _stats(session, stats_url))["results"]:
                 await asyncio.sleep(0.05)
@@ -184,33 +210,58 @@ async def run(users: int, concurrency: int, latency: float) -> bool:
         conn.send("stop")
         proc.join(10)
     at = [round(t - fired, 2) for t in stats["gateway_at"]]
-    print(f"upstream call starts after the first request (every {concurrency}th, and the "
-          f"last): {at[::concurrency] + at[-1:]}")
+    print(
+        f"upstream call starts after the first request (every {concurrency}th, and the "
+        f"last): {at[::concurrency] + at[-1:]}"
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return report(users, concurrency, latency, acks, stats, total, peak_mb)
 
 
-def report(users: int, concurrency: int, latency: float, acks: list[tuple[float, int]],
-           stats: dict[str, Any], total: float, peak_mb: float) -> bool:
+def report(
+    users: int,
+    concurrency: int,
+    latency: float,
+    acks: list[tuple[float, int]],
+    stats: dict[str, Any],
+    total: float,
+    peak_mb: float,
+) -> bool:
     times = sorted(t for t, _ in acks)
     bad_status = sum(1 for _, s in acks if s != 200)
     ideal = math.ceil(users / concurrency) * latency
     answered = (set(stats["results"]) | set(stats["replies"])) - {"CWARMUP01"}
     lost = users - len(answered)
     rows = [
-        ("acks < 3 s", f"max {times[-1] * 1000:.0f} ms, p50 {times[len(times) // 2] * 1000:.0f} "
-         f"ms, non-200: {bad_status}", times[-1] < ACK_GOAL_S and bad_status == 0),
-        ("total vs ideal", f"{total:.2f} s / {ideal:.2f} s = {total / ideal:.3f}x",
-         total / ideal <= TOTAL_GOAL),
-        ("lost", f"{lost} (results {len(answered - set(stats['replies']))}, error replies "
-         f"{len(stats['replies'])})", lost == 0),
-        ("upstream calls", f"{stats['gateway_calls']} for {users} requests",
-         stats["gateway_calls"] == users),
+        (
+            "acks < 3 s",
+            f"max {times[-1] * 1000:.0f} ms, p50 {times[len(times) // 2] * 1000:.0f} "
+            f"ms, non-200: {bad_status}",
+            times[-1] < ACK_GOAL_S and bad_status == 0,
+        ),
+        (
+            "total vs ideal",
+            f"{total:.2f} s / {ideal:.2f} s = {total / ideal:.3f}x",
+            total / ideal <= TOTAL_GOAL,
+        ),
+        (
+            "lost",
+            f"{lost} (results {len(answered - set(stats['replies']))}, error replies "
+            f"{len(stats['replies'])})",
+            lost == 0,
+        ),
+        (
+            "upstream calls",
+            f"{stats['gateway_calls']} for {users} requests",
+            stats["gateway_calls"] == users,
+        ),
         ("peak RSS (bot)", f"{peak_mb:.0f} MB", None),
         ("Slack API calls", f"{stats['slack_calls']} ({stats['updates']} chat.update)", None),
     ]
-    print(f"Slack /imagine load: {users} users, concurrency {concurrency}, "
-          f"gateway latency {latency:.1f} s")
+    print(
+        f"Slack /imagine load: {users} users, concurrency {concurrency}, "
+        f"gateway latency {latency:.1f} s"
+    )
     print(f"{'metric':<24} {'measured':<58} result")
     ok = True
     for name, value, passed in rows:

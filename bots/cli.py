@@ -31,8 +31,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse that exits with code 2 and one line, as every other invalid input does."""
 
     def error(self, message: str) -> Any:
-        self.exit(EXIT_INVALID, f"pixelsmith: {message} (see `pixelsmith {self.prog.split()[-1]} "
-                                f"--help`)\n")
+        self.exit(
+            EXIT_INVALID,
+            f"pixelsmith: {message} (see `pixelsmith {self.prog.split()[-1]} --help`)\n",
+        )
 
 
 def _generation_options(p: argparse.ArgumentParser) -> None:
@@ -48,25 +50,37 @@ def _generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", dest="output_format", help="png, jpeg or webp")
     p.add_argument("--out", default=".", help="folder for the images (default: .)")
     p.add_argument("--stem", default="pixelsmith", help="file name stem (default: pixelsmith)")
-    p.add_argument("--force", action="store_true",
-                   help="send even if the pre-flight check expects a refusal")
+    p.add_argument(
+        "--force", action="store_true", help="send even if the pre-flight check expects a refusal"
+    )
     p.add_argument("--as", dest="as_user", help="charge this user (default: the local user)")
     p.add_argument("--community", help="charge this community too")
     p.add_argument("--lang", help="en or zh (default: from LANG)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pixelsmith", description="Image generation for Discord and Slack "
-                     "communities, with quotas and an honest cost ledger.")
-    parser.add_argument("--config", help="TOML config file (default: $PIXELSMITH_CONFIG, "
-                        "else ./config.toml, else built-in defaults)")
+    parser = _Parser(
+        prog="pixelsmith",
+        description="Image generation for Discord and Slack "
+        "communities, with quotas and an honest cost ledger.",
+    )
+    parser.add_argument(
+        "--config",
+        help="TOML config file (default: $PIXELSMITH_CONFIG, "
+        "else ./config.toml, else built-in defaults)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     imagine = sub.add_parser("imagine", help="generate images")
     _generation_options(imagine)
     edit = sub.add_parser("edit", help="edit images")
     _generation_options(edit)
-    edit.add_argument("--image", action="append", required=True, metavar="FILE",
-                      help="input image (repeat for several)")
+    edit.add_argument(
+        "--image",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="input image (repeat for several)",
+    )
     edit.add_argument("--mask", metavar="FILE", help="PNG mask: transparent = area to change")
     edit.add_argument("--fidelity", dest="input_fidelity", help="input fidelity: high or low")
     console = sub.add_parser("console", help="a terminal chat through the same core")
@@ -92,8 +106,14 @@ def _locale(args: argparse.Namespace, settings: Settings) -> str:
 
 def local_identity(args: argparse.Namespace, locale: str, platform: str = "cli") -> Identity:
     user = getattr(args, "as_user", None) or _local_user()
-    return Identity(platform=platform, user_id=user, community_id=getattr(args, "community", None),
-                    locale=messages.lang(locale), display_name=user, is_admin=True)
+    return Identity(
+        platform=platform,
+        user_id=user,
+        community_id=getattr(args, "community", None),
+        locale=messages.lang(locale),
+        display_name=user,
+        is_admin=True,
+    )
 
 
 def _local_user() -> str:
@@ -143,21 +163,32 @@ class TerminalProgress:
 
 
 def status_line(progress: Progress, locale: str, model: str) -> str:
-    return messages.progress(progress.stage.value, locale, model=model,
-                             percent=progress.percent, position=progress.queue_position)
+    return messages.progress(
+        progress.stage.value,
+        locale,
+        model=model,
+        percent=progress.percent,
+        position=progress.queue_position,
+    )
 
 
-async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO
-                    ) -> int:
+async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     locale = _locale(args, settings)
     service = await ImageService.create(settings, allow_demo_fallback=True)
     try:
         identity = local_identity(args, locale)
-        options = Options(model=args.model, size=args.size, aspect=args.aspect,
-                          quality=args.quality, n=args.n, background=args.background,
-                          moderation=args.moderation, output_format=args.output_format,
-                          input_fidelity=getattr(args, "input_fidelity", None),
-                          force=args.force or None)
+        options = Options(
+            model=args.model,
+            size=args.size,
+            aspect=args.aspect,
+            quality=args.quality,
+            n=args.n,
+            background=args.background,
+            moderation=args.moderation,
+            output_format=args.output_format,
+            input_fidelity=getattr(args, "input_fidelity", None),
+            force=args.force or None,
+        )
         images: tuple[Any, ...] = ()
         mask = None
         if args.command == "edit":
@@ -171,8 +202,9 @@ async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, e
             out.write(f"{path}\n")
         for item in result.notes:
             err.write(messages.note(item, locale) + "\n")
-        cost = messages.text("result.cost_demo" if result.demo else "result.cost", locale,
-                             cost=result.cost_usd)
+        cost = messages.text(
+            "result.cost_demo" if result.demo else "result.cost", locale, cost=result.cost_usd
+        )
         out.write(f"{cost}\n")
         return EXIT_OK
     finally:

@@ -27,8 +27,9 @@ HELP = {
 }
 
 
-async def run_console(settings: Settings, args: argparse.Namespace, stdin: TextIO,
-                      out: TextIO, err: TextIO) -> int:
+async def run_console(
+    settings: Settings, args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO
+) -> int:
     locale = messages.lang(getattr(args, "lang", None) or settings.console.locale)
     service = await ImageService.create(settings, allow_demo_fallback=True)
     await service.start()
@@ -51,8 +52,9 @@ async def run_console(settings: Settings, args: argparse.Namespace, stdin: TextI
         await service.close()
 
 
-async def handle_line(line: str, service: ImageService, identity: Identity, folder: Path,
-                      out: TextIO, err: TextIO) -> bool:
+async def handle_line(
+    line: str, service: ImageService, identity: Identity, folder: Path, out: TextIO, err: TextIO
+) -> bool:
     """Run one console line; False means quit."""
     locale = identity.locale
     if not line:
@@ -71,8 +73,10 @@ async def handle_line(line: str, service: ImageService, identity: Identity, fold
             out.write(format_quota(await service.quota_status(identity), locale) + "\n")
         elif command == "/history":
             for job in await service.history(identity):
-                out.write(f"{job.created_at:%Y-%m-%d %H:%M}  {job.state:<16} "
-                          f"${job.cost_micros / 1e6:.4f}  {job.prompt}\n")
+                out.write(
+                    f"{job.created_at:%Y-%m-%d %H:%M}  {job.state:<16} "
+                    f"${job.cost_micros / 1e6:.4f}  {job.prompt}\n"
+                )
         else:
             out.write(HELP[messages.lang(locale)] + "\n")
     except PixelsmithError as exc:
@@ -81,15 +85,17 @@ async def handle_line(line: str, service: ImageService, identity: Identity, fold
     return True
 
 
-async def _imagine(text: str, service: ImageService, identity: Identity, folder: Path,
-                   out: TextIO, err: TextIO) -> None:
+async def _imagine(
+    text: str, service: ImageService, identity: Identity, folder: Path, out: TextIO, err: TextIO
+) -> None:
     request = service.build(text, identity)
     result = await service.run(request, TerminalProgress(err, identity.locale, request.model))
     _report(result, folder, out, identity.locale)
 
 
-async def _edit(text: str, service: ImageService, identity: Identity, folder: Path,
-                out: TextIO, err: TextIO) -> None:
+async def _edit(
+    text: str, service: ImageService, identity: Identity, folder: Path, out: TextIO, err: TextIO
+) -> None:
     files_part, sep, prompt = text.partition(" -- ")
     if not sep:
         raise PixelsmithError("console.edit_usage")
@@ -98,7 +104,7 @@ async def _edit(text: str, service: ImageService, identity: Identity, folder: Pa
     if "--mask" in words:
         i = words.index("--mask")
         mask_path = words[i + 1] if i + 1 < len(words) else None
-        words = words[:i] + words[i + 2:]
+        words = words[:i] + words[i + 2 :]
     images = await service.prepare_images([_read_file(w) for w in words])
     mask = await service.prepare_mask(_read_file(mask_path), images[0]) if mask_path else None
     request = service.build(prompt, identity, images=images, mask=mask)
@@ -127,6 +133,6 @@ def format_quota(status: object, locale: str) -> str:
         if item.limit is None:
             lines.append(f"{name}: {messages.text('status.unlimited', locale)}")
             continue
-        resets = (messages.default_time_format(item.resets_at) if item.resets_at else "")
+        resets = messages.default_time_format(item.resets_at) if item.resets_at else ""
         lines.append(f"{name}: {item.remaining} / {item.limit}  {resets}".rstrip())
     return "\n".join(lines) or messages.text("status.unlimited", locale)

@@ -85,18 +85,35 @@ class _Doctor:
         where = probe.where
         fix = self.t("doctor.db_fix_postgres" if postgres else "doctor.db_fix_sqlite")
         if probe.error is not None:
-            return Check("fail", what, self.t("doctor.db_failed", backend=backend, where=where,
-                                              error=self.words(probe.error)), fix)
+            return Check(
+                "fail",
+                what,
+                self.t(
+                    "doctor.db_failed", backend=backend, where=where, error=self.words(probe.error)
+                ),
+                fix,
+            )
         revision, head = probe.revision, probe.head
         if revision != head:
-            return Check("fail", what, self.t("doctor.db_not_head", backend=backend, where=where,
-                                              revision=revision or "-", head=head),
-                         self.t("doctor.db_not_head_fix"))
+            return Check(
+                "fail",
+                what,
+                self.t(
+                    "doctor.db_not_head",
+                    backend=backend,
+                    where=where,
+                    revision=revision or "-",
+                    head=head,
+                ),
+                self.t("doctor.db_not_head_fix"),
+            )
         if postgres:
-            return Check("ok", what, self.t("doctor.db_ok_postgres", where=where,
-                                            revision=revision))
-        return Check("ok", what, self.t("doctor.db_ok", backend=backend, where=where,
-                                        revision=revision))
+            return Check(
+                "ok", what, self.t("doctor.db_ok_postgres", where=where, revision=revision)
+            )
+        return Check(
+            "ok", what, self.t("doctor.db_ok", backend=backend, where=where, revision=revision)
+        )
 
     # -- gateway and models --------------------------------------------------------------------
 
@@ -112,16 +129,25 @@ class _Doctor:
             checks.append(Check("skip", what, self.t("doctor.gateway_demo")))
             model_note = ("skip", self.t("doctor.model_demo"))
         elif not p.key:
-            checks.append(Check("fail", what, self.t("doctor.gateway_no_key"),
-                                self.t("doctor.gateway_no_key_fix", base_url=base_url)))
+            checks.append(
+                Check(
+                    "fail",
+                    what,
+                    self.t("doctor.gateway_no_key"),
+                    self.t("doctor.gateway_no_key_fix", base_url=base_url),
+                )
+            )
             model_note = ("skip", self.t("doctor.model_skipped"))
         else:
             key_check, served = await self._list_models(what, p.key, base_url)
             checks.append(key_check)
             if served is None:
                 unlisted = key_check.status == "warn"
-                model_note = ("warn", self.t("doctor.model_unlisted")) if unlisted else (
-                    "skip", self.t("doctor.model_skipped"))
+                model_note = (
+                    ("warn", self.t("doctor.model_unlisted"))
+                    if unlisted
+                    else ("skip", self.t("doctor.model_skipped"))
+                )
         catalog = Catalog.from_settings(self.settings.models)
         for name in self._configured_models(catalog):
             spec = catalog.get(name)
@@ -130,32 +156,50 @@ class _Doctor:
             checks.extend(self._model(spec, served, model_note, catalog))
         return checks
 
-    async def _list_models(self, what: str, key: str, base_url: str
-                           ) -> tuple[Check, set[str] | None]:
+    async def _list_models(
+        self, what: str, key: str, base_url: str
+    ) -> tuple[Check, set[str] | None]:
         probe = await probe_gateway(self.settings.provider.base_url, key, timeout_s=TIMEOUT_S)
         status = probe.status or 200
         if probe.outcome == "ok" and probe.models is not None:
-            return Check("ok", what, self.t("doctor.gateway_ok", base_url=base_url,
-                                            count=len(probe.models))), set(probe.models)
+            return Check(
+                "ok", what, self.t("doctor.gateway_ok", base_url=base_url, count=len(probe.models))
+            ), set(probe.models)
         if probe.outcome == "rejected":
-            return Check("fail", what, self.t("doctor.gateway_rejected", status=status),
-                         self.t("admin.upstream.bad_key", status=status,
-                                base_url=base_url)), None
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.gateway_rejected", status=status),
+                self.t("admin.upstream.bad_key", status=status, base_url=base_url),
+            ), None
         if probe.outcome == "forbidden":
-            return Check("fail", what, self.t("doctor.gateway_forbidden", status=status),
-                         self.t("doctor.gateway_forbidden_fix", base_url=base_url)), None
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.gateway_forbidden", status=status),
+                self.t("doctor.gateway_forbidden_fix", base_url=base_url),
+            ), None
         if probe.outcome == "http_error":
-            return Check("fail", what, self.t("doctor.gateway_http_error", status=status),
-                         self.t("doctor.gateway_http_error_fix")), None
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.gateway_http_error", status=status),
+                self.t("doctor.gateway_http_error_fix"),
+            ), None
         if probe.outcome == "unreachable":
             error = probe.error or ProbeError("connect", "")
-            return Check("fail", what,
-                         self.t("doctor.gateway_unreachable", base_url=base_url,
-                                error=self.words(error)),
-                         self.t("doctor.gateway_unreachable_fix")), None
-        return Check("warn", what,  # unlisted: the key is neither accepted nor rejected
-                     self.t("doctor.gateway_no_list", base_url=base_url, status=status),
-                     self.t("doctor.gateway_no_list_hint")), None
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.gateway_unreachable", base_url=base_url, error=self.words(error)),
+                self.t("doctor.gateway_unreachable_fix"),
+            ), None
+        return Check(
+            "warn",
+            what,  # unlisted: the key is neither accepted nor rejected
+            self.t("doctor.gateway_no_list", base_url=base_url, status=status),
+            self.t("doctor.gateway_no_list_hint"),
+        ), None
 
     def _configured_models(self, catalog: Catalog) -> list[str]:
         names = [self.settings.provider.default_model]
@@ -165,40 +209,76 @@ class _Doctor:
                 names.append(name)
         return list(dict.fromkeys(names))
 
-    def _model(self, spec: ModelSpec, served: set[str] | None,
-               note: tuple[Status, str] | None, catalog: Catalog) -> list[Check]:
+    def _model(
+        self,
+        spec: ModelSpec,
+        served: set[str] | None,
+        note: tuple[Status, str] | None,
+        catalog: Catalog,
+    ) -> list[Check]:
         name = spec.name
         what = self.t("doctor.what_model", model=name)
         is_default = name == self.settings.provider.default_model
-        fix = (self.t("doctor.model_fix_default") if is_default
-               else self.t("doctor.model_fix_table", model=name))
+        fix = (
+            self.t("doctor.model_fix_default")
+            if is_default
+            else self.t("doctor.model_fix_table", model=name)
+        )
         checks: list[Check] = []
         if is_default and not spec.enabled:
-            checks.append(Check("fail", what, self.t("doctor.model_disabled", model=name),
-                                self.t("doctor.model_fix_default")))
+            checks.append(
+                Check(
+                    "fail",
+                    what,
+                    self.t("doctor.model_disabled", model=name),
+                    self.t("doctor.model_fix_default"),
+                )
+            )
         elif spec.retired(self.today):
-            checks.append(Check("fail", what, self.t("doctor.model_retired",
-                                                     date=spec.retired_on), fix))
+            checks.append(
+                Check("fail", what, self.t("doctor.model_retired", date=spec.retired_on), fix)
+            )
         elif served is not None and name not in served:
-            known = [n for n in catalog.names(enabled_only=True)
-                     if n in served and not _retired(catalog, n, self.today)]
-            checks.append(Check("fail", what, self.t("doctor.model_not_served",
-                                                     served=", ".join(known) or "-"), fix))
+            known = [
+                n
+                for n in catalog.names(enabled_only=True)
+                if n in served and not _retired(catalog, n, self.today)
+            ]
+            checks.append(
+                Check(
+                    "fail",
+                    what,
+                    self.t("doctor.model_not_served", served=", ".join(known) or "-"),
+                    fix,
+                )
+            )
         elif served is None:
             status, detail = note or ("skip", self.t("doctor.model_skipped"))
             checks.append(Check(status, what, detail))
-        elif spec.retired_on is not None and (
-            spec.retired_on - self.today
-        ).days <= RETIRING_WARN_DAYS:
+        elif (
+            spec.retired_on is not None
+            and (spec.retired_on - self.today).days <= RETIRING_WARN_DAYS
+        ):
             days = (spec.retired_on - self.today).days
-            checks.append(Check("warn", what, self.t("doctor.model_retiring",
-                                                     date=spec.retired_on, days=days), fix))
+            checks.append(
+                Check(
+                    "warn",
+                    what,
+                    self.t("doctor.model_retiring", date=spec.retired_on, days=days),
+                    fix,
+                )
+            )
         else:
             checks.append(Check("ok", what, self.t("doctor.model_ok")))
         if not spec.prices_verified and self.settings.provider.kind != "demo":
-            checks.append(Check("warn", self.t("doctor.what_prices", model=name),
-                                self.t("doctor.prices_unverified"),
-                                self.t("doctor.prices_fix", model=name)))
+            checks.append(
+                Check(
+                    "warn",
+                    self.t("doctor.what_prices", model=name),
+                    self.t("doctor.prices_unverified"),
+                    self.t("doctor.prices_fix", model=name),
+                )
+            )
         return checks
 
     # -- Discord -------------------------------------------------------------------------------
@@ -217,20 +297,28 @@ class _Doctor:
         shown = _public_url(base)
         fix = self.t("doctor.discord_fix")
         try:
-            async with aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)
-            ) as http, http.get(url, headers=headers, allow_redirects=False) as resp:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)) as http,
+                http.get(url, headers=headers, allow_redirects=False) as resp,
+            ):
                 status = resp.status
                 body: Any = await resp.json(content_type=None) if status == 200 else None
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-            return Check("fail", what, self.t("doctor.unreachable", url=shown,
-                                              error=self.error(exc)),
-                         self.t("doctor.unreachable_fix", url=shown))
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.unreachable", url=shown, error=self.error(exc)),
+                self.t("doctor.unreachable_fix", url=shown),
+            )
         if status in (401, 403):
             return Check("fail", what, self.t("doctor.discord_rejected", status=status), fix)
         if status != 200 or not isinstance(body, dict):
-            return Check("fail", what, self.t("doctor.discord_http_error", status=status),
-                         self.t("doctor.unreachable_fix", url=shown))
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.discord_http_error", status=status),
+                self.t("doctor.unreachable_fix", url=shown),
+            )
         name = str(body.get("username") or "?")
         if body.get("discriminator") not in (None, "0", "0000"):
             name = f"{name}#{body['discriminator']}"
@@ -247,21 +335,34 @@ class _Doctor:
         if s.mode == "socket":
             what = self.t("doctor.what_slack_app")
             if not app:
-                checks.append(Check("fail", what, self.t("doctor.slack_app_missing"),
-                                    self.t("doctor.slack_app_fix")))
+                checks.append(
+                    Check(
+                        "fail",
+                        what,
+                        self.t("doctor.slack_app_missing"),
+                        self.t("doctor.slack_app_fix"),
+                    )
+                )
             else:
                 checks.append(await self._slack_app(app))
         else:
             what = self.t("doctor.what_slack_secret")
             if not secret:
-                checks.append(Check("fail", what, self.t("doctor.slack_secret_missing"),
-                                    self.t("doctor.slack_secret_fix")))
+                checks.append(
+                    Check(
+                        "fail",
+                        what,
+                        self.t("doctor.slack_secret_missing"),
+                        self.t("doctor.slack_secret_fix"),
+                    )
+                )
             else:
                 checks.append(Check("ok", what, self.t("doctor.slack_secret_ok")))
         return checks
 
-    async def _slack_call(self, what: str, token: str, method: str, fix: str,
-                          ok: Callable[[dict[str, Any]], Check]) -> Check:
+    async def _slack_call(
+        self, what: str, token: str, method: str, fix: str, ok: Callable[[dict[str, Any]], Check]
+    ) -> Check:
         base = self.settings.slack.api_base_url
         if not base.endswith("/"):
             base += "/"  # slack_sdk joins method names onto it
@@ -279,13 +380,19 @@ class _Doctor:
             code = str(data.get("error") or "")
             if code:
                 return Check("fail", what, self.t("doctor.slack_rejected", error=code), fix)
-            return Check("fail", what,
-                         self.t("doctor.slack_http_error", status=exc.response.status_code),
-                         self.t("doctor.unreachable_fix", url=shown))
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.slack_http_error", status=exc.response.status_code),
+                self.t("doctor.unreachable_fix", url=shown),
+            )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return Check("fail", what, self.t("doctor.unreachable", url=shown,
-                                              error=self.error(exc)),
-                         self.t("doctor.unreachable_fix", url=shown))
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.unreachable", url=shown, error=self.error(exc)),
+                self.t("doctor.unreachable_fix", url=shown),
+            )
         data = response.data if isinstance(response.data, dict) else {}
         return ok(data)
 
@@ -299,8 +406,9 @@ class _Doctor:
             if not data.get("bot_id"):
                 return Check("fail", what, self.t("doctor.slack_not_bot"), fix)
             team = data.get("team") or data.get("team_id") or "?"
-            return Check("ok", what, self.t("doctor.slack_bot_ok", user=data.get("user", "?"),
-                                            team=team))
+            return Check(
+                "ok", what, self.t("doctor.slack_bot_ok", user=data.get("user", "?"), team=team)
+            )
 
         return await self._slack_call(what, token, "auth.test", fix, ok)
 
@@ -310,8 +418,9 @@ class _Doctor:
         def ok(data: dict[str, Any]) -> Check:
             return Check("ok", what, self.t("doctor.slack_app_ok"))
 
-        return await self._slack_call(what, token, "apps.connections.open",
-                                      self.t("doctor.slack_app_fix"), ok)
+        return await self._slack_call(
+            what, token, "apps.connections.open", self.t("doctor.slack_app_fix"), ok
+        )
 
 
 def _retired(catalog: Catalog, name: str, today: date) -> bool:
@@ -344,8 +453,9 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-async def collect(settings: Settings, *, locale: str = "en",
-                  today: date | None = None) -> list[Check]:
+async def collect(
+    settings: Settings, *, locale: str = "en", today: date | None = None
+) -> list[Check]:
     """Every check, in checklist order; the network checks run concurrently."""
     doctor = _Doctor(settings, locale, today or datetime.now(UTC).date())
     database, gateway, discord, slack = await asyncio.gather(
@@ -354,8 +464,14 @@ async def collect(settings: Settings, *, locale: str = "en",
     return [doctor.config(), database, *gateway, discord, *slack]
 
 
-async def run_doctor(settings: Settings, out: TextIO, err: TextIO, *,
-                     locale: str | None = None, today: date | None = None) -> int:
+async def run_doctor(
+    settings: Settings,
+    out: TextIO,
+    err: TextIO,
+    *,
+    locale: str | None = None,
+    today: date | None = None,
+) -> int:
     """Print the checklist on ``out``; 0 when every configured check passed, else 1."""
     loc = messages.lang(locale if locale is not None else os.environ.get("LANG"))
     checks = await collect(settings, locale=loc, today=today)

@@ -62,8 +62,9 @@ def settle_heap() -> None:
 class Runner:
     """Owns the service, the adapters and the metrics server for one process."""
 
-    def __init__(self, settings: Settings, service: ImageService,
-                 adapters: list[PlatformAdapter]) -> None:
+    def __init__(
+        self, settings: Settings, service: ImageService, adapters: list[PlatformAdapter]
+    ) -> None:
         self.settings = settings
         self.service = service
         self.adapters = adapters
@@ -80,8 +81,11 @@ class Runner:
         if port is not None:
             queue = self.service.queue
             self.metrics_server = MetricsServer(
-                self.metrics, healthy=lambda: self.service.accepting,
-                queue=lambda: (queue.depth, queue.active), lag=self.lag)
+                self.metrics,
+                healthy=lambda: self.service.accepting,
+                queue=lambda: (queue.depth, queue.active),
+                lag=self.lag,
+            )
             bound = await self.metrics_server.start(self.settings.metrics.host, port)
             log.info("metrics on http://%s:%s/metrics", self.settings.metrics.host, bound)
         settle_heap()
@@ -117,8 +121,11 @@ class Runner:
         log.info("shutting down: letting in-flight jobs finish (up to %ss)", grace)
         left = await self.service.drain(grace)
         if left:
-            log.warning("%s job(s) did not finish in time; the reaper will end them and their "
-                        "users will be told after the restart", left)
+            log.warning(
+                "%s job(s) did not finish in time; the reaper will end them and their "
+                "users will be told after the restart",
+                left,
+            )
         for adapter in reversed(self.adapters):
             try:
                 await adapter.stop()
@@ -148,8 +155,12 @@ async def run_platforms(settings: Settings, out: TextIO, err: TextIO) -> int:
             loop.add_signal_handler(sig, runner.request_stop)
     try:
         await runner.start()
-        out.write(messages.text("run.ready", settings.console.locale,
-                                platforms=", ".join(a.name for a in adapters)) + "\n")
+        out.write(
+            messages.text(
+                "run.ready", settings.console.locale, platforms=", ".join(a.name for a in adapters)
+            )
+            + "\n"
+        )
         out.flush()
         await runner.stopping.wait()
     finally:

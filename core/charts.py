@@ -20,8 +20,14 @@ from core.store.store import DailySpend
 
 MAX_GROUPS = 8  # more than this many groups: the smallest are summed as "other"
 MAX_LABEL = 32
-_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC",
-              "Microsoft YaHei", "SimHei")
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "SimHei",
+)
 # matplotlib's font cache and text layout are not thread-safe: draw one chart at a time.
 _LOCK = threading.Lock()
 
@@ -109,8 +115,16 @@ def _draw(rows: list[DailySpend], title: str, by: str, locale: str) -> bytes:
         ax.set_ylabel(messages.text("chart.y_axis", loc))
         ax.set_xlabel(messages.text("chart.x_axis", loc))
         if not rows or all(r.cost_micros == 0 for r in rows):
-            ax.text(0.5, 0.5, messages.text("chart.empty", loc), transform=ax.transAxes,
-                    ha="center", va="center", fontsize=18, color="#777777")
+            ax.text(
+                0.5,
+                0.5,
+                messages.text("chart.empty", loc),
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=18,
+                color="#777777",
+            )
             ax.set_xticks([])
             ax.set_yticks([])
         else:
@@ -118,26 +132,45 @@ def _draw(rows: list[DailySpend], title: str, by: str, locale: str) -> bytes:
             bottom = [0.0] * len(days)
             palette = matplotlib.colormaps["tab10"]
             for i, (group, values) in enumerate(series.items()):
-                ax.bar(days, values, width=0.8, bottom=bottom, label=_label(group),
-                       color=palette(i % 10))
+                ax.bar(
+                    days,
+                    values,
+                    width=0.8,
+                    bottom=bottom,
+                    label=_label(group),
+                    color=palette(i % 10),
+                )
                 bottom = [b + v for b, v in zip(bottom, values, strict=True)]
             top = max(bottom)
             ax.set_ylim(0, top * 1.08)
             decimals = 2 if top >= 0.05 else 4
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"${v:,.{decimals}f}"))
             # one tick per day (bar centres) up to ~2 months, then whatever reads best
-            locator: Any = (mdates.DayLocator(interval=max(1, len(days) // 12))
-                            if len(days) <= 62 else mdates.AutoDateLocator(maxticks=12))
+            locator: Any = (
+                mdates.DayLocator(interval=max(1, len(days) // 12))
+                if len(days) <= 62
+                else mdates.AutoDateLocator(maxticks=12)
+            )
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d") if len(days) == 1
-                                         else mdates.ConciseDateFormatter(locator))
+            ax.xaxis.set_major_formatter(
+                mdates.DateFormatter("%Y-%m-%d")
+                if len(days) == 1
+                else mdates.ConciseDateFormatter(locator)
+            )
             pad = timedelta(hours=16)  # dates have no hours: pad as datetimes
-            ax.set_xlim(datetime.combine(days[0], time()) - pad,
-                        datetime.combine(days[-1], time()) + pad)
+            ax.set_xlim(
+                datetime.combine(days[0], time()) - pad, datetime.combine(days[-1], time()) + pad
+            )
             ax.grid(axis="y", alpha=0.3)
             ax.set_axisbelow(True)
-            ax.legend(title=_by_word(by, loc), loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                      fontsize=9, title_fontsize=10, frameon=False)
+            ax.legend(
+                title=_by_word(by, loc),
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                fontsize=9,
+                title_fontsize=10,
+                frameon=False,
+            )
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()

@@ -112,7 +112,10 @@ async def probe_database(url: str, *, timeout_s: float = 10) -> DatabaseProbe:
         return DatabaseProbe(None)
     dialect: Dialect = "postgresql" if backend == "postgresql" else "sqlite"
     shown = URL.create(  # URL.set(password=None) would keep the password
-        parsed.drivername, username=parsed.username, host=parsed.host, port=parsed.port,
+        parsed.drivername,
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
         database=parsed.database,
     ).render_as_string(hide_password=False)
     target = url

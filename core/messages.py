@@ -325,7 +325,7 @@ EN: dict[str, str] = {
     "used",
     "doctor.gateway_no_key": "no API key is set",
     "doctor.gateway_no_key_fix": "Set PIXELSMITH_API_KEY (or provider.api_key) to your key for "
-    "{base_url}, or set provider.kind = \"demo\" to try Pixelsmith without one.",
+    '{base_url}, or set provider.kind = "demo" to try Pixelsmith without one.',
     "doctor.gateway_ok": "accepted by {base_url} ({count} model(s) listed; nothing generated, "
     "nothing billed)",
     "doctor.gateway_rejected": "the gateway rejected the key (HTTP {status})",
@@ -380,12 +380,12 @@ EN: dict[str, str] = {
     "doctor.slack_app_missing": "slack.mode = socket needs an app-level token, and none is set",
     "doctor.slack_app_fix": "Set SLACK_APP_TOKEN (or slack.app_token) to an app-level token "
     "(xapp-…) with the connections:write scope (Basic Information → App-Level Tokens), or set "
-    "slack.mode = \"http\" with a signing secret.",
+    'slack.mode = "http" with a signing secret.',
     "doctor.slack_app_ok": "valid: Socket Mode can connect",
     "doctor.slack_secret_missing": "slack.mode = http needs the signing secret to verify "
     "requests, and none is set",
     "doctor.slack_secret_fix": "Set SLACK_SIGNING_SECRET (or slack.signing_secret) from your "
-    "app's Basic Information → App Credentials, or set slack.mode = \"socket\" with an app token.",
+    'app\'s Basic Information → App Credentials, or set slack.mode = "socket" with an app token.',
     "doctor.slack_secret_ok": "set (Slack's requests will be verified with it)",
     "doctor.slack_http_error": "Slack answered HTTP {status}",
     "doctor.err_timeout": "timed out after {seconds} s",
@@ -736,7 +736,7 @@ ZH: dict[str, str] = {
     "doctor.gateway_demo": "provider.kind = demo：在本地绘制占位图片，不使用网关",
     "doctor.gateway_no_key": "没有设置 API 密钥",
     "doctor.gateway_no_key_fix": "请把 PIXELSMITH_API_KEY（或 provider.api_key）设为你在 {base_url} 的密钥；"
-    "或设置 provider.kind = \"demo\"，无需密钥即可试用 Pixelsmith。",
+    '或设置 provider.kind = "demo"，无需密钥即可试用 Pixelsmith。',
     "doctor.gateway_ok": "{base_url} 接受了该密钥（列出 {count} 个模型；未生成图片，未计费）",
     "doctor.gateway_rejected": "网关拒绝了该密钥（HTTP {status}）",
     "doctor.gateway_forbidden": "网关拒绝此密钥访问（HTTP {status}）",
@@ -778,11 +778,11 @@ ZH: dict[str, str] = {
     "doctor.slack_not_bot": "这不是机器人令牌（auth.test 显示没有机器人）",
     "doctor.slack_app_missing": "slack.mode = socket 需要应用级令牌，但没有设置",
     "doctor.slack_app_fix": "请把 SLACK_APP_TOKEN（或 slack.app_token）设为带 connections:write 权限的应用级令牌"
-    "（xapp-…，在 Basic Information → App-Level Tokens 中创建）；或设置 slack.mode = \"http\" 并提供签名密钥。",
+    '（xapp-…，在 Basic Information → App-Level Tokens 中创建）；或设置 slack.mode = "http" 并提供签名密钥。',
     "doctor.slack_app_ok": "有效：Socket Mode 可以连接",
     "doctor.slack_secret_missing": "slack.mode = http 需要签名密钥来校验请求，但没有设置",
     "doctor.slack_secret_fix": "请把 SLACK_SIGNING_SECRET（或 slack.signing_secret）设为应用 Basic Information → "
-    "App Credentials 中的值；或设置 slack.mode = \"socket\" 并提供应用级令牌。",
+    'App Credentials 中的值；或设置 slack.mode = "socket" 并提供应用级令牌。',
     "doctor.slack_secret_ok": "已设置（Slack 的请求将用它校验）",
     "doctor.slack_http_error": "Slack 返回了 HTTP {status}",
     "doctor.err_timeout": "{seconds} 秒后超时",
@@ -995,11 +995,18 @@ def _quota(p: dict[str, Any], loc: str, key: str, time_format: TimeFormat) -> st
     return text(key, loc, limit_name=limit_name, remaining=remaining_text, resets=resets)
 
 
-def progress(stage: str, locale: str | None, *, model: str, percent: int | None = None,
-             position: int | None = None) -> str:
+def progress(
+    stage: str,
+    locale: str | None,
+    *,
+    model: str,
+    percent: int | None = None,
+    position: int | None = None,
+) -> str:
     """The status line of a job in progress (``stage`` is a ``core.types.Stage`` value)."""
-    return text(f"status.{stage}", locale, model=model, percent=percent or 0,
-                position=position or 1)
+    return text(
+        f"status.{stage}", locale, model=model, percent=percent or 0, position=position or 1
+    )
 
 
 def note(item: Note, locale: str | None = "en") -> str:

@@ -49,22 +49,36 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.jobs = Counter("pixelsmith_jobs", "Jobs by outcome", ["outcome", "model"],
-                            registry=self.registry)
-        self.cost = Counter("pixelsmith_cost_usd", "Cost settled in USD",
-                            ["model", "community"], registry=self.registry)
-        self.latency = Histogram(
-            "pixelsmith_upstream_seconds", "Upstream call duration", ["model"],
-            buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300), registry=self.registry,
+        self.jobs = Counter(
+            "pixelsmith_jobs", "Jobs by outcome", ["outcome", "model"], registry=self.registry
         )
-        self.queue_depth = Gauge("pixelsmith_queue_depth", "Jobs waiting for an upstream slot",
-                                 registry=self.registry)
-        self.in_flight = Gauge("pixelsmith_upstream_in_flight", "Upstream calls in flight",
-                               registry=self.registry)
-        self.loop_lag = Gauge("pixelsmith_event_loop_lag_seconds",
-                              "Latest event-loop lag", registry=self.registry)
-        self.loop_lag_max = Gauge("pixelsmith_event_loop_lag_max_seconds",
-                                  "Largest event-loop lag since start", registry=self.registry)
+        self.cost = Counter(
+            "pixelsmith_cost_usd",
+            "Cost settled in USD",
+            ["model", "community"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "pixelsmith_upstream_seconds",
+            "Upstream call duration",
+            ["model"],
+            buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "pixelsmith_queue_depth", "Jobs waiting for an upstream slot", registry=self.registry
+        )
+        self.in_flight = Gauge(
+            "pixelsmith_upstream_in_flight", "Upstream calls in flight", registry=self.registry
+        )
+        self.loop_lag = Gauge(
+            "pixelsmith_event_loop_lag_seconds", "Latest event-loop lag", registry=self.registry
+        )
+        self.loop_lag_max = Gauge(
+            "pixelsmith_event_loop_lag_max_seconds",
+            "Largest event-loop lag since start",
+            registry=self.registry,
+        )
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -82,8 +96,14 @@ class Metrics:
 class MetricsServer:
     """The aiohttp server for /healthz and /metrics."""
 
-    def __init__(self, metrics: Metrics, *, healthy: Callable[[], bool],
-                 queue: Callable[[], tuple[int, int]], lag: LoopLagMonitor) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        *,
+        healthy: Callable[[], bool],
+        queue: Callable[[], tuple[int, int]],
+        lag: LoopLagMonitor,
+    ) -> None:
         self.metrics = metrics
         self._healthy = healthy
         self._queue = queue
@@ -108,8 +128,7 @@ class MetricsServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         ok = self._healthy()
-        return web.json_response({"status": "ok" if ok else "draining"},
-                                 status=200 if ok else 503)
+        return web.json_response({"status": "ok" if ok else "draining"}, status=200 if ok else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         waiting, active = self._queue()

@@ -270,15 +270,19 @@ class ImageService:
         """What a request should cost, before sending it."""
         return self._cost_estimate(request, self._spec(request))
 
-    def _cost_estimate(self, request: ImageRequest, spec: ModelSpec, *, worst: bool = False
-                       ) -> int:
+    def _cost_estimate(self, request: ImageRequest, spec: ModelSpec, *, worst: bool = False) -> int:
         """The expected cost, or with ``worst`` the upper bound reserved before sending."""
         if self.demo:
             return 0
         estimate = spec.worst_micros if worst else spec.expected_micros
-        return estimate(prompt=request.prompt, quality=request.quality, size=request.size,
-                        n=request.n, input_images=len(request.images),
-                        fidelity=request.input_fidelity)
+        return estimate(
+            prompt=request.prompt,
+            quality=request.quality,
+            size=request.size,
+            n=request.n,
+            input_images=len(request.images),
+            fidelity=request.input_fidelity,
+        )
 
     def _spec(self, request: ImageRequest) -> ModelSpec:
         spec = self.catalog.get(request.model)
@@ -341,8 +345,9 @@ class ImageService:
         if not claim.new:
             # Another delivery of the same event owns this job: no work, no charge. Its outcome
             # travels along (``earlier``: the refusal it got, if any); adapters stay silent.
-            raise DuplicateJob(job_id=claim.job.id, state=str(claim.job.state),
-                               earlier=claim.job.failure())
+            raise DuplicateJob(
+                job_id=claim.job.id, state=str(claim.job.state), earlier=claim.job.failure()
+            )
         job_id = claim.job.id
 
         async def position(pos: int) -> None:
@@ -519,10 +524,15 @@ class ImageService:
     def _emit(self, event: dict[str, Any]) -> None:
         if event.get("event") == "job":
             # One line per job: its outcome and cost (never the prompt or any identity secret).
-            log.info("job %s %s model=%s cost=$%.6f%s", event.get("job_id"), event.get("outcome"),
-                     event.get("model"), int(event.get("cost_micros") or 0) / 1_000_000,
-                     f" error={event['error']}" if event.get("error") else "",
-                     extra={"fields": event})
+            log.info(
+                "job %s %s model=%s cost=$%.6f%s",
+                event.get("job_id"),
+                event.get("outcome"),
+                event.get("model"),
+                int(event.get("cost_micros") or 0) / 1_000_000,
+                f" error={event['error']}" if event.get("error") else "",
+                extra={"fields": event},
+            )
         for listener in self.listeners:
             try:
                 outcome = listener(event)
@@ -579,8 +589,14 @@ class ImageService:
             input_fidelity=old.get("input_fidelity") if images else None,
             force=force or None,
         )
-        return self.build(prompt if prompt is not None else job.prompt, identity,
-                          options=options, images=images, mask=mask, idem_key=idem_key)
+        return self.build(
+            prompt if prompt is not None else job.prompt,
+            identity,
+            options=options,
+            images=images,
+            mask=mask,
+            idem_key=idem_key,
+        )
 
     # -- admin (adapters check permissions before calling these) ----------------------------
 
@@ -619,7 +635,10 @@ def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
     # The SSL context is built here, at start-up, rather than lazily on the first request, where
     # it would stall the event loop for tens of milliseconds.
     client = openai.AsyncOpenAI(
-        api_key=p.key or "missing", base_url=p.base_url, max_retries=0, timeout=p.timeout_s,
+        api_key=p.key or "missing",
+        base_url=p.base_url,
+        max_retries=0,
+        timeout=p.timeout_s,
         http_client=openai.DefaultAsyncHttpxClient(verify=ssl.create_default_context()),
     )
     common: dict[str, Any] = {

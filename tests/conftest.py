@@ -15,12 +15,18 @@ from tests.fakes.gateway import FakeGateway
 TEST_KEY = "sk-test-pixelsmith-0123456789"
 
 
-def make_settings(tmp_path: Path, base_url: str = "http://127.0.0.1:9/v1", **sections: Any
-                  ) -> Settings:
+def make_settings(
+    tmp_path: Path, base_url: str = "http://127.0.0.1:9/v1", **sections: Any
+) -> Settings:
     """Settings for tests: a fresh SQLite file, a test key, fast progress; sections override."""
     data: dict[str, Any] = {
-        "provider": {"base_url": base_url, "api_key": TEST_KEY, "timeout_s": 10,
-                     "stream_partials": 0, "default_model": "gpt-image-2"},
+        "provider": {
+            "base_url": base_url,
+            "api_key": TEST_KEY,
+            "timeout_s": 10,
+            "stream_partials": 0,
+            "default_model": "gpt-image-2",
+        },
         "database": {"url": f"sqlite:///{tmp_path / 'pixelsmith.db'}"},
     }
     for name, values in sections.items():

@@ -11,8 +11,13 @@ CATALOG = Catalog.from_settings()
 
 
 def test_builtin_models_and_api_kinds() -> None:
-    assert {"gpt-image-2", "gpt-image-1", "gpt-image-1-mini", "gpt-4o-image",
-            "gpt-4o-image-vip"} <= set(CATALOG.names())
+    assert {
+        "gpt-image-2",
+        "gpt-image-1",
+        "gpt-image-1-mini",
+        "gpt-4o-image",
+        "gpt-4o-image-vip",
+    } <= set(CATALOG.names())
     assert CATALOG.get("gpt-4o-image-vip").api == "chat_stream"  # type: ignore[union-attr]
     assert CATALOG.get("gpt-image-1").retired(date(2026, 11, 24))  # type: ignore[union-attr]
 
@@ -60,12 +65,15 @@ def test_reverse_models_reserve_for_two_images() -> None:
 
 
 def test_config_overrides_and_new_models() -> None:
-    catalog = Catalog.from_settings({
-        "gpt-image-2": ModelOverride(prices=PricesOverride(image_out_per_m=30.0),
-                                     prices_verified=True),
-        "house-model": ModelOverride(base="gpt-image-1-mini", n_max=4),
-        "gpt-4o-image": ModelOverride(api="images_compat"),
-    })
+    catalog = Catalog.from_settings(
+        {
+            "gpt-image-2": ModelOverride(
+                prices=PricesOverride(image_out_per_m=30.0), prices_verified=True
+            ),
+            "house-model": ModelOverride(base="gpt-image-1-mini", n_max=4),
+            "gpt-4o-image": ModelOverride(api="images_compat"),
+        }
+    )
     two = catalog.get("gpt-image-2")
     assert two is not None and two.prices.image_out_per_m == 30.0 and two.prices_verified
     assert two.prices.text_in_per_m == 5.0  # untouched keys survive the override

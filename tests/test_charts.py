@@ -33,15 +33,22 @@ def check_png(data: bytes) -> tuple[int, int]:
 def rows(days: int = 5, groups: int = 3) -> list[DailySpend]:
     start = date(2026, 11, 1)
     return [
-        DailySpend(day=start + timedelta(days=d), group=f"community:discord:{g}", jobs=1,
-                   cost_micros=(g + 1) * 120_000 * (d % 3 + 1))
-        for d in range(days) for g in range(groups) if (d + g) % 4 != 3  # some gaps
+        DailySpend(
+            day=start + timedelta(days=d),
+            group=f"community:discord:{g}",
+            jobs=1,
+            cost_micros=(g + 1) * 120_000 * (d % 3 + 1),
+        )
+        for d in range(days)
+        for g in range(groups)
+        if (d + g) % 4 != 3  # some gaps
     ]
 
 
 async def test_chart_with_data() -> None:
-    png = await spend_chart_png(rows(), title=chart_title("community", date(2026, 11, 1)),
-                                by="community")
+    png = await spend_chart_png(
+        rows(), title=chart_title("community", date(2026, 11, 1)), by="community"
+    )
     check_png(png)
 
 
@@ -49,32 +56,36 @@ async def test_chart_without_data_says_no_spend() -> None:
     empty = await spend_chart_png([], title=chart_title("model", None), by="model")
     check_png(empty)
     # an empty chart is not the same picture as a chart with bars
-    assert empty != await spend_chart_png(rows(1, 1), title=chart_title("model", None),
-                                          by="model")
+    assert empty != await spend_chart_png(rows(1, 1), title=chart_title("model", None), by="model")
 
 
 async def test_single_day_many_groups_and_chinese() -> None:
     many = [DailySpend(date(2026, 11, 3), f"model-{i}", 1, 1_000 * (i + 1)) for i in range(20)]
-    check_png(await spend_chart_png(many, title=chart_title("model", None, "zh"), by="model",
-                                    locale="zh"))
+    check_png(
+        await spend_chart_png(many, title=chart_title("model", None, "zh"), by="model", locale="zh")
+    )
 
 
 def test_series_fills_gaps_and_lumps_small_groups() -> None:
-    data = [DailySpend(date(2026, 11, 1), "a", 1, 2_000_000),
-            DailySpend(date(2026, 11, 4), "b", 1, 500_000)]
+    data = [
+        DailySpend(date(2026, 11, 1), "a", 1, 2_000_000),
+        DailySpend(date(2026, 11, 4), "b", 1, 500_000),
+    ]
     days, series = _series(data, "other")
     assert days == [date(2026, 11, d) for d in (1, 2, 3, 4)]
     assert series == {"a": [2.0, 0.0, 0.0, 0.0], "b": [0.0, 0.0, 0.0, 0.5]}
     many = [DailySpend(date(2026, 11, 1), f"g{i:02}", 1, 1_000 * (i + 1)) for i in range(12)]
     _, lumped = _series(many, "other")
     assert len(lumped) == MAX_GROUPS and "other" in lumped
-    assert sum(v[0] for v in lumped.values()) == pytest.approx(sum(r.cost_micros for r in many)
-                                                               / 1e6)
+    assert sum(v[0] for v in lumped.values()) == pytest.approx(
+        sum(r.cost_micros for r in many) / 1e6
+    )
 
 
 def test_titles() -> None:
     assert chart_title("community", date(2026, 11, 1)) == (
-        "Daily spend by community since 2026-11-01")
+        "Daily spend by community since 2026-11-01"
+    )
     assert chart_title("model", None) == "Daily spend by model"
 
 
@@ -96,13 +107,19 @@ async def charged_job(store: Store, key: str, community: str, day: int, cost: in
     identity = Identity("discord", "42", community)
     now = datetime(2026, 11, day, 12, tzinfo=UTC)
     claim = await store.begin_job(
-        idem_key=key, identity=identity, request={"prompt": "a fox"}, model="gpt-image-2",
-        images=1, worst_cost_micros=cost,
-        limits=await store.effective_limits(QUOTA, identity), now=now,
+        idem_key=key,
+        identity=identity,
+        request={"prompt": "a fox"},
+        model="gpt-image-2",
+        images=1,
+        worst_cost_micros=cost,
+        limits=await store.effective_limits(QUOTA, identity),
+        now=now,
     )
     await store.mark_submitted(claim.job.id, now=now)
-    await store.settle(claim.job.id, state=JobState.SUCCEEDED, cost_micros=cost,
-                       images_delivered=1, now=now)
+    await store.settle(
+        claim.job.id, state=JobState.SUCCEEDED, cost_micros=cost, images_delivered=1, now=now
+    )
 
 
 async def usage_cli(store: Store, *argv: str) -> tuple[int, str, str]:

@@ -47,7 +47,7 @@ timeout_s = 10
 stream_partials = 0
 {provider}
 [database]
-url = "sqlite:///{(folder / 'px.db').as_posix()}"
+url = "sqlite:///{(folder / "px.db").as_posix()}"
 {extra}
 """,
         encoding="utf-8",
@@ -113,8 +113,16 @@ async def test_imagine_saves_without_overwriting(tmp_path: Path, gateway: FakeGa
     (work / "pixelsmith_0.png").write_bytes(b"mine")
 
     run = await pixelsmith(
-        work, "imagine", "a red fox in snow", "-n", "2", "--quality", "low",
-        "--size", "1024x1024", config=config,
+        work,
+        "imagine",
+        "a red fox in snow",
+        "-n",
+        "2",
+        "--quality",
+        "low",
+        "--size",
+        "1024x1024",
+        config=config,
     )
 
     assert run.code == 0, run.err
@@ -152,8 +160,9 @@ async def test_refusals_exit_3(tmp_path: Path, gateway: FakeGateway) -> None:
     config = write_config(tmp_path / "cfg", gateway.base_url)
     gateway.script(Behavior(error=ERRORS["moderation_blocked"]))
     preflight, upstream = await asyncio.gather(
-        pixelsmith(tmp_path / "a", "imagine", "a castle in the style of Hayao Miyazaki",
-                   config=config),
+        pixelsmith(
+            tmp_path / "a", "imagine", "a castle in the style of Hayao Miyazaki", config=config
+        ),
         pixelsmith(tmp_path / "b", "imagine", "a perfectly harmless teapot", config=config),
     )
     assert preflight.code == 3 and "nothing was charged" in preflight.err
@@ -194,8 +203,18 @@ async def test_edit_with_two_images_and_a_mask(tmp_path: Path, gateway: FakeGate
     (tmp_path / "chair.jpg").write_bytes(jpeg_bytes(512, 512))
     (tmp_path / "mask.png").write_bytes(mask_png(1024, 1024))
     run = await pixelsmith(
-        tmp_path, "edit", "put the chair in the room", "--image", "room.png",
-        "--image", "chair.jpg", "--mask", "mask.png", "--stem", "edited", config=config,
+        tmp_path,
+        "edit",
+        "put the chair in the room",
+        "--image",
+        "room.png",
+        "--image",
+        "chair.jpg",
+        "--mask",
+        "mask.png",
+        "--stem",
+        "edited",
+        config=config,
     )
     assert run.code == 0, run.err
     assert run.lines[0] == "edited_0.png" and (tmp_path / "edited_0.png").exists()
@@ -212,10 +231,17 @@ async def test_reverse_model_and_demo_fallback(tmp_path: Path, gateway: FakeGate
     )
     nokey = write_config(tmp_path / "nokey", gateway.base_url)
     vip, demo = await asyncio.gather(
-        pixelsmith(tmp_path / "vip", "imagine", "a lighthouse", "--model", "gpt-4o-image-vip",
-                   config=config),
-        pixelsmith(tmp_path / "demo", "imagine", "a lighthouse", "--aspect", "3:2",
-                   config=nokey, key=None),
+        pixelsmith(
+            tmp_path / "vip",
+            "imagine",
+            "a lighthouse",
+            "--model",
+            "gpt-4o-image-vip",
+            config=config,
+        ),
+        pixelsmith(
+            tmp_path / "demo", "imagine", "a lighthouse", "--aspect", "3:2", config=nokey, key=None
+        ),
     )
     assert vip.code == 0, vip.err
     assert vip.lines[:2] == ["pixelsmith_0.png", "pixelsmith_1.png"]
@@ -234,7 +260,13 @@ async def test_reverse_model_and_demo_fallback(tmp_path: Path, gateway: FakeGate
 async def test_console(tmp_path: Path, gateway: FakeGateway) -> None:
     config = write_config(tmp_path / "cfg", gateway.base_url)
     run = await pixelsmith(
-        tmp_path, "console", "--out", "shots", "--as", "bob", config=config,
+        tmp_path,
+        "console",
+        "--out",
+        "shots",
+        "--as",
+        "bob",
+        config=config,
         stdin="/imagine a fox --q low\n/quota\n/history\n/quit\n/imagine never run\n",
     )
     assert run.code == 0, run.err

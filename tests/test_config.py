@@ -53,7 +53,8 @@ def test_example_file_loads_and_documents_every_key() -> None:
             documented.add(f"{section}.{key[1]}")
     tables = {"quota.communities", "quota.roles"}  # documented as [quota.communities."<id>"]
     missing = sorted(
-        k for k in _keys(Settings)
+        k
+        for k in _keys(Settings)
         if not k.startswith("models") and k not in documented and k not in tables
     )
     assert {"provider", "safety", "database", "quota", "discord", "slack"} <= sections
@@ -64,8 +65,10 @@ def test_example_file_loads_and_documents_every_key() -> None:
 def test_environment_secrets_win(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[provider]\napi_key = "sk-from-file-000000"\n', "utf-8")
-    settings = load_settings(str(cfg), env={"PIXELSMITH_API_KEY": "sk-from-env-111111",
-                                             "DISCORD_TOKEN": "discord-token-222222"})
+    settings = load_settings(
+        str(cfg),
+        env={"PIXELSMITH_API_KEY": "sk-from-env-111111", "DISCORD_TOKEN": "discord-token-222222"},
+    )
     assert settings.provider.key == "sk-from-env-111111"
     assert settings.discord.token_value == "discord-token-222222"
     assert "sk-from-env-111111" in settings.secrets()

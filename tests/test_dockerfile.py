@@ -107,7 +107,8 @@ def test_cmd_is_a_real_subcommand(dockerfile: list[Instruction]) -> None:
 
 def dockerignored(path: str) -> bool:
     patterns = [
-        line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
     parts = Path(path.rstrip("/")).parts
@@ -166,8 +167,10 @@ def test_runs_as_non_root_and_stops_with_sigterm(dockerfile: list[Instruction]) 
     users = [i for i in dockerfile if i.name == "USER"]
     assert users and users[-1].args not in ("root", "0", "0:0")
     user = users[-1].args.split(":")[0]
-    assert any(i.name == "RUN" and "useradd" in i.args and i.args.rstrip().endswith(user)
-               for i in dockerfile)
+    assert any(
+        i.name == "RUN" and "useradd" in i.args and i.args.rstrip().endswith(user)
+        for i in dockerfile
+    )
     # installing happens as root, running as the user
     last_user = max(n for n, i in enumerate(dockerfile) if i.name == "USER")
     assert last_user > max(n for n, i in enumerate(dockerfile) if i.name == "RUN")
@@ -219,15 +222,22 @@ def test_compose_config_is_a_postgres_url_settings_accept(compose: dict[str, Any
     db = compose["services"]["db"]["environment"]
     assert url.host == "db" and url.database == db["POSTGRES_DB"]
     assert url.username == db["POSTGRES_USER"]
-    assert settings.metrics.port == 9108 and "127.0.0.1:9108:9108" in compose["services"]["bot"][
-        "ports"]
+    assert (
+        settings.metrics.port == 9108
+        and "127.0.0.1:9108:9108" in compose["services"]["bot"]["ports"]
+    )
     grace = compose["services"]["bot"]["stop_grace_period"]
     assert int(grace.rstrip("s")) > settings.shutdown.grace_s
 
 
 def test_compose_passes_secrets_from_the_environment_only(compose: dict[str, Any]) -> None:
     env = compose["services"]["bot"]["environment"]
-    for var in ("PIXELSMITH_API_KEY", "DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
-                "SLACK_SIGNING_SECRET"):
+    for var in (
+        "PIXELSMITH_API_KEY",
+        "DISCORD_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+    ):
         assert env[var] == f"${{{var}:-}}"
     assert compose_settings(compose).secrets() == []

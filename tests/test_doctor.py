@@ -39,13 +39,20 @@ class Fakes:
 
     def settings(self, **sections: dict[str, Any]) -> Settings:
         data: dict[str, dict[str, Any]] = {
-            "provider": {"base_url": self.gateway.base_url, "api_key": KEY,
-                         "default_model": "gpt-image-2"},
+            "provider": {
+                "base_url": self.gateway.base_url,
+                "api_key": KEY,
+                "default_model": "gpt-image-2",
+            },
             "models": {"gpt-image-2": {"prices_verified": True}, "gpt-4o-image": {}},
             "database": {"url": f"sqlite:///{self.tmp_path / 'doctor.db'}"},
             "discord": {"token": DISCORD, "api_base_url": self.discord.api_base},
-            "slack": {"mode": "socket", "bot_token": BOT, "app_token": APP,
-                      "api_base_url": self.slack.api_base},
+            "slack": {
+                "mode": "socket",
+                "bot_token": BOT,
+                "app_token": APP,
+                "api_base_url": self.slack.api_base,
+            },
         }
         for name, values in sections.items():
             data.setdefault(name, {}).update(values)
@@ -117,8 +124,7 @@ async def test_http_mode_with_signing_secret_and_nothing_else(fakes: Fakes) -> N
 
 
 async def test_nothing_configured_is_skipped_not_failed(fakes: Fakes) -> None:
-    settings = fakes.settings(discord={"token": None},
-                              slack={"bot_token": None, "app_token": None})
+    settings = fakes.settings(discord={"token": None}, slack={"bot_token": None, "app_token": None})
     code, text = await doctor(settings)
     assert code == 0, text
     assert line_for(text, "Slack").startswith("- ") and "not configured" in text
@@ -164,8 +170,7 @@ async def test_default_model_not_served(fakes: Fakes) -> None:
     fakes.gateway.served_models = {"gpt-4o-image"}
     code, text = await doctor(fakes.settings())
     assert code == 1
-    assert "Fix: Set provider.default_model to another model" in line_for(
-        text, "Model gpt-image-2")
+    assert "Fix: Set provider.default_model to another model" in line_for(text, "Model gpt-image-2")
 
 
 async def test_retired_model(fakes: Fakes) -> None:
@@ -277,8 +282,9 @@ async def test_chinese_checklist(fakes: Fakes) -> None:
     assert "网关密钥" in text and "修复：" in text
 
 
-async def test_cli_dispatch_reads_the_config_file(fakes: Fakes, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_cli_dispatch_reads_the_config_file(
+    fakes: Fakes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bots import cli
     from bots.cli import _dispatch, build_parser
 
@@ -287,7 +293,7 @@ async def test_cli_dispatch_reads_the_config_file(fakes: Fakes, tmp_path: Path,
     config = tmp_path / "doctor.toml"
     config.write_text(
         f'[provider]\nbase_url = "{fakes.gateway.base_url}"\n'
-        f'[models.gpt-image-2]\nprices_verified = true\n'
+        f"[models.gpt-image-2]\nprices_verified = true\n"
         f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n',
         encoding="utf-8",
     )

@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _keys_used_in_code() -> set[str]:
-    pattern = re.compile(r"""["']((?:invalid|image|refused|quota|upstream|config|note|output|"""
-                         r"""cli|console|reaper|run|doctor|job)\.[a-z_]+)["']""")
+    pattern = re.compile(
+        r"""["']((?:invalid|image|refused|quota|upstream|config|note|output|"""
+        r"""cli|console|reaper|run|doctor|job)\.[a-z_]+)["']"""
+    )
     keys: set[str] = set()
     for path in list((ROOT / "core").rglob("*.py")) + list((ROOT / "bots").rglob("*.py")):
         if path.name == "messages.py":
@@ -50,7 +52,8 @@ def test_locale_choice() -> None:
 def test_preflight_message_names_terms_and_suggestion() -> None:
     failure = PreflightRefused(
         matches=[PreflightMatch("Hayao Miyazaki", "living_artist", "anime style")],
-        suggestion="a castle in a anime style")
+        suggestion="a castle in a anime style",
+    )
     text = messages.render(failure, "en")
     assert "Hayao Miyazaki" in text and "a castle in a anime style" in text
     assert "nothing was charged" in text.lower()
@@ -64,8 +67,7 @@ def test_upstream_refusal_names_stage_and_categories() -> None:
 
 def test_quota_says_when_to_come_back() -> None:
     when = datetime(2026, 11, 25, tzinfo=UTC)
-    failure = QuotaExceeded(limit="user_daily_images", remaining=0, unit="images",
-                            resets_at=when)
+    failure = QuotaExceeded(limit="user_daily_images", remaining=0, unit="images", resets_at=when)
     text = messages.render(failure, "en", time_format=lambda t: f"<t:{int(t.timestamp())}:R>")
     assert "daily image limit" in text and f"<t:{int(when.timestamp())}:R>" in text
     zh = messages.render(failure, "zh")
@@ -87,8 +89,14 @@ def test_unknown_charge_is_said() -> None:
 
 
 def test_config_error_names_the_key() -> None:
-    text = messages.render(ConfigError("config.invalid", key="provider.timeout_s",
-                                       problem="Input should be greater than 0", path="c.toml"))
+    text = messages.render(
+        ConfigError(
+            "config.invalid",
+            key="provider.timeout_s",
+            problem="Input should be greater than 0",
+            path="c.toml",
+        )
+    )
     assert "provider.timeout_s" in text and "c.toml" in text
 
 

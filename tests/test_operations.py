@@ -64,15 +64,20 @@ async def test_drain_leaves_unfinished_jobs_to_the_reaper_which_tells_users(
         await restarted.close()
 
 
-async def test_healthz_and_metrics(gateway: FakeGateway,
-                                   settings_factory: Callable[..., Settings]) -> None:
+async def test_healthz_and_metrics(
+    gateway: FakeGateway, settings_factory: Callable[..., Settings]
+) -> None:
     service = await ImageService.create(settings_factory())
     metrics = Metrics()
     service.listeners.append(metrics.on_event)
     lag = LoopLagMonitor()
     lag.start()
-    server = MetricsServer(metrics, healthy=lambda: service.accepting,
-                           queue=lambda: (service.queue.depth, service.queue.active), lag=lag)
+    server = MetricsServer(
+        metrics,
+        healthy=lambda: service.accepting,
+        queue=lambda: (service.queue.depth, service.queue.active),
+        lag=lag,
+    )
     port = await server.start("127.0.0.1", 0)
     try:
         await service.run(service.build("a fox --q low", ME))
@@ -98,8 +103,9 @@ async def test_healthz_and_metrics(gateway: FakeGateway,
 async def test_logs_have_one_line_per_job_and_no_secrets(
     gateway: FakeGateway, settings_factory: Callable[..., Settings]
 ) -> None:
-    settings = settings_factory(discord={"token": "MTIzNDU2Nzg5.fake-discord-token-abcdefghijk"},
-                                logging={"format": "json"})
+    settings = settings_factory(
+        discord={"token": "MTIzNDU2Nzg5.fake-discord-token-abcdefghijk"}, logging={"format": "json"}
+    )
     stream = io.StringIO()
     setup_logging(settings, stream)
     log = logging.getLogger("pixelsmith.test")
@@ -112,8 +118,9 @@ async def test_logs_have_one_line_per_job_and_no_secrets(
                 await service.run(service.build("a fox", ME))
         finally:
             await service.close()
-        log.warning("oops with key %s and token %s", TEST_KEY,
-                    "MTIzNDU2Nzg5.fake-discord-token-abcdefghijk")
+        log.warning(
+            "oops with key %s and token %s", TEST_KEY, "MTIzNDU2Nzg5.fake-discord-token-abcdefghijk"
+        )
         log.warning("an Authorization: Bearer sk-live-abcdefghijklmnop header")
     finally:
         for handler in list(logging.getLogger().handlers):
@@ -152,4 +159,5 @@ async def test_user_hash_salt_is_random_per_database_and_stable(
     finally:
         await service.close()
     assert gateway.last_call.json["safety_identifier"] == safety_identifier(
-        ME.user_scope, "a-configured-salt-value")
+        ME.user_scope, "a-configured-salt-value"
+    )

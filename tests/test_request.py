@@ -52,8 +52,9 @@ def test_moderation_kept_for_generate_dropped_for_edit() -> None:
 
 
 def test_flexible_sizes_only_on_models_that_take_them() -> None:
-    req = build_request("x --size 1536x864", identity=ME, catalog=CATALOG,
-                        default_model="gpt-image-2")
+    req = build_request(
+        "x --size 1536x864", identity=ME, catalog=CATALOG, default_model="gpt-image-2"
+    )
     assert req.size == "1536x864"
     with pytest.raises(InvalidRequest) as err:
         build("x --size 1536x864")
@@ -81,11 +82,17 @@ def test_flexible_sizes_only_on_models_that_take_them() -> None:
         ("x --model gpt-4o-image --q high", {}, "invalid.option"),
         ("x --model gpt-4o-image --n 2", {}, "invalid.n_range"),
         ("x --format gif", {}, "invalid.option"),
-        ("x --fidelity high", {"images": tuple(PreparedImage(b"", "image/png", 1, 1)
-                                               for _ in range(17))}, "invalid.too_many_images"),
+        (
+            "x --fidelity high",
+            {"images": tuple(PreparedImage(b"", "image/png", 1, 1) for _ in range(17))},
+            "invalid.too_many_images",
+        ),
         ("x", {"mask": PreparedImage(b"", "image/png", 1, 1)}, "invalid.mask_without_image"),
-        ("x --fidelity high --model gpt-image-1-mini",
-         {"images": (PreparedImage(b"", "image/png", 1, 1),)}, "invalid.option"),
+        (
+            "x --fidelity high --model gpt-image-1-mini",
+            {"images": (PreparedImage(b"", "image/png", 1, 1),)},
+            "invalid.option",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_typed_error(text: str, kwargs: dict[str, object], key: str) -> None:
@@ -97,5 +104,6 @@ def test_bad_input_is_a_clear_typed_error(text: str, kwargs: dict[str, object], 
 
 def test_prompt_limit_is_configurable() -> None:
     with pytest.raises(InvalidRequest):
-        build_request("x" * 11, identity=ME, catalog=CATALOG, default_model="gpt-image-1",
-                      max_prompt_chars=10)
+        build_request(
+            "x" * 11, identity=ME, catalog=CATALOG, default_model="gpt-image-1", max_prompt_chars=10
+        )

@@ -34,12 +34,15 @@ def test_public_figures_and_characters() -> None:
     assert {m.category for m in found.matches} == {"public_figure", "character"}
 
 
-@pytest.mark.parametrize("prompt", [
-    "a starry night in the style of Van Gogh",  # deceased artists are fine
-    "Pixar-style 3D render of a robot",  # styles are fine
-    "a cat named Batmanuel",  # no partial-word matches
-    "the spiderweb at dawn",
-])
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a starry night in the style of Van Gogh",  # deceased artists are fine
+        "Pixar-style 3D render of a robot",  # styles are fine
+        "a cat named Batmanuel",  # no partial-word matches
+        "the spiderweb at dawn",
+    ],
+)
 def test_safe_prompts_pass(prompt: str) -> None:
     assert preflight(prompt) is None
 
@@ -55,8 +58,13 @@ def test_policy_block_warn_off_and_force() -> None:
 
 
 def _err(code: str | None, message: str = "x", **extra: object) -> dict[str, object]:
-    return {"message": message, "type": "invalid_request_error", "param": None, "code": code,
-            **extra}
+    return {
+        "message": message,
+        "type": "invalid_request_error",
+        "param": None,
+        "code": code,
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
@@ -64,8 +72,12 @@ def _err(code: str | None, message: str = "x", **extra: object) -> dict[str, obj
     [
         (400, _err("moderation_blocked"), "refused.upstream", Charge.CHARGED),
         (400, _err("content_policy_violation"), "refused.upstream", Charge.CHARGED),
-        (400, _err(None, "Your request was rejected as a result of our safety system."),
-         "refused.upstream", Charge.CHARGED),
+        (
+            400,
+            _err(None, "Your request was rejected as a result of our safety system."),
+            "refused.upstream",
+            Charge.CHARGED,
+        ),
         (400, _err("prompt_too_long"), "upstream.invalid_request", Charge.CHARGED),
         (400, _err("size_not_supported"), "upstream.invalid_request", Charge.CHARGED),
         (400, _err("n_not_within_range"), "upstream.invalid_request", Charge.CHARGED),
@@ -74,10 +86,18 @@ def _err(code: str | None, message: str = "x", **extra: object) -> dict[str, obj
         (401, _err("invalid_api_key"), "upstream.bad_key", Charge.NONE),
         (403, _err("insufficient_user_quota"), "upstream.no_balance", Charge.NONE),
         (403, _err(None, "region not supported"), "upstream.forbidden", Charge.NONE),
-        (404, _err("model_not_found", "Incorrect model ID"), "upstream.model_unavailable",
-         Charge.NONE),
-        (503, _err(None, "No available channel for model gpt-image-1"),
-         "upstream.model_unavailable", Charge.NONE),
+        (
+            404,
+            _err("model_not_found", "Incorrect model ID"),
+            "upstream.model_unavailable",
+            Charge.NONE,
+        ),
+        (
+            503,
+            _err(None, "No available channel for model gpt-image-1"),
+            "upstream.model_unavailable",
+            Charge.NONE,
+        ),
         (429, _err("insufficient_quota"), "upstream.no_balance", Charge.NONE),
         (429, _err("rate_limit_exceeded"), "upstream.rate_limited", Charge.NONE),
         (429, _err(None), "upstream.rate_limited", Charge.NONE),
@@ -92,8 +112,10 @@ def test_error_table(status: int, body: object, key: str, charge: Charge) -> Non
 
 
 def test_refusal_carries_stage_categories_and_a_rewrite() -> None:
-    body = _err("moderation_blocked", moderation_details={"moderation_stage": "input",
-                                                          "categories": ["copyright"]})
+    body = _err(
+        "moderation_blocked",
+        moderation_details={"moderation_stage": "input", "categories": ["copyright"]},
+    )
     failure = classify_status(400, body, model="m", prompt="Mickey Mouse surfing")
     assert isinstance(failure, Refused)
     assert failure.params["stage"] == "input"

@@ -143,9 +143,7 @@ async def test_streaming_partials_reach_the_callback(
         (call,) = gateway.calls
         assert call.stream and call.json["partial_images"] == 2
         # cost from the usage on the completed event
-        assert result.cost_micros == usage_micros(
-            text_tokens(PROMPT), 0, 1056, GPT_IMAGE_2
-        )
+        assert result.cost_micros == usage_micros(text_tokens(PROMPT), 0, 1056, GPT_IMAGE_2)
         await consistent(svc)
 
 
@@ -247,9 +245,7 @@ def test_every_gateway_error_has_an_expectation() -> None:
     assert set(EXPECTED_ERRORS) == set(ERRORS)
 
 
-async def assert_settled(
-    svc: ImageService, request: ImageRequest, charge: Charge
-) -> JobView:
+async def assert_settled(svc: ImageService, request: ImageRequest, charge: Charge) -> JobView:
     """The job of a failed run ended in the state and at the cost its charge calls for."""
     job = await last_job(svc, request.identity)
     assert job.images_delivered == 0
@@ -396,9 +392,7 @@ async def test_connection_refused_costs_nothing(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-async def test_url_answers_are_downloaded(
-    gateway: FakeGateway, settings_factory: Factory
-) -> None:
+async def test_url_answers_are_downloaded(gateway: FakeGateway, settings_factory: Factory) -> None:
     gateway.script(Behavior(response_format="url"))
     provider = {"download_hosts": ["127.0.0.1"]}
     async with open_service(settings_factory, provider=provider) as svc:
@@ -430,9 +424,7 @@ async def test_url_serving_html_is_a_download_failure(
 # --------------------------------------------------------------------------------------------
 
 
-async def test_reverse_model_end_to_end(
-    gateway: FakeGateway, settings_factory: Factory
-) -> None:
+async def test_reverse_model_end_to_end(gateway: FakeGateway, settings_factory: Factory) -> None:
     provider = {"download_hosts": ["127.0.0.1"], "progress_interval_s": 0}
     async with open_service(settings_factory, provider=provider) as svc:
         progress = Recorder()
@@ -585,9 +577,7 @@ async def test_concurrent_runs_respect_max_concurrency(
 # --------------------------------------------------------------------------------------------
 
 
-async def test_edit_two_images_and_a_mask(
-    gateway: FakeGateway, settings_factory: Factory
-) -> None:
+async def test_edit_two_images_and_a_mask(gateway: FakeGateway, settings_factory: Factory) -> None:
     async with open_service(settings_factory) as svc:
         first = Attachment(data=solid_png(2048, 1536), name="room.png")
         second = Attachment(data=jpeg_bytes(640, 480), name="chair.jpg")
@@ -614,9 +604,7 @@ async def test_edit_two_images_and_a_mask(
         assert "moderation" not in call.form
         assert call.form["input_fidelity"] == "high"
         # image input tokens are billed too
-        expected = usage_micros(
-            text_tokens(request.prompt), 2 * 323, 400, GPT_IMAGE_2
-        )
+        expected = usage_micros(text_tokens(request.prompt), 2 * 323, 400, GPT_IMAGE_2)
         assert result.cost_micros == expected
         await consistent(svc)
 
@@ -659,9 +647,7 @@ async def test_no_key_falls_back_to_demo_only_when_allowed(tmp_path: Path) -> No
 # --------------------------------------------------------------------------------------------
 
 
-async def test_cancel_while_upstream_hangs(
-    gateway: FakeGateway, settings_factory: Factory
-) -> None:
+async def test_cancel_while_upstream_hangs(gateway: FakeGateway, settings_factory: Factory) -> None:
     gateway.script(Behavior(fault=Fault.HANG, hang_s=5))
     async with open_service(settings_factory) as svc:
         request = svc.build(PROMPT, ALICE, options=Options(size="1024x1024"))

@@ -229,8 +229,9 @@ class Actions:
         since = (datetime.now(UTC) - timedelta(days=days)).date()
         try:
             rows = await self.service.daily_spend(since, by)
-            png = await spend_chart_png(rows, title=chart_title(by, since, locale), by=by,
-                                        locale=locale)
+            png = await spend_chart_png(
+                rows, title=chart_title(by, since, locale), by=by, locale=locale
+            )
         except Exception:
             log.exception("spend chart failed")
             await tell(reply, messages.text("error.internal", locale))

@@ -90,8 +90,9 @@ def progress_bar(percent: int) -> str:
 
 
 def progress(p: Progress, locale: str, model: str, prompt: str) -> str:
-    line = messages.progress(p.stage.value, locale, model=model, percent=p.percent,
-                             position=p.queue_position)
+    line = messages.progress(
+        p.stage.value, locale, model=model, percent=p.percent, position=p.queue_position
+    )
     if p.percent is not None and p.stage in (Stage.GENERATING, Stage.PARTIAL):
         line = f"{progress_bar(p.percent)} {line}"
     return fit([f"> {clip(prompt, PROMPT_CHARS)}", line])

@@ -70,8 +70,9 @@ async def _grant(bot: SlackBot, who: Identity, words: list[str]) -> str:
     except (IndexError, ValueError):
         raise AdminInput("slack.admin.bad_amount", value=" ".join(words[2:])) from None
     shown = int(amount) if amount.is_integer() else amount
-    return messages.text("slack.admin.granted", who.locale, amount=shown, unit=unit,
-                         user=mention(user))
+    return messages.text(
+        "slack.admin.granted", who.locale, amount=shown, unit=unit, user=mention(user)
+    )
 
 
 async def _ban(bot: SlackBot, who: Identity, words: list[str]) -> str:
@@ -90,8 +91,14 @@ async def _usage(bot: SlackBot, who: Identity, words: list[str]) -> str:
     by = words[1] if len(words) > 1 and words[1] in ("user", "community", "model") else "user"
     rows = await bot.service.usage(None, by)
     lines = [
-        messages.text("slack.admin.usage_line", who.locale, group=row.group, jobs=row.jobs,
-                      images=row.images, cost=row.cost_usd)
+        messages.text(
+            "slack.admin.usage_line",
+            who.locale,
+            group=row.group,
+            jobs=row.jobs,
+            images=row.images,
+            cost=row.cost_usd,
+        )
         for row in rows
     ]
     return "\n".join(lines) or messages.text("slack.admin.usage_empty", who.locale)
@@ -103,15 +110,23 @@ async def _chart(bot: SlackBot, who: Identity, words: list[str]) -> str:
     days = int(words[2]) if len(words) > 2 and words[2].isdigit() else 30
     since = (datetime.now(UTC) - timedelta(days=max(1, min(days, 3660)))).date()
     title = chart_title(by, since, who.locale)
-    png = await spend_chart_png(await bot.service.daily_spend(since, by), title=title, by=by,
-                                locale=who.locale)
-    await bot.client.files_upload_v2(channel=who.channel_id, file=png,
-                                     filename="pixelsmith-spend.png", title=title)
+    png = await spend_chart_png(
+        await bot.service.daily_spend(since, by), title=title, by=by, locale=who.locale
+    )
+    await bot.client.files_upload_v2(
+        channel=who.channel_id, file=png, filename="pixelsmith-spend.png", title=title
+    )
     return messages.text("slack.admin.chart_posted", who.locale)
 
 
-_HANDLERS = {"limits": _limits_cmd, "grant": _grant, "ban": _ban, "unban": _ban,
-             "usage": _usage, "chart": _chart}
+_HANDLERS = {
+    "limits": _limits_cmd,
+    "grant": _grant,
+    "ban": _ban,
+    "unban": _ban,
+    "usage": _usage,
+    "chart": _chart,
+}
 
 
 async def admin(bot: SlackBot, command: dict[str, Any]) -> None:

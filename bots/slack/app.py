@@ -81,8 +81,9 @@ class SlackAdapter:
     def _require(self, value: str | None, key: str, env: str) -> str:
         if not value:
             problem = messages.text("slack.problem.missing", "en", mode=self.settings.slack.mode)
-            raise ConfigError("config.invalid", key=key, problem=problem,
-                              path_or_env=f"{env} or config.toml")
+            raise ConfigError(
+                "config.invalid", key=key, problem=problem, path_or_env=f"{env} or config.toml"
+            )
         return value
 
     async def _verify_token(self) -> None:
@@ -90,10 +91,15 @@ class SlackAdapter:
         try:
             auth = await self.bot.client.auth_test()
         except SlackApiError as exc:
-            problem = messages.text("slack.problem.bad_token", "en",
-                                    error=exc.response.get("error"))
-            raise ConfigError("config.invalid", key="slack.bot_token", problem=problem,
-                              path_or_env="SLACK_BOT_TOKEN or config.toml") from None
+            problem = messages.text(
+                "slack.problem.bad_token", "en", error=exc.response.get("error")
+            )
+            raise ConfigError(
+                "config.invalid",
+                key="slack.bot_token",
+                problem=problem,
+                path_or_env="SLACK_BOT_TOKEN or config.toml",
+            ) from None
         self.bot.bot_user_id = str(auth["user_id"])
         # Bolt would call auth.test again on the first request (once per concurrent request).
         for middleware in getattr(self.app, "_async_middleware_list", []):
@@ -103,13 +109,16 @@ class SlackAdapter:
     async def start(self) -> None:
         slack = self.settings.slack
         if slack.mode == "http":
-            self._require(slack.signing_secret_value, "slack.signing_secret",
-                          "SLACK_SIGNING_SECRET")
+            self._require(
+                slack.signing_secret_value, "slack.signing_secret", "SLACK_SIGNING_SECRET"
+            )
         else:
             self._require(slack.app_token_value, "slack.app_token", "SLACK_APP_TOKEN")
         await self._verify_token()
         # Socket Mode: check the app token now (slack_sdk's connect() would retry it forever)
-        url = await self._open_socket_url(str(slack.app_token_value)) if slack.mode != "http" else ""
+        url = (
+            await self._open_socket_url(str(slack.app_token_value)) if slack.mode != "http" else ""
+        )
         self.bot.http = aiohttp.ClientSession()
         self.bot.client.session = self.bot.http  # one connection pool, not one per API call
         if slack.mode == "http":
@@ -128,8 +137,12 @@ class SlackAdapter:
             answer = await self.bot.client.apps_connections_open(app_token=app_token)
         except SlackApiError as exc:
             problem = messages.text("doctor.slack_rejected", "en", error=exc.response.get("error"))
-            raise ConfigError("config.invalid", key="slack.app_token", problem=problem,
-                              path_or_env="SLACK_APP_TOKEN or config.toml") from None
+            raise ConfigError(
+                "config.invalid",
+                key="slack.app_token",
+                problem=problem,
+                path_or_env="SLACK_APP_TOKEN or config.toml",
+            ) from None
         return str(answer["url"])
 
     async def drain(self, grace_s: float | None = None) -> int:

@@ -71,7 +71,9 @@ def refusal_controls(
         label = messages.text("slack.button.use_suggestion", locale)
         elements.append(button(USE_SUGGESTION, label, value, "primary"))
     if preflight:
-        elements.append(button(SEND_ANYWAY, messages.text("slack.button.send_anyway", locale), value))
+        elements.append(
+            button(SEND_ANYWAY, messages.text("slack.button.send_anyway", locale), value)
+        )
     if not elements:
         return None
     return [section(text), actions("refusal_actions", *elements)]

@@ -20,9 +20,16 @@ from core import messages
 from core.types import Identity
 
 
-async def edit(bot: SlackBot, identity: Identity, channel: str, prompt: str,
-               files: list[dict[str, Any]], idem_key: str, thread_ts: str | None = None,
-               locale: LocaleFuture | None = None) -> None:
+async def edit(
+    bot: SlackBot,
+    identity: Identity,
+    channel: str,
+    prompt: str,
+    files: list[dict[str, Any]],
+    idem_key: str,
+    thread_ts: str | None = None,
+    locale: LocaleFuture | None = None,
+) -> None:
     images = await prepare(bot, files)
     request = bot.service.build(prompt, identity, images=images, idem_key=idem_key)
     await run_job(bot, request, channel, thread_ts, locale)

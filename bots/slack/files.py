@@ -37,8 +37,9 @@ async def _resolve(bot: SlackBot, file: dict[str, Any]) -> dict[str, Any]:
     return dict(answer["file"])
 
 
-async def _download(bot: SlackBot, session: aiohttp.ClientSession, file: dict[str, Any]
-                    ) -> Attachment:
+async def _download(
+    bot: SlackBot, session: aiohttp.ClientSession, file: dict[str, Any]
+) -> Attachment:
     file = await _resolve(bot, file)
     name = str(file.get("name") or file.get("id") or "image")
     url = str(file.get("url_private_download") or file.get("url_private") or "")

@@ -31,11 +31,16 @@ def quota_lines(status: QuotaStatus, locale: str) -> list[str]:
             if item.resets_at
             else ""
         )
-        lines.append(messages.text(
-            "slack.home.limit", locale, name=name, resets=resets,
-            remaining=_amount(item.unit, item.remaining, locale),
-            limit=_amount(item.unit, item.limit, locale),
-        ))
+        lines.append(
+            messages.text(
+                "slack.home.limit",
+                locale,
+                name=name,
+                resets=resets,
+                remaining=_amount(item.unit, item.remaining, locale),
+                limit=_amount(item.unit, item.limit, locale),
+            )
+        )
     return lines or [messages.text("status.unlimited", locale)]
 
 
@@ -43,10 +48,16 @@ def job_lines(jobs: list[JobView], locale: str) -> list[str]:
     out = []
     for job in jobs:
         prompt = job.prompt if len(job.prompt) <= 80 else job.prompt[:79] + "…"
-        out.append(messages.text(
-            "slack.home.job", locale, when=slack_time(job.created_at), cost=job.cost_usd,
-            state=messages.text(f"slack.state.{job.state.value}", locale), prompt=escape(prompt),
-        ))
+        out.append(
+            messages.text(
+                "slack.home.job",
+                locale,
+                when=slack_time(job.created_at),
+                cost=job.cost_usd,
+                state=messages.text(f"slack.state.{job.state.value}", locale),
+                prompt=escape(prompt),
+            )
+        )
     return out
 
 
@@ -54,8 +65,9 @@ async def publish_home(bot: SlackBot, user_id: str, team_id: str | None) -> None
     identity = await bot.identity(user_id, team_id, None)
     status = await bot.service.quota_status(identity)
     jobs = await bot.service.history(identity, limit=RECENT_JOBS)
-    view = blocks.home_view(quota_lines(status, identity.locale),
-                            job_lines(jobs, identity.locale), identity.locale)
+    view = blocks.home_view(
+        quota_lines(status, identity.locale), job_lines(jobs, identity.locale), identity.locale
+    )
     await bot.client.views_publish(user_id=user_id, view=view)
 
 

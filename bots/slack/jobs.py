@@ -39,20 +39,33 @@ def header(request: ImageRequest) -> str:
 
 
 def status(progress: Progress, locale: str, model: str) -> str:
-    line = messages.progress(progress.stage.value, locale, model=model,
-                             percent=progress.percent, position=progress.queue_position)
+    line = messages.progress(
+        progress.stage.value,
+        locale,
+        model=model,
+        percent=progress.percent,
+        position=progress.queue_position,
+    )
     if progress.percent is not None and progress.stage in (Stage.GENERATING, Stage.PARTIAL):
         filled = max(0, min(_BAR, progress.percent * _BAR // 100))
         bar = "▓" * filled + "░" * (_BAR - filled)
-        line += "\n" + messages.text("slack.progress_bar", locale, bar=bar, percent=progress.percent)
+        line += "\n" + messages.text(
+            "slack.progress_bar", locale, bar=bar, percent=progress.percent
+        )
     return line
 
 
 class ProgressMessage:
     """A progress callback for ``ImageService.run`` that edits one Slack message in place."""
 
-    def __init__(self, bot: SlackBot, request: ImageRequest, channel: str,
-                 thread_ts: str | None = None, locale: LocaleFuture | None = None) -> None:
+    def __init__(
+        self,
+        bot: SlackBot,
+        request: ImageRequest,
+        channel: str,
+        thread_ts: str | None = None,
+        locale: LocaleFuture | None = None,
+    ) -> None:
         self._bot = bot
         self._request = request
         self._locale = locale or LocaleFuture(request.identity.locale)
@@ -116,9 +129,13 @@ class ProgressMessage:
         return self.ts
 
 
-async def run_job(bot: SlackBot, request: ImageRequest, channel: str,
-                  thread_ts: str | None = None,
-                  locale: LocaleFuture | None = None) -> ImageResult | None:
+async def run_job(
+    bot: SlackBot,
+    request: ImageRequest,
+    channel: str,
+    thread_ts: str | None = None,
+    locale: LocaleFuture | None = None,
+) -> ImageResult | None:
     """Run ``request`` and answer in ``channel``; DuplicateJob stays silent.
 
     ``locale`` (default: the request's) is the language of every text the user sees: the job
@@ -175,8 +192,13 @@ def comment(result: ImageResult, notes: list[Any]) -> str:
     return "\n".join(lines)
 
 
-async def deliver(bot: SlackBot, result: ImageResult, channel: str,
-                  thread_ts: str | None = None, header_ts: str | None = None) -> list[str]:
+async def deliver(
+    bot: SlackBot,
+    result: ImageResult,
+    channel: str,
+    thread_ts: str | None = None,
+    header_ts: str | None = None,
+) -> list[str]:
     """Upload the images (several per call) with the comment, then show the Re-roll/Edit
     buttons: in the progress message ``header_ts`` if there is one, else in a new message."""
     batches, notes = await pack_outputs(result.images, SLACK_LIMITS, stem="pixelsmith")
@@ -192,8 +214,9 @@ async def deliver(bot: SlackBot, result: ImageResult, channel: str,
         )
         file_ids += [str(f["id"]) for f in answer.get("files") or []]
     locale = result.request.identity.locale
-    summary = messages.text("result.cost_demo" if result.demo else "result.cost", locale,
-                            cost=result.cost_usd)
+    summary = messages.text(
+        "result.cost_demo" if result.demo else "result.cost", locale, cost=result.cost_usd
+    )
     controls = blocks.result_controls(result.job_id, file_ids, locale, summary)
     text = header(result.request)
     if header_ts is not None:
@@ -202,8 +225,9 @@ async def deliver(bot: SlackBot, result: ImageResult, channel: str,
             return file_ids
         except SlackApiError as exc:  # e.g. deleted meanwhile: post the buttons anew
             log.info("could not turn progress into the result: %s", exc.response.get("error"))
-    await bot.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text,
-                                      blocks=controls)
+    await bot.client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=text, blocks=controls
+    )
     return file_ids
 
 
@@ -223,16 +247,22 @@ def retry_value(request: ImageRequest, suggestion: str | None) -> dict[str, Any]
     return value
 
 
-async def tell_refusal_or_failure(bot: SlackBot, failure: PixelsmithError,
-                                  request: ImageRequest, channel: str,
-                                  thread_ts: str | None = None) -> None:
+async def tell_refusal_or_failure(
+    bot: SlackBot,
+    failure: PixelsmithError,
+    request: ImageRequest,
+    channel: str,
+    thread_ts: str | None = None,
+) -> None:
     identity = request.identity
     text = bot.render(failure, identity)
     controls = None
     if isinstance(failure, PreflightRefused | Refused) and not request.is_edit:
         suggestion = failure.params.get("suggestion")
         controls = blocks.refusal_controls(
-            text, identity.locale, retry_value(request, suggestion),
+            text,
+            identity.locale,
+            retry_value(request, suggestion),
             preflight=isinstance(failure, PreflightRefused),
         )
     await bot.ephemeral(channel, identity.user_id, text, controls, thread_ts)

@@ -32,7 +32,9 @@ log = logging.getLogger("pixelsmith.slack")
 
 def slack_time(when: datetime) -> str:
     """A date every Slack client shows in the reader's own time zone."""
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{when:%Y-%m-%d %H:%M} UTC>"
+    return (
+        f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{when:%Y-%m-%d %H:%M} UTC>"
+    )
 
 
 def escape(text: str) -> str:
@@ -108,8 +110,9 @@ class LocaleFuture:
     once the job is under way (:meth:`start`, the first progress event), and every text the
     user sees awaits :meth:`get`, so a lookup never delays a job's claim."""
 
-    def __init__(self, provisional: str,
-                 lookup: Callable[[], asyncio.Future[str]] | None = None) -> None:
+    def __init__(
+        self, provisional: str, lookup: Callable[[], asyncio.Future[str]] | None = None
+    ) -> None:
         self.provisional = provisional
         self._ask = lookup
         self._lookup: asyncio.Future[str] | None = None
@@ -190,8 +193,9 @@ class SlackBot:
         self._locales[user_id] = locale
         return locale
 
-    def _identity(self, user_id: str, team_id: str | None, channel_id: str | None,
-                  locale: str) -> Identity:
+    def _identity(
+        self, user_id: str, team_id: str | None, channel_id: str | None, locale: str
+    ) -> Identity:
         return Identity(
             platform="slack",
             user_id=user_id,
@@ -205,8 +209,9 @@ class SlackBot:
     async def identity(self, user_id: str, team_id: str | None, channel_id: str | None) -> Identity:
         return self._identity(user_id, team_id, channel_id, await self.locale(user_id))
 
-    def identity_soon(self, user_id: str, team_id: str | None, channel_id: str | None
-                      ) -> tuple[Identity, LocaleFuture]:
+    def identity_soon(
+        self, user_id: str, team_id: str | None, channel_id: str | None
+    ) -> tuple[Identity, LocaleFuture]:
         """An identity with the provisional language, and the language to render texts in."""
         locale = self.locale_soon(user_id)
         return self._identity(user_id, team_id, channel_id, locale.provisional), locale

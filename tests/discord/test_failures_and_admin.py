@@ -182,6 +182,7 @@ async def test_admin_spend_chart_is_posted(fake: FakeDiscord, bot: DiscordAdapte
     assert chart.ephemeral
     (png,) = chart.files
     assert png.data[:8] == b"\x89PNG\r\n\x1a\n" and png.width and png.width > 300
-    member = await run(fake, P.slash_command(fake.context(), "pixelsmith-admin",
-                                             subcommand="chart"))
+    member = await run(
+        fake, P.slash_command(fake.context(), "pixelsmith-admin", subcommand="chart")
+    )
     assert member.content == messages.text("discord.admin.denied") and not member.files

@@ -566,8 +566,12 @@ class FakeSlack:
         try:
             while True:
                 msg = await ws.receive()
-                if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED,
-                                WSMsgType.ERROR):
+                if msg.type in (
+                    WSMsgType.CLOSE,
+                    WSMsgType.CLOSING,
+                    WSMsgType.CLOSED,
+                    WSMsgType.ERROR,
+                ):
                     conn.closed_by_client = msg.type == WSMsgType.CLOSE
                     break
                 if msg.type == WSMsgType.TEXT:
@@ -592,8 +596,9 @@ class FakeSlack:
         if isinstance(message, dict) and isinstance(message.get("envelope_id"), str):
             payload = message.get("payload")
             self.socket_acks.append(
-                SocketAck(message["envelope_id"], payload if isinstance(payload, dict) else None,
-                          message)
+                SocketAck(
+                    message["envelope_id"], payload if isinstance(payload, dict) else None, message
+                )
             )
         else:
             self.socket_messages.append(message if message is not None else data)

@@ -33,8 +33,9 @@ def png(width: int = 64, height: int = 64, color: tuple[int, int, int] = (200, 3
     return buf.getvalue()
 
 
-def slack_settings(tmp_path: Path, gateway: FakeGateway, fake: FakeSlack, **sections: Any
-                   ) -> Settings:
+def slack_settings(
+    tmp_path: Path, gateway: FakeGateway, fake: FakeSlack, **sections: Any
+) -> Settings:
     slack = {
         "mode": "http",
         "http_port": 0,
@@ -117,8 +118,10 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def _drain_bolt_listeners() -> None:
     current = asyncio.current_task()
     pending = [
-        t for t in asyncio.all_tasks()
-        if t is not current and not t.done()
+        t
+        for t in asyncio.all_tasks()
+        if t is not current
+        and not t.done()
         and "run_ack_function_asynchronously" in getattr(t.get_coro(), "__qualname__", "")
     ]
     if pending:
@@ -126,9 +129,7 @@ async def _drain_bolt_listeners() -> None:
 
 
 @pytest.fixture
-def harness_factory(
-    tmp_path: Path, gateway: FakeGateway, fake: FakeSlack
-) -> Callable[..., Any]:
+def harness_factory(tmp_path: Path, gateway: FakeGateway, fake: FakeSlack) -> Callable[..., Any]:
     stack: list[tuple[SlackAdapter, ImageService, aiohttp.ClientSession]] = []
 
     async def build(**sections: Any) -> Harness:

@@ -34,15 +34,17 @@ from tests.slack.conftest import Harness, slack_settings
 MANIFEST = Path(__file__).resolve().parents[2] / "bots" / "slack" / "manifest.yml"
 
 
-async def _adapter(tmp_path: Path, gateway: FakeGateway, fake: FakeSlack, **slack: Any
-                   ) -> tuple[SlackAdapter, ImageService]:
+async def _adapter(
+    tmp_path: Path, gateway: FakeGateway, fake: FakeSlack, **slack: Any
+) -> tuple[SlackAdapter, ImageService]:
     settings = slack_settings(tmp_path, gateway, fake, slack=slack)
     service = await ImageService.create(settings)
     return SlackAdapter(service, settings, host="127.0.0.1"), service
 
 
-async def test_bad_bot_token_fails_at_start(tmp_path: Path, gateway: FakeGateway,
-                                            fake: FakeSlack) -> None:
+async def test_bad_bot_token_fails_at_start(
+    tmp_path: Path, gateway: FakeGateway, fake: FakeSlack
+) -> None:
     adapter, service = await _adapter(tmp_path, gateway, fake, bot_token="xoxb-wrong-000000")
     try:
         with pytest.raises(ConfigError) as failure:
@@ -54,8 +56,9 @@ async def test_bad_bot_token_fails_at_start(tmp_path: Path, gateway: FakeGateway
     assert "xoxb-wrong" not in repr(failure.value)
 
 
-async def test_missing_tokens_name_the_setting(tmp_path: Path, gateway: FakeGateway,
-                                               fake: FakeSlack) -> None:
+async def test_missing_tokens_name_the_setting(
+    tmp_path: Path, gateway: FakeGateway, fake: FakeSlack
+) -> None:
     socket, service = await _adapter(tmp_path, gateway, fake, mode="socket")
     http, _ = await _adapter(tmp_path, gateway, fake, signing_secret="")
     try:
@@ -82,8 +85,9 @@ async def test_notify_tells_the_user_in_the_jobs_channel(harness: Harness) -> No
 
 
 async def test_reverse_model_job_runs_through_progress(harness: Harness) -> None:
-    await harness.send(slash_command("a dragon --model gpt-4o-image",
-                                     response_url=harness.fake.response_url()))
+    await harness.send(
+        slash_command("a dragon --model gpt-4o-image", response_url=harness.fake.response_url())
+    )
     await harness.wait(harness.controls)
     await harness.settle()
     assert harness.gateway.calls_to("/v1/chat/completions")
@@ -121,22 +125,33 @@ def test_manifest_matches_the_registered_listeners(tmp_path: Path) -> None:
     events = set(settings["event_subscriptions"]["bot_events"])
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
 
-    source = "\n".join(
-        p.read_text(encoding="utf-8") for p in (MANIFEST.parent).glob("*.py")
-    )
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (MANIFEST.parent).glob("*.py"))
     registered_commands = set(re.findall(r'@app\.command\("(/[\w-]+)"\)', source))
     registered_events = set(re.findall(r'@app\.event\("(\w+)"\)', source))
-    assert commands == registered_commands == {"/imagine", "/imagine-edit", "/quota",
-                                               "/imagine-admin"}
+    assert (
+        commands == registered_commands == {"/imagine", "/imagine-edit", "/quota", "/imagine-admin"}
+    )
     assert shortcuts == {blocks.EDIT_SHORTCUT}
     assert "@app.shortcut(blocks.EDIT_SHORTCUT)" in source
     # message.channels/groups/im are all delivered as "message" events
-    assert {e.split(".")[0] for e in events} == registered_events == {
-        "app_mention", "message", "app_home_opened"}
+    assert (
+        {e.split(".")[0] for e in events}
+        == registered_events
+        == {"app_mention", "message", "app_home_opened"}
+    )
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
-    assert {"commands", "chat:write", "files:read", "files:write", "users:read",
-            "app_mentions:read", "channels:history", "groups:history", "im:history"} <= scopes
+    assert {
+        "commands",
+        "chat:write",
+        "files:read",
+        "files:write",
+        "users:read",
+        "app_mentions:read",
+        "channels:history",
+        "groups:history",
+        "im:history",
+    } <= scopes
     assert features["app_home"]["home_tab_enabled"] is True
 
 
@@ -144,33 +159,50 @@ async def test_manifest_names_match_the_live_app(harness: Harness) -> None:
     """The same check against what Bolt really dispatches: every manifest entry gets a 200."""
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     for command in manifest["features"]["slash_commands"]:
-        reply = await harness.send(slash_command("help", command=command["command"],
-                                                 response_url=harness.fake.response_url()))
+        reply = await harness.send(
+            slash_command(
+                "help", command=command["command"], response_url=harness.fake.response_url()
+            )
+        )
         assert reply.status == 200, command["command"]
-    unknown = await harness.send(slash_command("x", command="/nope",
-                                               response_url=harness.fake.response_url()))
+    unknown = await harness.send(
+        slash_command("x", command="/nope", response_url=harness.fake.response_url())
+    )
     assert unknown.status == 404
     for name in manifest["settings"]["event_subscriptions"]["bot_events"]:
-        event = {"type": name.split(".")[0], "user": USER_ID, "channel": CHANNEL_ID,
-                 "text": "hi", "ts": new_ts(), "tab": "messages"}
+        event = {
+            "type": name.split(".")[0],
+            "user": USER_ID,
+            "channel": CHANNEL_ID,
+            "text": "hi",
+            "ts": new_ts(),
+            "tab": "messages",
+        }
         assert (await harness.send(event_callback(event))).status == 200, name
     reaction = event_callback({"type": "reaction_added", "user": USER_ID, "reaction": "fox"})
     assert (await harness.send(reaction)).status == 404
     for shortcut in manifest["features"]["shortcuts"]:
         message = message_with_files("x", [])
-        reply = await harness.send(message_action(shortcut["callback_id"], message,
-                                                  response_url=harness.fake.response_url()))
+        reply = await harness.send(
+            message_action(
+                shortcut["callback_id"], message, response_url=harness.fake.response_url()
+            )
+        )
         assert reply.status == 200, shortcut["callback_id"]
     await harness.settle()
 
 
 def test_plain_form_with_the_word_payload_is_parsed_again() -> None:
     body = urlencode({"command": "/imagine", "text": "a payload of apples", "team_id": "T1"})
-    request = reparse_form(AsyncBoltRequest(
-        body=body, headers={"content-type": "application/x-www-form-urlencoded"}))
+    request = reparse_form(
+        AsyncBoltRequest(body=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    )
     assert request.body["text"] == "a payload of apples"
     assert request.context["team_id"] == "T1"
     interactive = urlencode({"payload": '{"type": "block_actions", "team": {"id": "T2"}}'})
-    request = reparse_form(AsyncBoltRequest(
-        body=interactive, headers={"content-type": "application/x-www-form-urlencoded"}))
+    request = reparse_form(
+        AsyncBoltRequest(
+            body=interactive, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+    )
     assert request.body["type"] == "block_actions"

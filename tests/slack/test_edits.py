@@ -82,8 +82,9 @@ async def test_duplicate_across_processes_is_silent(closing: Any) -> None:
 
 
 async def test_other_message_events_are_acknowledged_and_ignored(harness: Harness) -> None:
-    plain = event_callback({"type": "message", "user": USER_ID, "text": "hello",
-                            "channel": CHANNEL_ID, "ts": new_ts()})
+    plain = event_callback(
+        {"type": "message", "user": USER_ID, "text": "hello", "channel": CHANNEL_ID, "ts": new_ts()}
+    )
     photo = harness.fake.add_file("x.png", png(), "image/png")
     unmentioned = event_callback(file_share_event("look at this", [photo]))
     assert (await harness.send(plain)).status == 200
@@ -104,8 +105,12 @@ async def test_shortcut_opens_prompt_modal_then_edits(harness: Harness) -> None:
     assert metadata == {"c": CHANNEL_ID, "f": [photo["id"]]}
 
     values = {"prompt_block": {"prompt_input": text_input_value("add a tiny hat")}}
-    submit = view_submission("edit_prompt", values, private_metadata=opened.view["private_metadata"],
-                             view_id=opened.view_id)
+    submit = view_submission(
+        "edit_prompt",
+        values,
+        private_metadata=opened.view["private_metadata"],
+        view_id=opened.view_id,
+    )
     reply = await harness.send(submit)
     assert reply.status == 200
     await harness.wait(harness.controls)
@@ -118,8 +123,11 @@ async def test_shortcut_opens_prompt_modal_then_edits(harness: Harness) -> None:
 async def test_shortcut_on_a_message_without_images(harness: Harness) -> None:
     fake = harness.fake
     doc = fake.add_file("notes.txt", b"hello", "text/plain")
-    await harness.send(message_action("edit_image", message_with_files("x", [doc]),
-                                      response_url=fake.response_url()))
+    await harness.send(
+        message_action(
+            "edit_image", message_with_files("x", [doc]), response_url=fake.response_url()
+        )
+    )
     (hint,) = await harness.wait(harness.ephemerals)
     assert "no PNG, JPEG or WEBP image" in (hint.text or "")
     assert fake.views == []
@@ -138,8 +146,9 @@ async def test_imagine_edit_modal_with_file_input(harness: Harness) -> None:
         "image_block": {"image_input": file_input_value([photo])},
         "prompt_block": {"prompt_input": text_input_value("make it snow --q low")},
     }
-    submit = view_submission("imagine_edit", values,
-                             private_metadata=opened.view["private_metadata"])
+    submit = view_submission(
+        "imagine_edit", values, private_metadata=opened.view["private_metadata"]
+    )
     await harness.send(submit)
     await harness.send(submit)  # a double submit is one job
     await harness.wait(harness.controls)
@@ -154,12 +163,24 @@ async def test_edit_button_edits_the_result(harness: Harness) -> None:
     await harness.send(slash_command("a teapot", response_url=fake.response_url()))
     controls = (await harness.wait(harness.controls))[0]
     value = button(controls, "edit")["value"]
-    await harness.send(block_actions("edit", value, response_url=fake.response_url(),
-                                     message={"type": "message", "ts": controls.ts, "text": "x"}))
+    await harness.send(
+        block_actions(
+            "edit",
+            value,
+            response_url=fake.response_url(),
+            message={"type": "message", "ts": controls.ts, "text": "x"},
+        )
+    )
     opened = (await harness.wait(lambda: fake.views))[0]
     values = {"prompt_block": {"prompt_input": text_input_value("make it blue")}}
-    await harness.send(view_submission("edit_prompt", values, view_id=opened.view_id,
-                                       private_metadata=opened.view["private_metadata"]))
+    await harness.send(
+        view_submission(
+            "edit_prompt",
+            values,
+            view_id=opened.view_id,
+            private_metadata=opened.view["private_metadata"],
+        )
+    )
     await harness.wait(lambda: len(harness.controls()) == 2)
     (call,) = harness.gateway.calls_to("/v1/images/edits")
     assert call.params["prompt"] == "make it blue"

@@ -60,8 +60,11 @@ async def test_admin_commands_only_for_admins(harness: Harness) -> None:
 
     async def admin(text: str, user: str = ADMIN_ID) -> str:
         before = len(harness.ephemerals())
-        await harness.send(slash_command(text, command="/imagine-admin", user_id=user,
-                                         response_url=fake.response_url()))
+        await harness.send(
+            slash_command(
+                text, command="/imagine-admin", user_id=user, response_url=fake.response_url()
+            )
+        )
         await harness.wait(lambda: len(harness.ephemerals()) > before)
         return harness.ephemerals()[-1].text or ""
 
@@ -114,7 +117,10 @@ async def test_first_imagine_starts_before_users_info_and_answers_in_chinese(
     assert len(harness.fake.calls_of("users.info")) == 1
     (progress,) = harness.posts()
     assert "由 <@" in (progress.text or "") and "requested by" not in (progress.text or "")
-    assert "由 <@" in (controls.text or "") and button(controls, "reroll")["text"]["text"] == "重新生成"
+    assert (
+        "由 <@" in (controls.text or "")
+        and button(controls, "reroll")["text"]["text"] == "重新生成"
+    )
     comment = harness.fake.uploads[0].initial_comment or ""
     assert "费用" in comment and "Cost" not in comment
     assert harness.ephemerals() == []
@@ -122,8 +128,9 @@ async def test_first_imagine_starts_before_users_info_and_answers_in_chinese(
 
 async def test_unexpected_failure_still_replies(harness: Harness) -> None:
     harness.fake.fail_next("views.open", "internal_error")
-    await harness.send(slash_command("", command="/imagine-edit",
-                                     response_url=harness.fake.response_url()))
+    await harness.send(
+        slash_command("", command="/imagine-edit", response_url=harness.fake.response_url())
+    )
     (hint,) = await harness.wait(harness.ephemerals)
     assert "Something went wrong on our side" in (hint.text or "")
 

@@ -27,7 +27,9 @@ async def test_imagine_uploads_images_with_comment_and_buttons(harness: Harness)
     assert "a red fox" in comment and f"<@{USER_ID}>" in comment and "Cost: $" in comment
     assert not any(u.upload_token_present for u in fake.uploads)
     # Re-roll and Edit carry the job id (Edit also the uploaded files).
-    job = (await harness.service.history(await harness.adapter.bot.identity(USER_ID, None, None)))[0]
+    job = (await harness.service.history(await harness.adapter.bot.identity(USER_ID, None, None)))[
+        0
+    ]
     assert button(controls, "reroll")["value"] == str(job.id)
     assert button(controls, "edit")["value"] == f"{job.id}:" + ",".join(
         u.file_id for u in fake.uploads
@@ -84,22 +86,35 @@ async def test_preflight_refusal_offers_suggestion_and_send_anyway(harness: Harn
     from tests.fakes.slack_requests import block_actions
 
     fake = harness.fake
-    await harness.send(slash_command("a castle by Greg Rutkowski --q low",
-                                     response_url=fake.response_url()))
+    await harness.send(
+        slash_command("a castle by Greg Rutkowski --q low", response_url=fake.response_url())
+    )
     (hint,) = await harness.wait(harness.ephemerals)
     assert "Not sent" in (hint.text or "")
     assert harness.gateway.calls_to("/v1/images/generations") == []
     suggestion = button(hint, "use_suggestion")
     anyway = button(hint, "send_anyway")
 
-    await harness.send(block_actions("use_suggestion", suggestion["value"],
-                                     block_id="refusal_actions", response_url=fake.response_url()))
+    await harness.send(
+        block_actions(
+            "use_suggestion",
+            suggestion["value"],
+            block_id="refusal_actions",
+            response_url=fake.response_url(),
+        )
+    )
     await harness.wait(lambda: len(harness.controls()) == 1)
     first = harness.gateway.calls_to("/v1/images/generations")[0].params
     assert "Rutkowski" not in first["prompt"] and first["quality"] == "low"
 
-    await harness.send(block_actions("send_anyway", anyway["value"],
-                                     block_id="refusal_actions", response_url=fake.response_url()))
+    await harness.send(
+        block_actions(
+            "send_anyway",
+            anyway["value"],
+            block_id="refusal_actions",
+            response_url=fake.response_url(),
+        )
+    )
     await harness.wait(lambda: len(harness.controls()) == 2)
     second = harness.gateway.calls_to("/v1/images/generations")[1].params
     assert "Greg Rutkowski" in second["prompt"]

@@ -117,8 +117,9 @@ async def test_disconnect_request_reconnects(socket_harness: Harness) -> None:
     fake = socket_harness.fake
     old = await fake.socket_connection()
     await fake.socket_disconnect()
-    await fake.wait_for(lambda: len(fake.calls_of("apps.connections.open")) == 2 and old.closed
-                        and fake.socket_open)
+    await fake.wait_for(
+        lambda: len(fake.calls_of("apps.connections.open")) == 2 and old.closed and fake.socket_open
+    )
     payload = slash_command("a heron", response_url=fake.response_url()).data
     await fake.wait_for_ack(await fake.socket_send("slash_commands", payload))
     await socket_harness.wait(socket_harness.controls)
