@@ -18,10 +18,15 @@ RUN groupadd --system --gid 10001 pixelsmith \
        --shell /usr/sbin/nologin pixelsmith
 
 WORKDIR /app
+# Every distribution at the version and hashes scripts/lock resolved (its own layer, so a code
+# change does not reinstall them); then the package itself, with nothing resolved or fetched.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY core/ core/
 COPY bots/ bots/
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && pip check \
     && rm -rf build *.egg-info
 COPY docker-config.toml /app/docker-config.toml
 

@@ -89,7 +89,24 @@ def baked_config(instructions: list[Instruction]) -> tuple[str, Path]:
 def test_base_image_and_workdir(dockerfile: list[Instruction]) -> None:
     assert one(dockerfile, "FROM").args == "python:3.11-slim"
     assert one(dockerfile, "WORKDIR").args == "/app"
-    assert any(i.name == "RUN" and "pip install --no-cache-dir ." in i.args for i in dockerfile)
+
+
+def test_installs_exactly_the_lock_file_then_the_package(dockerfile: list[Instruction]) -> None:
+    installs = []
+    for n, ins in enumerate(dockerfile):
+        first = shlex.split(ins.args.partition("&&")[0]) if ins.name == "RUN" else []
+        if first[:2] == ["pip", "install"]:
+            installs.append((n, first[2:]))
+    assert len(installs) == 2, installs
+    (lock_at, lock_args), (pkg_at, pkg_args) = installs
+    # the pinned, hash-checked set first; nothing resolved beyond it
+    assert {"--require-hashes", "--no-deps", "--no-cache-dir"} <= set(lock_args)
+    assert lock_args[lock_args.index("-r") + 1] == "requirements.lock"
+    # then the project itself, without pulling anything the lock did not pin
+    assert pkg_args[-1] == "." and {"--no-deps", "--no-build-isolation"} <= set(pkg_args)
+    copies = {shlex.split(i.args)[0]: n for n, i in enumerate(dockerfile) if i.name == "COPY"}
+    assert copies["requirements.lock"] < lock_at < copies["core/"] < pkg_at
+    assert any(i.name == "RUN" and "pip check" in i.args for i in dockerfile[pkg_at:])
 
 
 def test_entrypoint_is_the_console_script(dockerfile: list[Instruction]) -> None:
@@ -127,7 +144,7 @@ def test_every_copy_source_exists_and_is_not_dockerignored(
         assert (ROOT / source).exists(), f"COPY source {source} is missing"
         assert not dockerignored(source), f"COPY source {source} is excluded by .dockerignore"
     # what `pip install .` needs: the project file, its readme and every package
-    assert {"pyproject.toml", "README.md", "core/", "bots/"} <= set(sources)
+    assert {"pyproject.toml", "README.md", "requirements.lock", "core/", "bots/"} <= set(sources)
     assert dockerignored("config.toml") and dockerignored(".venv") and dockerignored(".git")
 
 
