@@ -1,6 +1,6 @@
 """The ``pixelsmith`` command.
 
-Exit codes (CONTRACTS.md): 0 ok · 2 invalid input or config (nothing sent) · 3 refused
+Exit codes: 0 ok · 2 invalid input or config (nothing sent) · 3 refused
 (pre-flight or safety system) · 4 quota or budget exhausted · 5 upstream, account or network
 failure. Errors are one friendly line on stderr: never a traceback, never a secret.
 """

@@ -3,7 +3,7 @@
 Contract: core never puts user-facing words in an exception. Each failure carries a
 ``key`` (looked up in :mod:`core.messages`) and the parameters the sentence needs.
 Adapters call ``messages.render(failure, locale)``; nobody ever sends ``str(exc)`` to a chat.
-``exit_code`` is the CLI's exit code for that failure (CONTRACTS.md).
+``exit_code`` is the CLI's exit code for that failure (the table in :mod:`bots.cli`).
 """
 
 from __future__ import annotations

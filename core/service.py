@@ -1,6 +1,6 @@
 """ImageService: the one door every adapter knocks on.
 
-Contract of :meth:`ImageService.run` (DESIGN.md, "One /imagine, start to end"):
+Contract of :meth:`ImageService.run`, one /imagine from start to end:
 validate (done by :meth:`build`; nothing reserved) -> pre-flight safety check (nothing sent) ->
 claim the idempotency key and reserve the worst-case cost in one transaction -> wait for a fair
 slot -> mark SUBMITTED -> exactly one upstream call -> settle the ledger with the real cost ->
@@ -128,6 +128,8 @@ class ImageService:
         self._inflight: set[asyncio.Task[Any]] = set()
         self._accepting = True
         self.listeners: list[JobListener] = []
+        # an async listener's task is kept referenced until it ends (the loop holds tasks weakly)
+        self._listener_tasks: set[asyncio.Task[Any]] = set()
 
     # -- construction ----------------------------------------------------------------------
 
@@ -213,6 +215,8 @@ class ImageService:
         return len(left)
 
     async def close(self) -> None:
+        if self._listener_tasks:
+            await asyncio.wait(set(self._listener_tasks), timeout=5)
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -537,9 +541,16 @@ class ImageService:
             try:
                 outcome = listener(event)
                 if asyncio.iscoroutine(outcome):
-                    asyncio.ensure_future(outcome)
+                    task = asyncio.get_running_loop().create_task(outcome)
+                    self._listener_tasks.add(task)
+                    task.add_done_callback(self._listener_done)
             except Exception:  # metrics must never break a job
                 log.exception("job listener failed")
+
+    def _listener_done(self, task: asyncio.Task[Any]) -> None:
+        self._listener_tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("job listener failed", exc_info=exc)
 
     # -- status and admin ------------------------------------------------------------------
 

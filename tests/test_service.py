@@ -1,5 +1,5 @@
 """ImageService end to end: the real ``openai`` SDK against the loopback fake gateway, a real
-SQLite store, and the money rules of DESIGN.md checked on the ledger after every outcome."""
+SQLite store, and the money rules (see core.store) checked on the ledger after every outcome."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Quota buckets, jobs and the ledger: every money transition in one short transaction.
 
-The contract (DESIGN.md, "Money rules" and "Quotas, jobs and the ledger"):
+The money rules:
 
 * :meth:`Store.begin_job` claims the idempotency key and reserves the worst case on every
   applicable bucket in ONE transaction. A second claim of the same key does nothing and returns the
