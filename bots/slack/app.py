@@ -11,19 +11,20 @@ import logging
 from typing import Any
 
 import aiohttp
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import (
     AsyncSingleTeamAuthorization,
 )
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import actions, admin, commands, edits, home
-from bots.slack.http import HttpServer
+from bots.slack.http import VERIFIED, HttpServer
 from bots.slack.runtime import SlackBot
+from bots.slack.socket import SocketHandler
 from core import messages
 from core.config import Settings
 from core.errors import ConfigError
@@ -48,8 +49,9 @@ def build_app(bot: SlackBot, signing_secret: str) -> AsyncApp:
         return response
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        await bot.reply_error(error, body)
+    async def on_error(error: Exception, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        trusted = request.mode == "socket_mode" or request.context.get(VERIFIED) is True
+        await bot.reply_error(error, body, trusted=trusted)
 
     for module in (commands, admin, edits, actions, home):
         module.register(app, bot)
@@ -71,7 +73,7 @@ class SlackAdapter:
         self.bot = SlackBot(service, settings, client)
         self.app = build_app(self.bot, settings.slack.signing_secret_value or "")
         self._http: HttpServer | None = None
-        self._socket: AsyncSocketModeHandler | None = None
+        self._socket: SocketHandler | None = None
 
     @property
     def port(self) -> int | None:
@@ -122,11 +124,12 @@ class SlackAdapter:
         self.bot.http = aiohttp.ClientSession()
         self.bot.client.session = self.bot.http  # one connection pool, not one per API call
         if slack.mode == "http":
-            self._http = HttpServer(self.app, self.host, slack.http_port)
+            secret = str(slack.signing_secret_value)
+            self._http = HttpServer(self.app, secret, self.host, slack.http_port)
             await self._http.start()
             log.info("Slack HTTP mode on %s:%s/slack/events", self.host, self._http.port)
         else:
-            self._socket = AsyncSocketModeHandler(self.app, slack.app_token_value)
+            self._socket = SocketHandler(self.app, str(slack.app_token_value))
             self._socket.client.wss_uri = url
             await self._socket.connect_async()
             log.info("Slack Socket Mode connected")

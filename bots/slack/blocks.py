@@ -94,7 +94,9 @@ def _prompt_input(locale: str) -> dict[str, Any]:
     }
 
 
-def _modal(callback_id: str, locale: str, metadata: dict[str, Any], blocks: list[Any]) -> dict:
+def _modal(
+    callback_id: str, locale: str, metadata: dict[str, Any], blocks: list[Any]
+) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": callback_id,

@@ -1,44 +1,148 @@
 """HTTP mode: ``POST /slack/events`` on our own aiohttp runner (Bolt's ``app.start()`` blocks and
-binds 0.0.0.0). Bolt verifies every signature; we only translate requests and responses.
+binds 0.0.0.0).
+
+Nothing reaches Bolt before its signature is verified here, on the raw bytes: a missing, junk,
+non-numeric or stale timestamp, a missing or wrong signature answers 401, a body that is too
+large or cannot be read (not UTF-8, not a JSON object, an empty or broken form) answers 400 —
+each with one warning line and nothing else: no listener runs, no Web API call, no reply to the
+ids the body names. Slack's rules: https://api.slack.com/authentication/verifying-requests-from-slack
+(HMAC-SHA256 of ``v0:{timestamp}:{body}``, requests older than five minutes refused). Bolt
+checks the signature once more; only verified requests carry :data:`VERIFIED` in their context.
 
 Bolt 1.30's ``parse_body`` treats any form body containing the substring "payload" as an
-interactive payload, so ``/imagine a payload of apples`` parses as ``{}`` and answers 404. Plain
-form bodies (slash commands) are parsed again here; the signature still covers the raw body.
+interactive payload, so ``/imagine a payload of apples`` would parse as ``{}``. Bodies are parsed
+here with the form rules and handed to Bolt already parsed; the signature covers the raw body.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+log = logging.getLogger("pixelsmith.slack")
+
 FORM = "application/x-www-form-urlencoded"
 EVENTS_PATH = "/slack/events"
+VERIFIED = "pixelsmith_verified"  # context key: the signature of this request was checked
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller (aiohttp's default cap too)
+MAX_AGE_S = 5 * 60  # Slack: refuse a request whose timestamp is more than five minutes away
+_MAX_TIMESTAMP_DIGITS = 12
 
 
-def reparse_form(req: AsyncBoltRequest) -> AsyncBoltRequest:
-    """Undo Bolt's "payload" substring misparse of a plain form body (a slash command)."""
-    raw = req.raw_body
-    if req.content_type == FORM and "payload" in raw and "payload" not in parse_qs(raw):
-        req.body = dict(parse_qsl(raw, keep_blank_values=True))
-        req.context = build_async_context(AsyncBoltContext(), req.body)
-    return req
+class Rejected(Exception):
+    """A request that is not handled: HTTP ``status``, and why (for the one log line)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
 
 
-def web_app(app: AsyncApp, path: str = EVENTS_PATH) -> web.Application:
+def check_timestamp(raw: str | None, now: float) -> str:
+    if not raw:
+        raise Rejected(401, "no timestamp")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > _MAX_TIMESTAMP_DIGITS:
+        raise Rejected(401, "timestamp is not a number")
+    if abs(now - int(raw)) > MAX_AGE_S:
+        raise Rejected(401, "stale timestamp")
+    return raw
+
+
+def check_signature(secret: str, timestamp: str, body: bytes, signature: str | None) -> None:
+    if not signature:
+        raise Rejected(401, "no signature")
+    if not secret:
+        raise Rejected(401, "no signing secret configured")
+    base = b"v0:" + timestamp.encode("ascii") + b":" + body
+    expected = "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
+    given = signature.encode("utf-8", "replace")
+    if not hmac.compare_digest(expected.encode("ascii"), given):
+        raise Rejected(401, "bad signature")
+
+
+def parse_body(text: str, content_type: str | None) -> dict[str, Any]:
+    """What Slack sends: a JSON object (Events API), a form (slash commands), or a form with
+    one ``payload`` field holding a JSON object (interactivity). Anything else is Rejected."""
+    if not text.strip():
+        raise Rejected(400, "empty body")
+    if content_type == "application/json" or text.startswith("{"):
+        body = _json_object(text)
+    else:
+        form = parse_qs(text, keep_blank_values=True)
+        if not form:
+            raise Rejected(400, "not a form")
+        payload = form.get("payload")
+        if payload is not None:
+            if len(payload) != 1:
+                raise Rejected(400, "several payload fields")
+            body = _json_object(payload[0])
+        else:
+            body = dict(parse_qsl(text, keep_blank_values=True))
+    return body
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise Rejected(400, "body is not JSON") from None
+    if not isinstance(value, dict):
+        raise Rejected(400, "body is not a JSON object")
+    return value
+
+
+async def _read(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Rejected(400, "body too large")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Rejected(400, "body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def verified_request(request: web.Request, secret: str) -> AsyncBoltRequest:
+    """The Bolt request for a verified, readable Slack request; else :class:`Rejected`."""
+    timestamp = check_timestamp(request.headers.get("X-Slack-Request-Timestamp"), time.time())
+    raw = await _read(request)
+    check_signature(secret, timestamp, raw, request.headers.get("X-Slack-Signature"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected(400, "body is not UTF-8") from None
+    body = parse_body(text, request.content_type)
+    bolt = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+    bolt.raw_body, bolt.body = text, body
+    bolt.context = build_async_context(AsyncBoltContext({VERIFIED: True}), body)
+    return bolt
+
+
+def web_app(app: AsyncApp, secret: str, path: str = EVENTS_PATH) -> web.Application:
     async def events(request: web.Request) -> web.Response:
-        bolt_request = reparse_form(await to_bolt_request(request))
+        try:
+            bolt_request = await verified_request(request, secret)
+        except Rejected as no:
+            log.warning("refused a Slack request from %s: %s", request.remote, no.reason)
+            return web.json_response({"error": "invalid request"}, status=no.status)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     async def health(_: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    application = web.Application()
+    application = web.Application(client_max_size=MAX_BODY_BYTES)
     application.router.add_post(path, events)
     application.router.add_get("/healthz", health)
     return application
@@ -47,8 +151,10 @@ def web_app(app: AsyncApp, path: str = EVENTS_PATH) -> web.Application:
 class HttpServer:
     """Serves a Bolt app on ``host:port`` (port 0: any free port, see :attr:`port`)."""
 
-    def __init__(self, app: AsyncApp, host: str, port: int, path: str = EVENTS_PATH) -> None:
-        self._runner = web.AppRunner(web_app(app, path), access_log=None)
+    def __init__(
+        self, app: AsyncApp, secret: str, host: str, port: int, path: str = EVENTS_PATH
+    ) -> None:
+        self._runner = web.AppRunner(web_app(app, secret, path), access_log=None)
         self._host = host
         self._port = port
         self.port = port

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -21,6 +18,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack.pacing import EditBudget, Recent
+from bots.slack.payload import origin
 from core import messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
@@ -44,64 +43,6 @@ def escape(text: str) -> str:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
-
-
-class Recent:
-    """A bounded set of keys seen lately (retried events, one message seen as two events)."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-    def add(self, key: str) -> bool:
-        """Remember ``key``; False if it was already there."""
-        if key in self._keys:
-            return False
-        self._keys[key] = None
-        if len(self._keys) > self._size:
-            self._keys.popitem(last=False)
-        return True
-
-
-def where(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """(user, team, channel) of any Slack payload, for the error reply."""
-    event = body.get("event") or {}
-    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
-    team = body.get("team_id") or (body.get("team") or {}).get("id")
-    channel = (
-        body.get("channel_id")
-        or (body.get("channel") or {}).get("id")
-        or (body.get("container") or {}).get("channel_id")
-        or event.get("channel")
-    )
-    view = body.get("view") or {}
-    if not channel and view.get("private_metadata"):
-        try:
-            channel = json.loads(view["private_metadata"]).get("c")
-        except (ValueError, AttributeError):
-            channel = None
-    return user, team, channel
-
-
-class EditBudget:
-    """A token bucket for chat.update across the app (Slack allows about one edit per second,
-    with bursts): progress edits beyond it are skipped, never queued."""
-
-    def __init__(self, per_second: float = 2.0, burst: float = 20.0) -> None:
-        self.per_second, self.burst = per_second, burst
-        self._tokens, self._last = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.per_second)
-        self._last = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
 
 
 class LocaleFuture:
@@ -237,15 +178,19 @@ class SlackBot:
 
         Failures are caught here rather than left to Bolt's error handler: Bolt resets the ack
         when a listener raises, which would turn a fast failure into a 3 s wait and a 404.
+        A listener only runs for a request Bolt verified (or a Socket Mode envelope), so its
+        body may be answered.
         """
         self.track()
         try:
             await work
         except Exception as error:
-            await self.reply_error(error, body)
+            await self.reply_error(error, body, trusted=True)
 
-    async def reply_error(self, error: Exception, body: dict[str, Any]) -> None:
-        """Every failure replies (ephemeral, in the user's language); the log gets the detail."""
+    async def reply_error(self, error: Exception, body: dict[str, Any], *, trusted: bool) -> None:
+        """Every failure of a ``trusted`` request replies (ephemeral, in the user's language);
+        the log gets the detail. An untrusted body (its signature was not verified) names ids
+        anyone could have written: it gets no reply and no lookup."""
         if isinstance(error, DuplicateJob):
             return
         if isinstance(error, PixelsmithError):
@@ -253,12 +198,12 @@ class SlackBot:
         else:
             log.error("unhandled error in a Slack listener", exc_info=error)
             error = PixelsmithError("error.internal")
-        user, team, channel = where(body)
-        if not user:
+        where = origin(body)
+        if not trusted or not where.user:
             return
         try:
-            identity = await self.identity(str(user), team, channel)
-            await self.tell_failure(error, identity, channel)
+            identity = await self.identity(where.user, where.team, where.channel)
+            await self.tell_failure(error, identity, where.channel)
         except Exception:  # the reply itself failed: nothing more to try
             log.exception("could not tell the user about a failure")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import logging
 import warnings
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.app import SlackAdapter
+from bots.slack.socket import envelope_problem
 from core.errors import ConfigError
 from core.service import ImageService
 from tests.fakes.gateway import FakeGateway
@@ -188,3 +191,50 @@ async def test_rejected_app_token_fails_start(
     assert "invalid_auth" in str(failed.value.params["problem"])
     assert [c.method for c in fake.calls] == ["auth.test", "apps.connections.open"]
     assert fake.socket_connections == []
+
+
+MALFORMED = [
+    ("not JSON", "{not json", None),
+    ("a JSON list", '[{"type": "slash_commands"}]', None),
+    ("no envelope id", json.dumps({"type": "slash_commands", "payload": {}}), None),
+    ("a number for an envelope id", json.dumps({"type": "interactive", "envelope_id": 7}), None),
+    (
+        "a payload that is a list",
+        json.dumps({"type": "events_api", "envelope_id": "e-1", "payload": [1]}),
+        "e-1",
+    ),
+    (
+        "a payload that is a string",
+        json.dumps({"type": "slash_commands", "envelope_id": "e-2", "payload": "a fox"}),
+        "e-2",
+    ),
+    (
+        "an unknown envelope type",
+        json.dumps({"type": "mystery", "envelope_id": "e-3", "payload": {}}),
+        "e-3",
+    ),
+]
+
+
+@pytest.mark.parametrize("raw,acked", [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+async def test_malformed_envelope_is_dropped_with_a_warning(
+    socket_harness: Harness, raw: str, acked: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = socket_harness.fake
+    conn = await fake.socket_connection()
+    caplog.set_level(logging.INFO)
+    await conn.ws.send_str(raw)
+    # a good envelope afterwards is served: the connection and the processor are alive
+    payload = slash_command("a fox", response_url=fake.response_url()).data
+    await fake.wait_for_ack(await fake.socket_send("slash_commands", payload))
+    await socket_harness.wait(socket_harness.controls)
+    await socket_harness.settle()
+
+    assert [a.envelope_id for a in fake.socket_acks][:-1] == ([acked] if acked else [])
+    assert len(socket_harness.gateway.calls_to("/v1/images/generations")) == 1
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in loud] == [
+        f"dropped a malformed Socket Mode envelope: {envelope_problem(raw)[0]}"
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
+    assert socket_harness.ephemerals() == []
