@@ -67,4 +67,3 @@ class SocketHandler(AsyncSocketModeHandler):
             app_token=app_token, logger=app.logger, web_client=app.client
         )
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
-
