@@ -50,13 +50,22 @@ class ModelOverride(BaseModel):
     streaming: bool | None = None
     edits: bool | None = None
     max_input_images: int | None = Field(default=None, ge=0, le=16)
-    input_fidelity: bool | None = None
+    # A list of the values the model takes ([] = omit the parameter); true/false still mean
+    # ["high", "low"] / [] as before.
+    input_fidelity: bool | list[str] | None = None
+    markup: bool | None = None
+    min_pixels: int | None = Field(default=None, ge=1)
+    max_pixels: int | None = Field(default=None, ge=1)
+    max_edge: int | None = Field(default=None, ge=16)
+    experimental_pixels: int | None = Field(default=None, ge=1)
+    transparent_preview: bool | None = None
     output_formats: list[str] | None = None
     worst_images: int | None = Field(default=None, ge=1, le=10)
     retired_on: date | None = None
     prices_verified: bool | None = None
     prices: PricesOverride | None = None
     enabled: bool | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,16 +90,39 @@ class ModelSpec:
     streaming: bool = True
     edits: bool = True
     max_input_images: int = 16
-    input_fidelity: bool = False
+    #: The ``input_fidelity`` values the model takes; empty: the parameter must be omitted.
+    input_fidelity: tuple[str, ...] = ()
+    markup: bool = False
+    #: Bounds of a free-form ``WIDTHxHEIGHT`` (flexible_sizes): both edges divisible by 16,
+    #: aspect between 1:3 and 3:1, pixels and longest edge within these.
+    min_pixels: int = 655_360
+    max_pixels: int = 3840 * 2160
+    max_edge: int = 3840
+    experimental_pixels: int | None = None
+    transparent_preview: bool = False
     output_formats: tuple[str, ...] = ("png", "jpeg", "webp")
     worst_images: int | None = None
     retired_on: date | None = None
     prices_verified: bool = True
     prices: Prices = field(default_factory=Prices)
     enabled: bool = True
+    source: str = ""
 
     def retired(self, today: date) -> bool:
         return self.retired_on is not None and today >= self.retired_on
+
+    def size_ok(self, width: int, height: int) -> bool:
+        """A free-form size this model takes (only meaningful with ``flexible_sizes``)."""
+        return (
+            width % 16 == 0
+            and height % 16 == 0
+            and max(width, height) <= 3 * min(width, height)
+            and max(width, height) <= self.max_edge
+            and self.min_pixels <= width * height <= self.max_pixels
+        )
+
+    def experimental(self, width: int, height: int) -> bool:
+        return self.experimental_pixels is not None and width * height > self.experimental_pixels
 
     # -- money -----------------------------------------------------------------------------
 
@@ -108,7 +140,10 @@ class ModelSpec:
             if size in table:
                 best = max(best, table[size])
             elif size is None:
-                best = max(best, max(table.values(), default=0.0))
+                # auto: the model picks the size, so the dearest standard one
+                listed = max(table.values(), default=0.0)
+                scaled = (_scaled_price(table, s) for s in self.sizes if s not in table)
+                best = max(best, listed, *scaled)
             else:
                 best = max(best, _scaled_price(table, size))
         return best
@@ -216,11 +251,23 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _spec(name: str, raw: dict[str, Any]) -> ModelSpec:
     prices = raw.get("prices") or {}
-    tuples = ("sizes", "qualities", "backgrounds", "output_formats")
+    tuples = ("sizes", "qualities", "backgrounds", "output_formats", "input_fidelity")
+    fidelity = raw.get("input_fidelity")
+    if isinstance(fidelity, bool):  # the older form: true = both values
+        raw = {**raw, "input_fidelity": ["high", "low"] if fidelity else []}
     kwargs: dict[str, Any] = {
-        k: (tuple(v) if k in tuples else v) for k, v in raw.items() if k != "prices"
+        k: (tuple(v) if k in tuples else v) for k, v in raw.items() if k not in ("prices", "base")
     }
     return ModelSpec(name=name, prices=Prices(**prices), **kwargs)
+
+
+def _resolve_bases(raw: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Built-in entries with ``base`` (snapshots): the base entry, then their own keys."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, data in raw.items():
+        base = data.get("base")
+        out[name] = _merge(raw[base], data) if base in raw else dict(data)
+    return out
 
 
 class Catalog:
@@ -231,7 +278,7 @@ class Catalog:
 
     @classmethod
     def from_settings(cls, overrides: dict[str, ModelOverride] | None = None) -> Catalog:
-        raw = _load_builtin()
+        raw = _resolve_bases(_load_builtin())
         for name, override in (overrides or {}).items():
             data = override.model_dump(exclude_none=True)
             start = raw.get(override.base or name, raw.get(name, {}))

@@ -29,8 +29,6 @@ FLEX_ASPECTS: dict[str, str] = {
     "9:21": "768x1792",
 }
 ASPECT_ALIASES = {"square": "1:1", "portrait": "2:3", "landscape": "3:2"}
-MAX_FLEX_SIDE = 3840
-MAX_FLEX_PIXELS = 3840 * 2160
 
 
 @dataclass(frozen=True)
@@ -189,12 +187,8 @@ def _edit(request: ImageRequest, opts: Options, spec: ModelSpec) -> ImageRequest
             max=spec.max_input_images,
             model=spec.name,
         )
-    fidelity = _choice(
-        opts.input_fidelity,
-        ("high", "low") if spec.input_fidelity else (),
-        "input_fidelity",
-        spec,
-    )
+    # Only the values the model documents; a model without any takes no such parameter.
+    fidelity = _choice(opts.input_fidelity, spec.input_fidelity, "input_fidelity", spec)
     # The edits endpoint takes no moderation parameter: never send it.
     return replace(request, moderation=None, input_fidelity=fidelity)
 
@@ -232,7 +226,7 @@ def _size(opts: Options, spec: ModelSpec) -> str | None:
         return None
     if size in spec.sizes:
         return size
-    if spec.flexible_sizes and _valid_flex(size):
+    if spec.flexible_sizes and _valid_flex(size, spec):
         return size
     raise InvalidRequest(
         "invalid.size",
@@ -243,15 +237,6 @@ def _size(opts: Options, spec: ModelSpec) -> str | None:
     )
 
 
-def _valid_flex(size: str) -> bool:
+def _valid_flex(size: str, spec: ModelSpec) -> bool:
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", size)
-    if not match:
-        return False
-    w, h = int(match[1]), int(match[2])
-    return (
-        w % 16 == 0
-        and h % 16 == 0
-        and max(w, h) <= MAX_FLEX_SIDE
-        and w * h <= MAX_FLEX_PIXELS
-        and max(w, h) <= 3 * min(w, h)
-    )
+    return match is not None and spec.size_ok(int(match[1]), int(match[2]))

@@ -85,4 +85,4 @@ def test_config_overrides_and_new_models() -> None:
 def test_flexible_size_price_scales_with_pixels() -> None:
     spec = CATALOG.get("gpt-image-2")
     assert spec is not None
-    assert spec.image_price("low", "2048x2048") == 0.011 * 4
+    assert spec.image_price("low", "2048x2048") == 0.006 * 4

@@ -131,8 +131,9 @@ async def test_imagine_saves_without_overwriting(tmp_path: Path, gateway: FakeGa
     assert (work / "pixelsmith_0.png").read_bytes() == b"mine"
     for name in run.lines[:2]:
         assert sniff((work / name).read_bytes()) == ("PNG", 1024, 1024)
-    # text tokens ceil(17/4)=5 at $5/M + 2*272 output tokens at $40/M
-    assert cost_of(run) == pytest.approx(round((5 * 5 + 544 * 40) / 1e6, 4))
+    # text tokens ceil(17/4)=5 at $5/M + 2*272 output tokens at $30/M (gpt-image-2's published
+    # prices)
+    assert cost_of(run) == pytest.approx(round((5 * 5 + 544 * 30) / 1e6, 4))
     (call,) = gateway.calls
     assert call.json["n"] == 2 and call.key_last4 == TEST_KEY[-4:]
 

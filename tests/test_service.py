@@ -68,7 +68,9 @@ def usage_micros(text: int, image: int, output: int, prices: tuple[int, int, int
     return text * prices[0] + image * prices[1] + output * prices[2]
 
 
-GPT_IMAGE_2 = (5, 10, 40)  # text in, image in, image out: USD per million tokens
+# text in, image in, image out: USD per million tokens, as OpenAI's pricing page publishes them
+GPT_IMAGE_2 = (5, 8, 30)
+GPT_IMAGE_1_5 = (5, 8, 32)
 
 
 def text_tokens(prompt: str) -> int:  # how the fake counts them
@@ -396,12 +398,13 @@ async def test_url_answers_are_downloaded(gateway: FakeGateway, settings_factory
     gateway.script(Behavior(response_format="url"))
     provider = {"download_hosts": ["127.0.0.1"]}
     async with open_service(settings_factory, provider=provider) as svc:
-        request = svc.build(PROMPT, ALICE, options=Options(n=2, quality="low", size="1024x1536"))
+        request = svc.build(PROMPT, ALICE, options=Options(n=2, quality="low", size="1024x1024"))
         result = await svc.run(request)
         assert len(result.images) == 2
-        assert all(sniff(i.data) == ("PNG", 1024, 1536) for i in result.images)
+        assert all(sniff(i.data) == ("PNG", 1024, 1024) for i in result.images)
         assert len(gateway.file_hits) == 2
-        assert result.cost_micros == 2 * 16_000  # no usage: the per-image price
+        # no usage: the published per-image price, $0.006 per low 1024x1024 image
+        assert result.cost_micros == 2 * 6_000
         await consistent(svc)
 
 
@@ -586,7 +589,9 @@ async def test_edit_two_images_and_a_mask(gateway: FakeGateway, settings_factory
         request = svc.build(
             "put the chair by the window",
             ALICE,
-            options=Options(input_fidelity="high", size="1536x1024", quality="low"),
+            options=Options(
+                model="gpt-image-1.5", input_fidelity="high", size="1536x1024", quality="low"
+            ),
             images=images,
             mask=mask,
         )
@@ -604,7 +609,7 @@ async def test_edit_two_images_and_a_mask(gateway: FakeGateway, settings_factory
         assert "moderation" not in call.form
         assert call.form["input_fidelity"] == "high"
         # image input tokens are billed too
-        expected = usage_micros(text_tokens(request.prompt), 2 * 323, 400, GPT_IMAGE_2)
+        expected = usage_micros(text_tokens(request.prompt), 2 * 323, 400, GPT_IMAGE_1_5)
         assert result.cost_micros == expected
         await consistent(svc)
 
@@ -746,3 +751,15 @@ async def test_a_provider_bug_still_settles_the_job(
         with pytest.raises(RuntimeError):
             await svc.run(request)
         await assert_settled(svc, request, Charge.UNKNOWN)
+
+
+async def test_edit_on_gpt_image_2_omits_input_fidelity(
+    gateway: FakeGateway, settings_factory: Factory
+) -> None:
+    # The SDK documents "For gpt-image-2, omit this parameter"; the fake rejects it if sent.
+    async with open_service(settings_factory) as svc:
+        images = await svc.prepare_images([Attachment(data=solid_png(64, 64), name="a.png")])
+        result = await svc.run(svc.build("make it blue", ALICE, images=images))
+        assert len(result.images) == 1
+        (call,) = gateway.calls_to(EDIT)
+        assert "input_fidelity" not in call.form

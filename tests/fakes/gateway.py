@@ -37,7 +37,6 @@ import contextlib
 import copy
 import json
 import math
-import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -46,6 +45,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from tests.fakes import gateway_rules as rules
 from tests.fakes.images import noise_png, parse_size, png_for_index, sniff, solid_png
 
 # --------------------------------------------------------------------------------------------
@@ -353,15 +353,7 @@ class CallRecord:
 # --------------------------------------------------------------------------------------------
 
 REVERSE_MODELS = ("gpt-4o-image", "gpt-4o-image-vip")
-DEFAULT_MODELS = (
-    "gpt-image-1",
-    "gpt-image-1-mini",
-    "gpt-image-1.5",
-    "gpt-image-2",
-    "gpt-image-2.5-sunburst",
-    "gpt-image-2.5-flare",
-    *REVERSE_MODELS,
-)
+DEFAULT_MODELS = tuple(rules.MODELS)  # every model the rules know, reverse ones included
 STANDARD_SIZES = ("1024x1024", "1024x1536", "1536x1024")
 QUALITIES = ("low", "medium", "high", "auto", "xhigh", "max")
 
@@ -418,6 +410,7 @@ class FakeGateway:
         served_models: Iterable[str] | None = None,
         api_key: str | None = None,
         validate: bool = True,
+        strict: bool = True,
         blocked_terms: Iterable[str] = ("hayao miyazaki", "makoto shinkai"),
     ) -> None:
         self.host = host
@@ -430,6 +423,10 @@ class FakeGateway:
         self.api_key = api_key
         #: Check parameters like the gateway does (explicit size "auto", n range, ...).
         self.validate = validate
+        #: Reject body parameters the endpoint does not define, like a strict OpenAI-compatible
+        #: gateway (400 unknown_parameter). Per-model rules (tests/fakes/gateway_rules.py) hold
+        #: whenever ``validate`` does.
+        self.strict = strict
         #: Prompts containing one of these (case-insensitive) are refused like the gateway does:
         #: n == 1 -> 400 moderation_blocked; n > 1 -> one image fewer; chat -> input_moderation.
         self.blocked_terms = [t.lower() for t in blocked_terms]
@@ -619,9 +616,21 @@ class FakeGateway:
             return self._error_response(rec, STREAM_UNSUPPORTED, model)
         return None
 
-    def _validate(self, params: dict[str, Any], *, edit: bool) -> GatewayError | None:
+    def _validate(
+        self,
+        params: dict[str, Any],
+        *,
+        edit: bool,
+        files: tuple[str, ...] = (),
+        images: int = 0,
+    ) -> GatewayError | None:
         if not self.validate:
             return None
+        if self.strict:
+            known = rules.EDIT_PARAMS if edit else rules.GENERATE_PARAMS
+            bad = rules.unknown_params({**params, **dict.fromkeys(files)}, known)
+            if bad is not None:
+                return _rejection(bad)
         prompt = params.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             return ERRORS["prompt_missing"]
@@ -633,14 +642,6 @@ class FakeGateway:
             return ERRORS["n_not_within_range"]
         if not 1 <= n <= 10:
             return ERRORS["n_not_within_range"]
-        size = params.get("size")
-        if size is not None:
-            model = str(params.get("model") or "")
-            if size == "auto" or not _size_ok(str(size), flexible=model.startswith("gpt-image-2")):
-                return ERRORS["size_not_supported"]
-        quality = params.get("quality")
-        if quality is not None and quality not in QUALITIES:
-            return ERRORS["invalid_value"]
         partial = params.get("partial_images")
         if partial is not None and str(partial) not in ("0", "1", "2", "3"):
             return replace(
@@ -652,7 +653,15 @@ class FakeGateway:
             return GatewayError(
                 400, "unknown_parameter", "Unknown parameter: 'moderation'.", param="moderation"
             )
-        return None
+        broken = rules.check_model(
+            str(params.get("model") or ""),
+            params,
+            edit=edit,
+            has_mask="mask" in files,
+            has_markup="markup" in files,
+            images=images,
+        )
+        return _rejection(broken) if broken is not None else None
 
     # ---- images ---------------------------------------------------------------------------
 
@@ -680,6 +689,7 @@ class FakeGateway:
         form: dict[str, Any] = {}
         images: list[bytes] = []
         mask: bytes | None = None
+        file_fields: list[str] = []
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             async for part in reader:
@@ -689,6 +699,7 @@ class FakeGateway:
                 filename = part.filename
                 data = await part.read()
                 if filename is not None or name in ("image", "image[]", "mask", "markup"):
+                    file_fields.append(name)
                     info = sniff(bytes(data))
                     rec.files.append(
                         FileRecord(
@@ -740,7 +751,9 @@ class FakeGateway:
                             param="mask",
                         ),
                     )
-        return await self._images_answer(request, rec, b, form, edit=True, input_images=len(images))
+        return await self._images_answer(
+            request, rec, b, form, edit=True, input_images=len(images), files=tuple(file_fields)
+        )
 
     async def _images_answer(
         self,
@@ -751,9 +764,10 @@ class FakeGateway:
         *,
         edit: bool,
         input_images: int,
+        files: tuple[str, ...] = (),
     ) -> web.StreamResponse:
         model = str(params.get("model") or "")
-        err = self._validate(params, edit=edit)
+        err = self._validate(params, edit=edit, files=files, images=input_images)
         if err is not None:
             return self._error_response(rec, err, model)
         prompt = str(params.get("prompt"))
@@ -944,6 +958,10 @@ class FakeGateway:
         early = await self._preamble(request, rec, key, b, rec.model)
         if early is not None:
             return early
+        if self.validate and self.strict:
+            bad = rules.unknown_params(params, rules.CHAT_PARAMS)
+            if bad is not None:
+                return self._error_response(rec, _rejection(bad), rec.model)
         prompt, _n_images = _chat_prompt(params.get("messages"))
         if self.validate and not prompt:
             return self._error_response(rec, ERRORS["prompt_missing"], rec.model)
@@ -1166,19 +1184,9 @@ class _ErrorChunk:
     err: GatewayError
 
 
-def _size_ok(size: str, *, flexible: bool) -> bool:
-    if size in STANDARD_SIZES:
-        return True
-    if not flexible or not re.fullmatch(r"\d{2,5}x\d{2,5}", size):
-        return False
-    w, h = parse_size(size)
-    return (
-        w % 16 == 0
-        and h % 16 == 0
-        and 1 / 3 <= w / h <= 3
-        and w * h <= 3840 * 2160
-        and max(w, h) <= 3840
-    )
+def _rejection(v: rules.Violation) -> GatewayError:
+    """A broken rule as OpenAI answers it: 400 invalid_request_error with code and param."""
+    return GatewayError(400, v.code, v.message, param=v.param)
 
 
 def _share_usage(usage: dict[str, Any], index: int, count: int) -> dict[str, Any]:
