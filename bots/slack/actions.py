@@ -1,97 +1,119 @@
 """Buttons: Re-roll and Edit under every result; "Use suggested prompt" / "Send anyway" under a
-refusal. Result buttons carry a job id, checked against the database; each click is a new job
-keyed by its trigger id."""
+refusal. Every value is parsed strictly and every job looked up for the clicking user's own
+workspace (:mod:`bots.slack.ids`) before anything runs; each click is a new job keyed by its
+trigger id. The Edit button's modal opens first (a trigger id lasts about 3 s) and is checked
+and localized right after."""
 
 from __future__ import annotations
 
 import contextlib
-import json
+import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bots.slack import blocks
+from bots.slack import blocks, ids
 from bots.slack.jobs import run_job
+from bots.slack.modals import open_then_check
+from bots.slack.payload import Origin, obj, origin, text
 from bots.slack.runtime import SlackBot
 from core import messages
-from core.request import Options
-from core.store.store import JobView
 from core.types import Identity
 
-
-def _where(body: dict[str, Any]) -> tuple[str, str | None]:
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    return str(channel), container.get("thread_ts")
+log = logging.getLogger("pixelsmith.slack")
 
 
-async def _who(bot: SlackBot, body: dict[str, Any], channel: str) -> Identity:
-    user = body["user"]
-    team_id = (body.get("team") or {}).get("id") or user.get("team_id")
-    return await bot.identity(str(user["id"]), team_id, channel)
+async def _clicker(bot: SlackBot, body: dict[str, Any]) -> tuple[Origin, Identity] | None:
+    where = origin(body)
+    if where.user is None or where.channel is None:
+        await bot.incomplete(where, "button click")
+        return None
+    return where, await bot.identity(where.user, where.team, where.channel)
 
 
-async def _job(bot: SlackBot, value: str, identity: Identity, channel: str) -> JobView | None:
-    job_id = value.split(":", 1)[0]
-    job = await bot.service.job(int(job_id)) if job_id.isdigit() else None
-    if job is None:
-        text = messages.text("slack.job_gone", identity.locale)
-        await bot.ephemeral(channel, identity.user_id, text)
-    return job
+async def invalid(bot: SlackBot, identity: Identity, channel: str | None) -> None:
+    text = messages.text("slack.button_invalid", identity.locale)
+    await bot.ephemeral(channel, identity.user_id, text)
+
+
+def _key(body: dict[str, Any], action: dict[str, Any]) -> str:
+    return f"slack:action:{text(body.get('trigger_id'), 255) or text(action.get('action_ts'))}"
 
 
 async def reroll(bot: SlackBot, body: dict[str, Any], action: dict[str, Any]) -> None:
-    channel, thread_ts = _where(body)
-    identity = await _who(bot, body, channel)
-    job = await _job(bot, str(action.get("value") or ""), identity, channel)
-    if job is None:
+    clicked = await _clicker(bot, body)
+    if clicked is None:
         return
-    key = f"slack:action:{body.get('trigger_id') or action.get('action_ts')}"
-    request = bot.service.rebuild(job, identity, idem_key=key)
-    await run_job(bot, request, channel, thread_ts)
+    where, identity = clicked
+    parsed = ids.parse_result_value(action.get("value"))
+    job = await ids.job_for(bot.service, identity, parsed[0]) if parsed else None
+    if job is None:
+        await invalid(bot, identity, where.channel)
+        return
+    request = bot.service.rebuild(job, identity, idem_key=_key(body, action))
+    await run_job(bot, request, str(where.channel), where.thread_ts)
 
 
 async def edit_result(bot: SlackBot, body: dict[str, Any], action: dict[str, Any]) -> None:
-    channel, thread_ts = _where(body)
-    identity = await _who(bot, body, channel)
-    value = str(action.get("value") or "")
-    if await _job(bot, value, identity, channel) is None:
+    """Open the prompt modal at once; then check the job (the modal says so if it is not
+    valid) and show the modal in the user's language."""
+    where = origin(body)
+    trigger = text(body.get("trigger_id"), 255)
+    parsed = ids.parse_result_value(action.get("value"))
+    if where.user is None or where.channel is None or trigger is None:
+        await bot.incomplete(where, "Edit click")
         return
-    file_ids = [f for f in value.partition(":")[2].split(",") if f]
-    view = blocks.prompt_modal(identity.locale, channel, file_ids, thread_ts)
-    await bot.client.views_open(trigger_id=body["trigger_id"], view=view)
+    ref, file_ids = parsed or ("", [])
+
+    def build(locale: str) -> dict[str, Any]:
+        return blocks.prompt_modal(locale, str(where.channel), file_ids, where.thread_ts, ref)
+
+    async def check(identity: Identity) -> bool:
+        return parsed is not None and await ids.job_for(bot.service, identity, ref) is not None
+
+    await open_then_check(bot, trigger, where, build, check)
 
 
 async def retry_refused(bot: SlackBot, body: dict[str, Any], action: dict[str, Any]) -> None:
-    channel, thread_ts = _where(body)
-    identity = await _who(bot, body, channel)
-    data = json.loads(str(action.get("value") or "{}"))
-    use_suggestion = action["action_id"] == blocks.USE_SUGGESTION
-    prompt = data.get("s") if use_suggestion and data.get("s") else data.get("p", "")
-    options = Options(**data.get("o", {}), force=None if use_suggestion else True)
-    key = f"slack:action:{body.get('trigger_id') or action.get('action_ts')}"
-    request = bot.service.build(prompt, identity, options=options, idem_key=key)
-    await run_job(bot, request, channel, thread_ts)
+    clicked = await _clicker(bot, body)
+    if clicked is None:
+        return
+    where, identity = clicked
+    parsed = ids.parse_retry_value(action.get("value"))
+    if parsed is None:
+        await invalid(bot, identity, where.channel)
+        return
+    prompt, options, suggestion = parsed
+    use_suggestion = action.get("action_id") == blocks.USE_SUGGESTION
+    if use_suggestion and suggestion:
+        prompt = suggestion
+    options = replace(options, force=None if use_suggestion else True)
+    request = bot.service.build(prompt, identity, options=options, idem_key=_key(body, action))
+    await run_job(bot, request, str(where.channel), where.thread_ts)
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions")
+    return obj(actions[0]) if isinstance(actions, list) and actions else {}
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:
     @app.action(blocks.REROLL)
-    async def on_reroll(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_reroll(ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        await bot.run(body, reroll(bot, body, action))
+        await bot.run(body, reroll(bot, body, _action(body)))
 
     @app.action(blocks.EDIT)
-    async def on_edit(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_edit(ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        await bot.run(body, edit_result(bot, body, action))
+        await bot.run(body, edit_result(bot, body, _action(body)))
 
-    async def on_refusal_button(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
-    ) -> None:
+    async def on_refusal_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         with contextlib.suppress(Exception):  # the hint goes; a second click cannot repeat it
             await respond(delete_original=True)
-        await bot.run(body, retry_refused(bot, body, action))
+        await bot.run(body, retry_refused(bot, body, _action(body)))
 
     app.action(blocks.USE_SUGGESTION)(on_refusal_button)
     app.action(blocks.SEND_ANYWAY)(on_refusal_button)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bots.slack.ids import result_value
 from core import messages
+from core.images import IntakeLimits
 
 # callback and action ids: the manifest and the listeners use these names
 EDIT_SHORTCUT = "edit_image"
 EDIT_MODAL = "imagine_edit"  # /imagine-edit: file_input + prompt
 PROMPT_MODAL = "edit_prompt"  # shortcut / Edit button: prompt only, files in private_metadata
 IMAGE_BLOCK, IMAGE_INPUT = "image_block", "image_input"
+MORE_IMAGES_BLOCK = "more_images_block"  # the same IMAGE_INPUT action id inside
 PROMPT_BLOCK, PROMPT_INPUT = "prompt_block", "prompt_input"
 REROLL, EDIT, USE_SUGGESTION, SEND_ANYWAY = "reroll", "edit", "use_suggestion", "send_anyway"
 MAX_VALUE = 2000  # Slack's limit for a button value
+MAX_FILES_PER_INPUT = 10  # Slack's file_input takes 1-10 files
+MAX_EDIT_IMAGES = IntakeLimits().max_images  # what one edit takes
 IMAGE_FILETYPES = ["png", "jpg", "jpeg", "webp"]
 
 
@@ -46,15 +51,14 @@ def actions(block_id: str, *elements: dict[str, Any]) -> dict[str, Any]:
     return {"type": "actions", "block_id": block_id, "elements": list(elements)}
 
 
-def result_controls(job_id: int, file_ids: list[str], locale: str, summary: str) -> list[Any]:
-    """Re-roll and Edit under a result; the values carry the job id (and the uploaded files)."""
-    edit_value = f"{job_id}:{','.join(file_ids)}"[:MAX_VALUE]
+def result_controls(ref: str, file_ids: list[str], locale: str, summary: str) -> list[Any]:
+    """Re-roll and Edit under a result; the values carry the job's public id (and the files)."""
     return [
         context(summary),
         actions(
             "result_actions",
-            button(REROLL, messages.text("slack.button.reroll", locale), str(job_id)),
-            button(EDIT, messages.text("slack.button.edit", locale), edit_value),
+            button(REROLL, messages.text("slack.button.reroll", locale), ref),
+            button(EDIT, messages.text("slack.button.edit", locale), result_value(ref, file_ids)),
         ),
     ]
 
@@ -108,30 +112,62 @@ def _modal(
     }
 
 
-def edit_modal(locale: str, channel: str) -> dict[str, Any]:
-    """/imagine-edit: upload images and describe the change."""
-    files = {
+def _file_input(block_id: str, label: str, max_files: int, *, optional: bool) -> dict[str, Any]:
+    return {
         "type": "input",
-        "block_id": IMAGE_BLOCK,
-        "label": plain(messages.text("slack.modal.images", locale)),
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label),
         "element": {
             "type": "file_input",
             "action_id": IMAGE_INPUT,
             "filetypes": IMAGE_FILETYPES,
-            "max_files": 16,
+            "max_files": max_files,
         },
     }
-    return _modal(EDIT_MODAL, locale, {"c": channel}, [files, _prompt_input(locale)])
+
+
+def edit_modal(locale: str, channel: str) -> dict[str, Any]:
+    """/imagine-edit: upload images and describe the change.
+
+    Slack's file input takes 1 to 10 files
+    (https://api.slack.com/reference/block-kit/block-elements#file_input); an edit takes up to
+    ``MAX_EDIT_IMAGES``, so the rest go in a second, optional file input."""
+    first = min(MAX_FILES_PER_INPUT, MAX_EDIT_IMAGES)
+    inputs = [
+        _file_input(IMAGE_BLOCK, messages.text("slack.modal.images", locale), first, optional=False)
+    ]
+    if first < MAX_EDIT_IMAGES:
+        label = messages.text("slack.modal.more_images", locale, count=MAX_EDIT_IMAGES - first)
+        inputs.append(_file_input(MORE_IMAGES_BLOCK, label, MAX_EDIT_IMAGES - first, optional=True))
+    return _modal(EDIT_MODAL, locale, {"c": channel}, [*inputs, _prompt_input(locale)])
 
 
 def prompt_modal(
-    locale: str, channel: str, file_ids: list[str], thread_ts: str | None = None
+    locale: str,
+    channel: str,
+    file_ids: list[str],
+    thread_ts: str | None = None,
+    job: str | None = None,
 ) -> dict[str, Any]:
-    """Shortcut and Edit button: the images are known, ask for the prompt."""
+    """Shortcut and Edit button: the images are known, ask for the prompt (``job``: the result
+    the Edit button belonged to, checked again on submit)."""
     metadata: dict[str, Any] = {"c": channel, "f": file_ids}
     if thread_ts:
         metadata["t"] = thread_ts
+    if job:
+        metadata["j"] = job
     return _modal(PROMPT_MODAL, locale, metadata, [_prompt_input(locale)])
+
+
+def notice_modal(locale: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (no submit button)."""
+    return {
+        "type": "modal",
+        "title": plain(messages.text("slack.modal.title", locale)[:24]),
+        "close": plain(messages.text("slack.modal.close", locale)[:24]),
+        "blocks": [section(text)],
+    }
 
 
 def home_view(quota_lines: list[str], job_lines: list[str], locale: str) -> dict[str, Any]:

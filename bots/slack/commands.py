@@ -13,30 +13,41 @@ from slack_bolt.async_app import AsyncApp
 from bots.slack import blocks
 from bots.slack.home import quota_lines
 from bots.slack.jobs import run_job
+from bots.slack.modals import open_then_check
+from bots.slack.payload import origin, text
 from bots.slack.runtime import SlackBot
 
 
 async def imagine(bot: SlackBot, command: dict[str, Any]) -> None:
-    channel = command["channel_id"]
-    identity, locale = bot.identity_soon(command["user_id"], command.get("team_id"), channel)
-    request = bot.service.build(
-        command.get("text", ""), identity, idem_key=f"slack:command:{command['trigger_id']}"
-    )
-    await run_job(bot, request, channel, locale=locale)
+    where, trigger = origin(command), text(command.get("trigger_id"), 255)
+    if where.user is None or where.channel is None or trigger is None:
+        await bot.incomplete(where, "/imagine")
+        return
+    identity, locale = bot.identity_soon(where.user, where.team, where.channel)
+    prompt = text(command.get("text")) or ""
+    request = bot.service.build(prompt, identity, idem_key=f"slack:command:{trigger}")
+    await run_job(bot, request, where.channel, locale=locale)
 
 
 async def open_edit_modal(bot: SlackBot, command: dict[str, Any]) -> None:
-    locale = await bot.locale(command["user_id"])
-    view = blocks.edit_modal(locale, command["channel_id"])
-    await bot.client.views_open(trigger_id=command["trigger_id"], view=view)
+    """The modal opens first: no lookup may delay a trigger id (about 3 s, once)."""
+    where, trigger = origin(command), text(command.get("trigger_id"), 255)
+    if where.user is None or where.channel is None or trigger is None:
+        await bot.incomplete(where, "/imagine-edit")
+        return
+    channel = where.channel
+    await open_then_check(bot, trigger, where, lambda locale: blocks.edit_modal(locale, channel))
 
 
 async def show_quota(bot: SlackBot, command: dict[str, Any]) -> None:
-    channel = command["channel_id"]
-    identity = await bot.identity(command["user_id"], command.get("team_id"), channel)
+    where = origin(command)
+    if where.user is None:
+        await bot.incomplete(where, "/quota")
+        return
+    identity = await bot.identity(where.user, where.team, where.channel)
     status = await bot.service.quota_status(identity)
-    text = "\n".join(quota_lines(status, identity.locale))
-    await bot.ephemeral(channel, identity.user_id, text)
+    lines = "\n".join(quota_lines(status, identity.locale))
+    await bot.ephemeral(where.channel, identity.user_id, lines)
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:

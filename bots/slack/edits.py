@@ -6,18 +6,22 @@ one message is one job, keyed by its (channel, ts).
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bots.slack import blocks
+from bots.slack import blocks, ids
 from bots.slack.files import image_files, prepare
 from bots.slack.jobs import run_job
+from bots.slack.modals import open_then_check
+from bots.slack.payload import metadata, obj, origin, slack_id, text
 from bots.slack.runtime import LocaleFuture, SlackBot
 from core import messages
 from core.types import Identity
+
+log = logging.getLogger("pixelsmith.slack")
 
 
 async def edit(
@@ -46,13 +50,17 @@ def mentions_bot(text: str, bot_user_id: str | None) -> bool:
 
 async def on_mention(bot: SlackBot, event: dict[str, Any], team_id: str | None) -> None:
     """Edit the attached images, or generate from the text when nothing is attached."""
-    channel, ts = str(event["channel"]), str(event["ts"])
+    channel = slack_id(event.get("channel"), "CGD")
+    user, ts = slack_id(event.get("user"), "UW"), text(event.get("ts"), 32)
+    if channel is None or user is None or ts is None:
+        log.warning("ignored an incomplete Slack message event")
+        return
     key = f"slack:message:{channel}:{ts}"
     if not bot.seen.add(key):
         return  # the other event for the same message (or a retry) is already handled
-    identity, locale = bot.identity_soon(str(event["user"]), team_id, channel)
-    prompt = strip_mention(str(event.get("text") or ""), bot.bot_user_id)
-    thread_ts = event.get("thread_ts")
+    identity, locale = bot.identity_soon(user, slack_id(team_id, "T"), channel)
+    prompt = strip_mention(text(event.get("text")) or "", bot.bot_user_id)
+    thread_ts = text(event.get("thread_ts"), 32)
     files = image_files(event.get("files"))
     if files:
         await edit(bot, identity, channel, prompt, files, key, thread_ts, locale)
@@ -62,31 +70,55 @@ async def on_mention(bot: SlackBot, event: dict[str, Any], team_id: str | None) 
 
 
 async def open_prompt_modal(bot: SlackBot, shortcut: dict[str, Any]) -> None:
-    user, channel = shortcut["user"]["id"], shortcut["channel"]["id"]
-    locale = await bot.locale(user)
-    files = image_files(shortcut.get("message", {}).get("files"))
-    if not files:
-        await bot.ephemeral(channel, user, messages.text("slack.no_images", locale))
+    where, trigger = origin(shortcut), text(shortcut.get("trigger_id"), 255)
+    if where.user is None or where.channel is None or trigger is None:
+        await bot.incomplete(where, "shortcut")
         return
-    view = blocks.prompt_modal(locale, channel, [str(f["id"]) for f in files])
-    await bot.client.views_open(trigger_id=shortcut["trigger_id"], view=view)
+    files = image_files(obj(shortcut.get("message")).get("files"))
+    file_ids = [f for f in (slack_id(file.get("id"), "F") for file in files) if f]
+    if not file_ids:
+        locale = bot.cached_locale(where.user) or await bot.locale(where.user)
+        await bot.ephemeral(where.channel, where.user, messages.text("slack.no_images", locale))
+        return
+    channel = where.channel
+
+    def build(locale: str) -> dict[str, Any]:
+        return blocks.prompt_modal(locale, channel, file_ids[: ids.MAX_FILES])
+
+    await open_then_check(bot, trigger, where, build)
+
+
+def _submitted_files(values: dict[str, Any], meta: dict[str, Any]) -> list[dict[str, Any]]:
+    files: list[dict[str, Any]] = []
+    for block in (blocks.IMAGE_BLOCK, blocks.MORE_IMAGES_BLOCK):
+        chosen = obj(obj(values.get(block)).get(blocks.IMAGE_INPUT)).get("files")
+        files += [obj(f) for f in chosen if obj(f)] if isinstance(chosen, list) else []
+    if not files and isinstance(meta.get("f"), list):
+        files = [{"id": f} for f in meta["f"] if slack_id(f, "F")]
+    return files
 
 
 async def on_submit(bot: SlackBot, view: dict[str, Any], body: dict[str, Any]) -> None:
-    """Either modal: files come from the file_input or from private_metadata."""
-    meta = json.loads(view.get("private_metadata") or "{}")
-    values = view["state"]["values"]
-    channel = str(meta["c"])
-    if blocks.IMAGE_BLOCK in values:
-        files = values[blocks.IMAGE_BLOCK][blocks.IMAGE_INPUT].get("files") or []
-    else:
-        files = [{"id": file_id} for file_id in meta.get("f", [])]
-    prompt = values[blocks.PROMPT_BLOCK][blocks.PROMPT_INPUT].get("value") or ""
-    user = body["user"]
-    team_id = (body.get("team") or {}).get("id") or user.get("team_id")
-    identity, locale = bot.identity_soon(str(user["id"]), team_id, channel)
-    key = f"slack:view:{view['id']}+{view.get('hash', '')}"
-    await edit(bot, identity, channel, prompt, files, key, meta.get("t"), locale)
+    """Either modal: files come from the file inputs or from private_metadata; a modal opened
+    from a result's Edit button is checked against the job again."""
+    meta, where = metadata(view), origin(body)
+    values = obj(obj(view.get("state")).get("values"))
+    view_id = text(view.get("id"), 64)
+    if where.user is None or where.channel is None or view_id is None:
+        await bot.incomplete(where, "modal submit")
+        return
+    identity, locale = bot.identity_soon(where.user, where.team, where.channel)
+    if "j" in meta:
+        ref = ids.job_ref(meta["j"])
+        if ref is None or await ids.job_for(bot.service, identity, ref) is None:
+            shown = await locale.get()
+            text_ = messages.text("slack.button_invalid", shown)
+            await bot.ephemeral(where.channel, where.user, text_)
+            return
+    files = _submitted_files(values, meta)
+    prompt = text(obj(obj(values.get(blocks.PROMPT_BLOCK)).get(blocks.PROMPT_INPUT)).get("value"))
+    key = f"slack:view:{view_id}+{text(view.get('hash'), 64) or ''}"
+    await edit(bot, identity, where.channel, prompt or "", files, key, where.thread_ts, locale)
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:
@@ -103,7 +135,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
 
     @app.event("app_mention")
     async def on_app_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
-        await bot.run(body, on_mention(bot, event, body.get("team_id")))
+        await bot.run(body, on_mention(bot, obj(event), body.get("team_id")))
 
     @app.event("message")
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bots.slack import blocks
+from bots.slack.ids import public_ref
 from bots.slack.runtime import LocaleFuture, SlackBot, escape, mention
 from core import messages
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
@@ -217,7 +218,7 @@ async def deliver(
     summary = messages.text(
         "result.cost_demo" if result.demo else "result.cost", locale, cost=result.cost_usd
     )
-    controls = blocks.result_controls(result.job_id, file_ids, locale, summary)
+    controls = blocks.result_controls(public_ref(result), file_ids, locale, summary)
     text = header(result.request)
     if header_ts is not None:
         try:

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.pacing import EditBudget, Recent
-from bots.slack.payload import origin
+from bots.slack.payload import Origin, origin
 from core import messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
@@ -104,6 +104,10 @@ class SlackBot:
         if cached is not None:
             return cached
         return await asyncio.shield(self._lookup(user_id))
+
+    def cached_locale(self, user_id: str) -> str | None:
+        """The user's language if it is known without asking Slack."""
+        return self._locales.get(user_id)
 
     def locale_soon(self, user_id: str) -> LocaleFuture:
         """The user's language without waiting: a cache miss starts users.info in the background."""
@@ -206,6 +210,20 @@ class SlackBot:
             await self.tell_failure(error, identity, where.channel)
         except Exception:  # the reply itself failed: nothing more to try
             log.exception("could not tell the user about a failure")
+
+    async def incomplete(self, where: Origin, what: str) -> None:
+        """A payload without what its listener needs: a warning line, and a word to its user
+        when there is one to tell. Nothing runs, nothing is charged."""
+        log.warning(
+            "ignored an incomplete Slack %s (user=%s, channel=%s)",
+            what,
+            bool(where.user),
+            bool(where.channel),
+        )
+        if where.user is not None:
+            locale = self.cached_locale(where.user) or "en"
+            text = messages.text("slack.incomplete", locale)
+            await self.ephemeral(where.channel, where.user, text)
 
     # -- replies --------------------------------------------------------------------------------
 

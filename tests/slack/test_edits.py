@@ -137,9 +137,12 @@ async def test_imagine_edit_modal_with_file_input(harness: Harness) -> None:
     fake = harness.fake
     await harness.send(slash_command("", command="/imagine-edit", response_url=fake.response_url()))
     opened = (await harness.wait(lambda: fake.views))[0]
-    element = opened.view["blocks"][0]["element"]
-    assert element["type"] == "file_input" and element["max_files"] == 16
-    assert element["filetypes"] == ["png", "jpg", "jpeg", "webp"]
+    inputs = [b for b in opened.view["blocks"] if b["element"]["type"] == "file_input"]
+    # Slack's file_input takes 1-10 files; an edit takes 16 images: two inputs, 10 + 6
+    assert [b["element"]["max_files"] for b in inputs] == [10, 6]
+    assert all(1 <= b["element"]["max_files"] <= 10 for b in inputs)
+    assert [b.get("optional") for b in inputs] == [False, True]
+    assert inputs[0]["element"]["filetypes"] == ["png", "jpg", "jpeg", "webp"]
 
     photo = fake.add_file("dog.png", png(), "image/png")
     values = {
@@ -156,6 +159,45 @@ async def test_imagine_edit_modal_with_file_input(harness: Harness) -> None:
     (call,) = harness.gateway.calls_to("/v1/images/edits")
     assert call.params["prompt"] == "make it snow" and call.params["quality"] == "low"
     assert len(harness.controls()) == 1
+
+
+async def test_imagine_edit_takes_sixteen_images_from_both_inputs(harness: Harness) -> None:
+    fake = harness.fake
+    await harness.send(slash_command("", command="/imagine-edit", response_url=fake.response_url()))
+    opened = (await harness.wait(lambda: fake.views))[0]
+    photos = [fake.add_file(f"p{i}.png", png(8 + i, 8), "image/png") for i in range(16)]
+    values = {
+        "image_block": {"image_input": file_input_value(photos[:10])},
+        "more_images_block": {"image_input": file_input_value(photos[10:])},
+        "prompt_block": {"prompt_input": text_input_value("a collage")},
+    }
+    await harness.send(
+        view_submission("imagine_edit", values, private_metadata=opened.view["private_metadata"])
+    )
+    await harness.wait(harness.controls)
+    (call,) = harness.gateway.calls_to("/v1/images/edits")
+    assert len(call.files) == 16
+
+
+async def test_edit_modal_opens_before_any_lookup(harness: Harness) -> None:
+    """views.open is the first Web API call (no users.info first), also for a new user whose
+    language then arrives: the modal is updated in place, in Chinese."""
+    fake = harness.fake
+    fake.add_user("U0ZHUSER1", "li", locale="zh-CN")
+    await harness.send(
+        slash_command(
+            "", command="/imagine-edit", user_id="U0ZHUSER1", response_url=fake.response_url()
+        )
+    )
+    updated = await harness.wait(lambda: [v for v in fake.views if v.kind == "update"])
+    methods = [c.method for c in fake.calls]
+    assert methods[:2] == ["auth.test", "views.open"]
+    assert methods.index("users.info") > methods.index("views.open")
+    (opened,) = [v for v in fake.views if v.kind == "open"]
+    assert opened.view["title"]["text"] == "Edit an image"
+    assert updated[0].view_id == opened.view_id and updated[0].view["title"]["text"] == "编辑图片"
+    (update_call,) = fake.calls_of("views.update")
+    assert update_call.params["hash"] == opened.view["hash"]  # never overwrites a newer view
 
 
 async def test_edit_button_edits_the_result(harness: Harness) -> None:

@@ -52,7 +52,7 @@ async def test_reroll_runs_the_job_again_and_unknown_job_is_explained(harness: H
 
     await harness.send(block_actions("reroll", "999999", response_url=fake.response_url()))
     (hint,) = await harness.wait(harness.ephemerals)
-    assert "no longer in the history" in (hint.text or "")
+    assert "no longer valid" in (hint.text or "")
 
 
 async def test_admin_commands_only_for_admins(harness: Harness) -> None:

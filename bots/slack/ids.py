@@ -1,0 +1,103 @@
+"""What buttons and modals carry, and how a click finds its job — only inside its workspace.
+
+A result's buttons carry the job's public id (``value``: ``<job>`` or ``<job>:<file ids>``), a
+modal carries it in ``private_metadata``; a refusal's buttons carry the typed request itself.
+Slack echoes these back, but anyone who can click can also hand-craft a payload, so every value
+is parsed strictly here (malformed or oversized: None, "this button is no longer valid") and
+every job is looked up for the clicking identity: a job of another workspace is None too.
+Slack's limits: a button ``value`` holds 2000 characters, ``private_metadata`` 3000
+(https://api.slack.com/reference/block-kit/block-elements#button,
+https://api.slack.com/reference/surfaces/views).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import fields
+from typing import Any
+
+from bots.slack.payload import slack_id
+from core.request import Options
+from core.service import ImageService
+from core.store.store import JobView
+from core.types import Identity, ImageResult
+
+MAX_VALUE = 2000  # a button's value
+MAX_REF = 32  # a public job id
+MAX_FILES = 16
+_REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_OPTION_NAMES = {f.name for f in fields(Options)} - {"force"}
+
+
+def job_ref(value: Any) -> str | None:
+    """A job id as a button or modal carries it, else None."""
+    return value if isinstance(value, str) and _REF.match(value) else None
+
+
+def result_value(ref: str, file_ids: list[str]) -> str:
+    """The Edit button's value: the job and the files it showed (dropped if they do not fit)."""
+    value = f"{ref}:{','.join(file_ids)}"
+    return value if len(value) <= MAX_VALUE else ref
+
+
+def parse_result_value(value: Any) -> tuple[str, list[str]] | None:
+    """(job ref, file ids) from a Re-roll/Edit value, else None."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE:
+        return None
+    ref_part, _, files_part = value.partition(":")
+    ref = job_ref(ref_part)
+    files = [f for f in files_part.split(",") if f] if files_part else []
+    if ref is None or len(files) > MAX_FILES or any(slack_id(f, "F") is None for f in files):
+        return None
+    return ref, files
+
+
+def parse_retry_value(value: Any) -> tuple[str, Options, str | None] | None:
+    """(prompt, options, suggestion) from a refusal button's JSON value, else None."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    prompt, options, suggestion = data.get("p"), data.get("o", {}), data.get("s")
+    if not isinstance(prompt, str) or not isinstance(options, dict):
+        return None
+    if suggestion is not None and not isinstance(suggestion, str):
+        return None
+    if not set(options) <= _OPTION_NAMES:
+        return None
+    if not all(_option_ok(k, v) for k, v in options.items()):
+        return None
+    return prompt, Options(**options), suggestion
+
+
+def _option_ok(name: str, value: Any) -> bool:
+    if name == "n":
+        return type(value) is int and 1 <= value <= 10
+    return isinstance(value, str) and len(value) <= 64
+
+
+async def job_for(service: ImageService, caller: Identity, ref: str) -> JobView | None:
+    """The job ``ref`` names if ``caller`` may use it: one of Slack, of the caller's workspace
+    (a job made in a direct message: of the caller only). Anything else is None."""
+    lookup = getattr(service, "job_for", None)
+    if lookup is not None:  # the service's own, when it has one
+        found: JobView | None = await lookup(caller, ref)
+        return found
+    if not ref.isdigit() or len(ref) > 12:
+        return None
+    job = await service.job(int(ref))
+    if job is None or not job.user_scope.startswith("user:slack:"):
+        return None
+    if job.community_scope is None:
+        return job if job.user_scope == caller.user_scope else None
+    return job if job.community_scope == caller.community_scope else None
+
+
+def public_ref(result: ImageResult) -> str:
+    """The id a result's buttons carry: the job's public id (the row id until jobs have one)."""
+    return str(getattr(result, "public_id", None) or result.job_id)
