@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bots.discord import DiscordAdapter  # noqa: E402
+from bots.discord.app import DiscordAdapter  # noqa: E402
 from bots.runner import settle_heap  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.service import ImageService  # noqa: E402

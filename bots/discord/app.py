@@ -1,10 +1,10 @@
 """The Discord adapter: a discord.py client (gateway, no privileged intents) wired to core.
 
 ``DiscordAdapter`` implements :class:`bots.base.PlatformAdapter` by composition: it owns a
-:class:`PixelsmithBot` (``discord.Client`` + ``CommandTree``) and hands it the service.
+:class:`~bots.discord.bot.PixelsmithBot` (a ``commands.Bot`` with its cogs) and runs it.
 
 Start-up, in order: point discord.py at ``discord.api_base_url`` (``Route.BASE``) -> log in
-(runs ``setup_hook``: persistent buttons, translator, command sync to ``discord.guild_ids`` or
+(runs ``setup_hook``: cogs, persistent buttons, translator, command sync to ``discord.guild_ids`` or
 globally) -> ask ``GET /gateway/bot`` for the websocket URL (``DiscordWebSocket.DEFAULT_GATEWAY``;
 a plain Client never asks by itself) -> connect in a task -> return once READY. The two URLs are
 process-wide class attributes of discord.py: every adapter in a process shares them.
@@ -16,73 +16,22 @@ import asyncio
 import contextlib
 import logging
 
-import aiohttp
 import discord
 import yarl
-from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bots.discord import render
-from bots.discord.actions import Actions
-from bots.discord.commands import Translator, build_commands
-from bots.discord.jobs import locale_of, tell
-from bots.discord.memory import PendingRequests, SourceCache
-from bots.discord.progress import EditBudget
-from bots.discord.reply import Reply
-from bots.discord.views import DYNAMIC_ITEMS
+from bots.discord.bot import PixelsmithBot
 from core import messages
 from core.config import Settings
-from core.errors import ConfigError, PixelsmithError
+from core.errors import ConfigError
 from core.service import ImageService
 from core.store.store import JobView
 
 log = logging.getLogger("pixelsmith.discord")
 
 START_TIMEOUT_S = 120.0
-
-
-class PixelsmithTree(app_commands.CommandTree):
-    """A tree whose ``on_error`` always answers the user (the detail goes to the log)."""
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        original = getattr(error, "original", error)
-        locale = locale_of(interaction)
-        if isinstance(original, PixelsmithError):
-            text = render.failure(original, locale)
-        else:
-            log.error("command failed", exc_info=original)
-            text = messages.text("error.internal", locale)
-        reply = Reply(interaction, locale)
-        reply.public = interaction.response.is_done()
-        await tell(reply, text)
-
-
-class PixelsmithBot(discord.Client):
-    def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float) -> None:
-        super().__init__(
-            intents=discord.Intents.default(),
-            guild_ready_timeout=guild_ready_timeout,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-        self.adapter = adapter
-        self.actions = adapter.actions  # reached by views.handler_of
-        self.tree = PixelsmithTree(self)
-
-    async def setup_hook(self) -> None:
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
-        await self.tree.set_translator(Translator())
-        for command in build_commands(self.adapter):
-            self.tree.add_command(command)
-        guild_ids = self.adapter.settings.discord.guild_ids
-        for guild_id in guild_ids:
-            guild = discord.Object(guild_id)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-        if not guild_ids:
-            await self.tree.sync()
 
 
 class DiscordAdapter:
@@ -100,22 +49,15 @@ class DiscordAdapter:
         max_edits_per_s: float = 25.0,
     ) -> None:
         self.service = service
-        self.progress_interval = progress_interval
-        self.edit_budget = EditBudget(max_edits_per_s)
         self.settings = settings or service.settings
-        self.pending = PendingRequests()
-        self.sources = SourceCache()
-        self.actions = Actions(self)
-        self.client = PixelsmithBot(self, guild_ready_timeout=guild_ready_timeout)
-        self._http: aiohttp.ClientSession | None = None
+        self.client = PixelsmithBot(
+            service,
+            self.settings,
+            guild_ready_timeout=guild_ready_timeout,
+            progress_interval=progress_interval,
+            max_edits_per_s=max_edits_per_s,
+        )
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def http(self) -> aiohttp.ClientSession:
-        """The session for attachment downloads (never sends a token anywhere)."""
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession()
-        return self._http
 
     async def start(self) -> None:
         token = self.settings.discord.token_value
@@ -156,8 +98,6 @@ class DiscordAdapter:
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._task
-        if self._http is not None:
-            await self._http.close()
 
     async def notify(self, job: JobView, text: str) -> bool:
         prefix = "user:discord:"

@@ -66,3 +66,20 @@ async def download(
         )
 
     return list(await asyncio.gather(*(one(a) for a in attachments)))
+
+
+class Downloads:
+    """Attachment downloads with one lazily opened session (it never sends a token anywhere)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._session: aiohttp.ClientSession | None = None
+
+    async def fetch(self, attachments: Sequence[discord.Attachment]) -> list[Attachment]:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return await download(self._session, self.settings, attachments)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()

@@ -1,4 +1,4 @@
-"""One image job for one interaction: who asks, defer, run through core, deliver or explain.
+"""One image job for one interaction: defer, run through core, deliver or explain.
 
 The idempotency key is ``discord:interaction:<id>``: when two bot processes receive the same
 interaction, the one whose defer loses (40060) stays silent, and core's claim of the key turns any
@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import discord
 
 from bots.discord import render, views
-from bots.discord.memory import Sources
-from bots.discord.progress import ProgressReporter
-from bots.discord.reply import Reply
+from bots.discord.identity import locale_of
+from bots.discord.memory import PendingRequests, SourceCache, Sources
+from bots.discord.progress import EditBudget, ProgressReporter
+from bots.discord.reply import Reply, tell
 from core import messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
 from core.packing import UploadLimits, pack_outputs, repack_smaller
-from core.types import Identity, ImageRequest, ImageResult
-
-if TYPE_CHECKING:
-    from bots.discord.app import DiscordAdapter
+from core.service import ImageService
+from core.types import ImageRequest, ImageResult
 
 log = logging.getLogger("pixelsmith.discord")
 
@@ -36,115 +34,80 @@ TOO_LARGE = 40005
 RequestMaker = Callable[[Reply], Awaitable[ImageRequest]]
 
 
-def idem_key(interaction: discord.Interaction) -> str:
-    return f"discord:interaction:{interaction.id}"
+class JobRunner:
+    """Runs image jobs for the cogs; owns nothing but what a job needs."""
 
+    def __init__(
+        self,
+        service: ImageService,
+        settings: Settings,
+        *,
+        pending: PendingRequests,
+        sources: SourceCache,
+        budget: EditBudget,
+        progress_interval: float,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.pending = pending
+        self.sources = sources
+        self.budget = budget
+        self.progress_interval = progress_interval
 
-def locale_of(interaction: discord.Interaction) -> str:
-    return str(interaction.locale.value)
+    async def run(self, interaction: discord.Interaction, make: RequestMaker) -> None:
+        """Defer, build the request (``make``), run it, deliver; every failure replies."""
+        reply = Reply(interaction, locale_of(interaction))
+        if not await reply.defer():
+            return
+        request: ImageRequest | None = None
+        try:
+            request = await make(reply)
+            result = await self._run(reply, request)
+            if request.images:
+                self.sources.put(result.job_id, Sources(request.images, request.mask))
+            await deliver(reply, result, interaction.filesize_limit)
+        except DuplicateJob:
+            await reply.discard()  # another delivery of this interaction owns the job
+        except PixelsmithError as exc:
+            await self.explain(reply, exc, request)
+        except Exception:
+            log.exception("discord job failed")
+            await tell(reply, messages.text("error.internal", reply.locale))
 
+    async def _run(self, reply: Reply, request: ImageRequest) -> ImageResult:
+        reporter = ProgressReporter(
+            reply,
+            model=request.model,
+            prompt=request.prompt,
+            interval=self.progress_interval,
+            budget=self.budget,
+        )
+        try:
+            return await self.service.run(request, reporter)
+        finally:
+            await reporter.close()
 
-def role_names(interaction: discord.Interaction) -> tuple[str, ...]:
-    user = interaction.user
-    if not isinstance(user, discord.Member):
-        return ()
-    roles = [r for r in user.roles if not r.is_default()]
-    # Role ids straight from the interaction payload too: ``roles`` only lists cached roles.
-    ids = [str(r) for r in getattr(user, "_roles", ())]
-    return tuple(dict.fromkeys([*ids, *(str(r.id) for r in roles), *(r.name for r in roles)]))
-
-
-def is_admin(interaction: discord.Interaction, settings: Settings) -> bool:
-    """Manage Server (or Administrator) in this guild, or a configured admin role (id or name).
-
-    Checked in code: ``default_permissions`` is only a hint a guild admin can change.
-    """
-    if interaction.guild_id is None:
-        return False
-    perms = interaction.permissions
-    if perms.manage_guild or perms.administrator:
-        return True
-    wanted = {str(r) for r in settings.discord.admin_roles}
-    return bool(wanted.intersection(role_names(interaction)))
-
-
-def identity_of(interaction: discord.Interaction, settings: Settings) -> Identity:
-    user = interaction.user
-    return Identity(
-        platform="discord",
-        user_id=str(user.id),
-        community_id=str(interaction.guild_id) if interaction.guild_id else None,
-        locale=locale_of(interaction),
-        display_name=user.display_name,
-        roles=role_names(interaction),
-        is_admin=is_admin(interaction, settings),
-        channel_id=str(interaction.channel_id) if interaction.channel_id else None,
-    )
-
-
-async def run_job(
-    adapter: DiscordAdapter, interaction: discord.Interaction, make: RequestMaker
-) -> None:
-    """Defer, build the request (``make``), run it, deliver; every failure replies."""
-    reply = Reply(interaction, locale_of(interaction))
-    if not await reply.defer():
-        return
-    request: ImageRequest | None = None
-    try:
-        request = await make(reply)
-        result = await _run(adapter, reply, request)
-        if request.images:
-            adapter.sources.put(result.job_id, Sources(request.images, request.mask))
-        await deliver(reply, result, interaction.filesize_limit)
-    except DuplicateJob:
-        await reply.discard()  # another delivery of this interaction owns the job
-    except PixelsmithError as exc:
-        await explain(adapter, reply, exc, request)
-    except Exception:
-        log.exception("discord job failed")
-        await tell(reply, messages.text("error.internal", reply.locale))
-
-
-async def _run(adapter: DiscordAdapter, reply: Reply, request: ImageRequest) -> ImageResult:
-    reporter = ProgressReporter(
-        reply,
-        model=request.model,
-        prompt=request.prompt,
-        interval=adapter.progress_interval,
-        budget=adapter.edit_budget,
-    )
-    try:
-        return await adapter.service.run(request, reporter)
-    finally:
-        await reporter.close()
-
-
-async def explain(
-    adapter: DiscordAdapter, reply: Reply, exc: PixelsmithError, request: ImageRequest | None
-) -> None:
-    """The failure's sentence, ephemeral, with the refusal buttons when they can help."""
-    identity = request.identity if request is not None else None
-    text = render.failure(
-        exc,
-        reply.locale,
-        admin=bool(identity and identity.is_admin),
-        base_url=adapter.settings.provider.base_url,
-    )
-    view = None
-    if request is not None and isinstance(exc, PreflightRefused | Refused):
-        suggestion = exc.params.get("suggestion") or None
-        force = isinstance(exc, PreflightRefused)
-        if suggestion or force:
-            token = adapter.pending.add(request, suggestion)
-            view = views.refusal_view(token, reply.locale, suggest=bool(suggestion), force=force)
-    await tell(reply, text, view)
-
-
-async def tell(reply: Reply, text: str, view: discord.ui.View | None = None) -> None:
-    try:
-        await reply.failure(text, view)
-    except discord.HTTPException as exc:
-        log.warning("could not tell the user about a failure: %s %s", exc.status, exc.code)
+    async def explain(
+        self, reply: Reply, exc: PixelsmithError, request: ImageRequest | None
+    ) -> None:
+        """The failure's sentence, ephemeral, with the refusal buttons when they can help."""
+        identity = request.identity if request is not None else None
+        text = render.failure(
+            exc,
+            reply.locale,
+            admin=bool(identity and identity.is_admin),
+            base_url=self.settings.provider.base_url,
+        )
+        view = None
+        if request is not None and isinstance(exc, PreflightRefused | Refused):
+            suggestion = exc.params.get("suggestion") or None
+            force = isinstance(exc, PreflightRefused)
+            if suggestion or force:
+                token = self.pending.add(request, suggestion)
+                view = views.refusal_view(
+                    token, reply.locale, suggest=bool(suggestion), force=force
+                )
+        await tell(reply, text, view)
 
 
 def upload_limits(filesize_limit: int) -> UploadLimits:

@@ -155,3 +155,11 @@ class Reply:
             self.public = False
             with contextlib.suppress(discord.HTTPException):
                 await self.interaction.delete_original_response()
+
+
+async def tell(reply: Reply, text: str, view: discord.ui.View | None = None) -> None:
+    """:meth:`Reply.failure`, and a log line instead of an exception if even that fails."""
+    try:
+        await reply.failure(text, view)
+    except discord.HTTPException as exc:
+        log.warning("could not tell the user about a failure: %s %s", exc.status, exc.code)

@@ -1,7 +1,8 @@
 """Buttons and modals. Buttons are ``DynamicItem``s: their ``custom_id`` carries the state (a job
 id, or the token of a refused request kept in memory), so they work after a restart once
-``client.add_dynamic_items(*DYNAMIC_ITEMS)`` ran in ``setup_hook``. Clicks go to the adapter's
-``actions`` (see :class:`ButtonHandler`); this module holds no flow logic.
+``client.add_dynamic_items(*DYNAMIC_ITEMS)`` ran in ``setup_hook``. A click becomes a bot event
+(``client.dispatch(JOB_CLICK, ...)``) that the imagine cog listens to: this module holds no flow
+logic and knows no cog.
 
 Anyone who can see a result may click Re-roll / Edit / Variations: the new job is charged to the
 clicker, under the clicker's quota. Refusal buttons sit on ephemeral messages (only the requester
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, cast
+from typing import Any
 
 import discord
 
@@ -26,18 +27,9 @@ PENDING_ACTIONS = ("suggest", "force")
 PROMPT_MAX = 4000  # Discord's text input limit
 
 
-class ButtonHandler(Protocol):
-    async def job_button(
-        self, action: str, job_id: int, interaction: discord.Interaction
-    ) -> None: ...
-
-    async def pending_button(
-        self, action: str, token: str, interaction: discord.Interaction
-    ) -> None: ...
-
-
-def handler_of(interaction: discord.Interaction) -> ButtonHandler:
-    return cast(ButtonHandler, interaction.client.actions)  # type: ignore[attr-defined]
+# Bot events (``on_<name>`` listeners): (action, state, interaction).
+JOB_CLICK = "pixelsmith_job_button"
+PENDING_CLICK = "pixelsmith_pending_button"
 
 
 class JobButton(
@@ -60,7 +52,7 @@ class JobButton(
         return cls(match["action"], int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await handler_of(interaction).job_button(self.action, self.job_id, interaction)
+        interaction.client.dispatch(JOB_CLICK, self.action, self.job_id, interaction)
 
 
 class PendingButton(
@@ -83,7 +75,7 @@ class PendingButton(
         return cls(match["action"], match["token"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await handler_of(interaction).pending_button(self.action, self.token, interaction)
+        interaction.client.dispatch(PENDING_CLICK, self.action, self.token, interaction)
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (JobButton, PendingButton)
@@ -132,14 +124,11 @@ class PromptModal(discord.ui.Modal):
         self._locale = locale
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self._on_prompt(interaction, self.prompt.value)
-
-    async def on_error(  # type: ignore[override]  # Modal's signature has no item
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        # The flow replies by itself; this is the last resort.
-        log.exception("modal submit failed", exc_info=error)
-        if not interaction.response.is_done():
-            await interaction.response.send_message(
-                messages.text("error.internal", self._locale), ephemeral=True
-            )
+        try:
+            await self._on_prompt(interaction, self.prompt.value)
+        except Exception:  # the flow replies by itself; this is the last resort
+            log.exception("modal submit failed")
+            if not interaction.response.is_done():
+                await interaction.response.send_message(
+                    messages.text("error.internal", self._locale), ephemeral=True
+                )

@@ -12,7 +12,7 @@ import aiohttp
 import openai
 import pytest
 
-from bots.discord import DiscordAdapter
+from bots.discord.app import DiscordAdapter
 from core.config import Settings
 from core.providers.chat_stream import ChatStreamProvider
 from core.providers.images_api import ImagesApiProvider

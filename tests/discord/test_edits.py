@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.discord import DiscordAdapter
+from bots.discord.app import DiscordAdapter
 from core.types import Identity
 from tests.discord.conftest import WAIT, SettingsFactory, final, running_bot
 from tests.fakes import discord_payloads as P

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.discord import DiscordAdapter
+import pytest
+
+from bots.discord.app import DiscordAdapter
+from bots.discord.cogs.account import AccountCog
 from core import messages
 from core.types import Identity
 from tests.discord.conftest import WAIT, SettingsFactory, final, running_bot
@@ -156,11 +159,16 @@ async def test_admin_role_from_config(fake: FakeDiscord, discord_settings: Setti
         assert allowed.ephemeral and "was not banned" in (allowed.content or "")
 
 
-async def test_tree_on_error_always_replies(fake: FakeDiscord, bot: DiscordAdapter) -> None:
-    async def broken(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("boom: secret detail")
+async def test_tree_on_error_always_replies(
+    fake: FakeDiscord, bot: DiscordAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken:
+        async def answer(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("boom: secret detail")
 
-    bot.actions.quota = broken  # type: ignore[method-assign]
+    cog = bot.client.get_cog("AccountCog")
+    assert isinstance(cog, AccountCog)
+    monkeypatch.setattr(cog, "answers", Broken())
     msg = await run(fake, P.slash_command(fake.context(), "quota"))
     assert msg.ephemeral and msg.content == messages.text("error.internal")
     assert "boom" not in (msg.content or "")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bots.discord import DiscordAdapter
+from bots.discord.app import DiscordAdapter
 from core.errors import ConfigError
 from core.service import ImageService
 from core.types import Identity

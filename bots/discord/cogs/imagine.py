@@ -1,38 +1,40 @@
-"""What each command, menu, button and modal does, in terms of core calls.
+"""/imagine, /edit, the "Edit image" message menu, and the buttons and modals under results.
 
-Each method builds the request inside ``run_job``'s ``make`` step, i.e. after the defer: the
-downloads, intake and validation are slow or may fail, and both must happen after Discord got
-its answer. Ephemeral answers (/quota, /history, admin) go through :meth:`Actions.answer`.
+Each request is built inside the job runner's ``make`` step, i.e. after the defer: downloads,
+intake and validation are slow or may fail, and both must happen after Discord got its answer.
+Button clicks arrive as bot events (see :mod:`bots.discord.views`).
 """
 
 from __future__ import annotations
 
 import functools
-import io
-import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import discord
+from discord import app_commands
+from discord.ext import commands
 
 from bots.discord import attachments, render
-from bots.discord.jobs import idem_key, identity_of, locale_of, run_job, tell
+from bots.discord.attachments import Downloads
+from bots.discord.choices import (
+    ASPECT_CHOICES,
+    BACKGROUND_CHOICES,
+    QUALITY_CHOICES,
+    Choice,
+    matching,
+    t,
+    value_of,
+)
+from bots.discord.identity import idem_key, identity_of, locale_of
+from bots.discord.jobs import JobRunner
 from bots.discord.reply import Reply
-from bots.discord.views import PromptModal
+from bots.discord.views import JOB_CLICK, PENDING_CLICK, PromptModal
 from core import messages
-from core.charts import chart_title, spend_chart_png
 from core.errors import PixelsmithError
 from core.request import Options
+from core.service import ImageService
 from core.store.store import JobView
 from core.types import Identity, ImageRequest, PreparedImage
-
-if TYPE_CHECKING:
-    from bots.discord.app import DiscordAdapter
-
-log = logging.getLogger("pixelsmith.discord")
-
-Work = Callable[[Identity], Awaitable[str]]
 
 
 def options_of(request: ImageRequest, *, force: bool = False) -> Options:
@@ -57,32 +59,107 @@ def images_in(message: discord.Message | None) -> list[discord.Attachment]:
     return found
 
 
-class Actions:
-    def __init__(self, adapter: DiscordAdapter) -> None:
-        self.adapter = adapter
-        self.service = adapter.service
-        self.settings = adapter.settings
+class ImagineCog(commands.Cog):
+    def __init__(self, jobs: JobRunner, downloads: Downloads) -> None:
+        self.jobs = jobs
+        self.service: ImageService = jobs.service
+        self.settings = jobs.settings
+        self.downloads = downloads
+        # Context menus cannot be methods of a cog: the bot adds this one to its tree.
+        self.edit_menu = app_commands.ContextMenu(
+            name=t("discord.cmd.edit_menu"), callback=self.on_edit_menu
+        )
 
     def identity(self, interaction: discord.Interaction) -> Identity:
         return identity_of(interaction, self.settings)
 
     async def prepare(self, files: Sequence[discord.Attachment]) -> tuple[PreparedImage, ...]:
-        downloaded = await attachments.download(self.adapter.http, self.settings, files)
-        return await self.service.prepare_images(downloaded)
+        return await self.service.prepare_images(await self.downloads.fetch(files))
+
+    async def _models(self, current: str) -> list[Choice[str]]:
+        return matching(self.service.catalog.names(enabled_only=True), current)
 
     # -- commands --------------------------------------------------------------------------
 
+    @app_commands.command(name="imagine", description=t("discord.cmd.imagine"))
+    @app_commands.describe(
+        prompt=t("discord.opt.prompt"),
+        aspect=t("discord.opt.aspect"),
+        quality=t("discord.opt.quality"),
+        n=t("discord.opt.n"),
+        model=t("discord.opt.model"),
+        background=t("discord.opt.background"),
+    )
+    @app_commands.choices(
+        aspect=ASPECT_CHOICES, quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES
+    )
     async def imagine(
-        self, interaction: discord.Interaction, prompt: str, options: Options
+        self,
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, 4000],
+        aspect: Choice[str] | None = None,
+        quality: Choice[str] | None = None,
+        n: app_commands.Range[int, 1, 10] | None = None,
+        model: str | None = None,
+        background: Choice[str] | None = None,
     ) -> None:
+        options = Options(
+            model=model,
+            aspect=value_of(aspect),
+            quality=value_of(quality),
+            n=n,
+            background=value_of(background),
+        )
+
         async def make(reply: Reply) -> ImageRequest:
             return self.service.build(
                 prompt, self.identity(interaction), options=options, idem_key=idem_key(interaction)
             )
 
-        await run_job(self.adapter, interaction, make)
+        await self.jobs.run(interaction, make)
 
+    @imagine.autocomplete("model")
+    async def imagine_models(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice[str]]:
+        return await self._models(current)
+
+    @app_commands.command(name="edit", description=t("discord.cmd.edit"))
+    @app_commands.describe(
+        prompt=t("discord.opt.edit_prompt"),
+        image=t("discord.opt.image"),
+        image2=t("discord.opt.image_more"),
+        image3=t("discord.opt.image_more"),
+        image4=t("discord.opt.image_more"),
+        mask=t("discord.opt.mask"),
+        model=t("discord.opt.model"),
+        quality=t("discord.opt.quality"),
+    )
+    @app_commands.choices(quality=QUALITY_CHOICES)
     async def edit(
+        self,
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, 4000],
+        image: discord.Attachment,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        mask: discord.Attachment | None = None,
+        model: str | None = None,
+        quality: Choice[str] | None = None,
+    ) -> None:
+        files = [a for a in (image, image2, image3, image4) if a is not None]
+        await self.run_edit(
+            interaction, prompt, files, mask, Options(model=model, quality=value_of(quality))
+        )
+
+    @edit.autocomplete("model")
+    async def edit_models(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice[str]]:
+        return await self._models(current)
+
+    async def run_edit(
         self,
         interaction: discord.Interaction,
         prompt: str,
@@ -94,7 +171,7 @@ class Actions:
             images = await self.prepare(files)
             prepared_mask = None
             if mask is not None:
-                [raw] = await attachments.download(self.adapter.http, self.settings, [mask])
+                [raw] = await self.downloads.fetch([mask])
                 prepared_mask = await self.service.prepare_mask(raw, images[0])
             return self.service.build(
                 prompt,
@@ -105,28 +182,30 @@ class Actions:
                 idem_key=idem_key(interaction),
             )
 
-        await run_job(self.adapter, interaction, make)
+        await self.jobs.run(interaction, make)
 
-    async def edit_menu(self, interaction: discord.Interaction, message: discord.Message) -> None:
+    async def on_edit_menu(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
         """Message context menu: a modal asks for the prompt (it must be the first response)."""
+        locale = locale_of(interaction)
         try:
             files = images_in(message)
         except PixelsmithError as exc:
-            await Reply(interaction, locale_of(interaction)).failure(
-                render.failure(exc, locale_of(interaction))
-            )
+            await Reply(interaction, locale).failure(render.failure(exc, locale))
             return
-        submit = functools.partial(self._submit_edit, files)
-        await interaction.response.send_modal(PromptModal(locale_of(interaction), submit))
 
-    async def _submit_edit(
-        self, files: list[discord.Attachment], interaction: discord.Interaction, prompt: str
-    ) -> None:
-        await self.edit(interaction, prompt, files)
+        async def submit(modal_interaction: discord.Interaction, prompt: str) -> None:
+            await self.run_edit(modal_interaction, prompt, files)
+
+        await interaction.response.send_modal(PromptModal(locale, submit))
 
     # -- buttons ----------------------------------------------------------------------------
 
-    async def job_button(self, action: str, job_id: int, interaction: discord.Interaction) -> None:
+    @commands.Cog.listener(f"on_{JOB_CLICK}")
+    async def on_job_button(
+        self, action: str, job_id: int, interaction: discord.Interaction
+    ) -> None:
         if action == "edit":
             submit = functools.partial(self._submit_job_edit, job_id, interaction.message)
             await interaction.response.send_modal(PromptModal(locale_of(interaction), submit))
@@ -139,13 +218,13 @@ class Actions:
                 images = await self.prepare(images_in(interaction.message)[:1])
                 return self.service.rebuild(job, identity, idem_key=key, images=images)
             if job.request.get("edit"):
-                sources = self.adapter.sources.get(job_id)
+                sources = self.jobs.sources.get(job_id)
                 if sources is None:
                     raise PixelsmithError("discord.sources_gone")
                 return self.service.rebuild(job, identity, idem_key=key, images=sources.images)
             return self.service.rebuild(job, identity, idem_key=key)
 
-        await run_job(self.adapter, interaction, make)
+        await self.jobs.run(interaction, make)
 
     async def _job(self, job_id: int) -> JobView:
         job = await self.service.job(job_id)
@@ -168,12 +247,13 @@ class Actions:
                 return self.service.build(prompt, identity, images=images, idem_key=key)
             return self.service.rebuild(job, identity, idem_key=key, prompt=prompt, images=images)
 
-        await run_job(self.adapter, interaction, make)
+        await self.jobs.run(interaction, make)
 
-    async def pending_button(
+    @commands.Cog.listener(f"on_{PENDING_CLICK}")
+    async def on_pending_button(
         self, action: str, token: str, interaction: discord.Interaction
     ) -> None:
-        pending = self.adapter.pending.get(token)
+        pending = self.jobs.pending.get(token)
         if pending is None:
             text = messages.text("discord.expired_button", locale_of(interaction))
             await Reply(interaction, locale_of(interaction)).failure(text)
@@ -191,63 +271,4 @@ class Actions:
                 idem_key=idem_key(interaction),
             )
 
-        await run_job(self.adapter, interaction, make)
-
-    # -- ephemeral answers --------------------------------------------------------------------
-
-    async def answer(
-        self, interaction: discord.Interaction, work: Work, *, admin_only: bool = False
-    ) -> None:
-        """Defer ephemerally, then answer with ``work``'s text (or the failure's)."""
-        locale = locale_of(interaction)
-        reply = Reply(interaction, locale)
-        if not await reply.defer(ephemeral=True):
-            return
-        identity = self.identity(interaction)
-        try:
-            if admin_only and not identity.is_admin:
-                text = messages.text("discord.admin.denied", locale)
-            else:
-                text = await work(identity)
-        except PixelsmithError as exc:
-            text = render.failure(exc, locale, admin=identity.is_admin)
-        except Exception:
-            log.exception("discord command failed")
-            text = messages.text("error.internal", locale)
-        await tell(reply, text)
-
-    async def chart(self, interaction: discord.Interaction, by: str, days: int) -> None:
-        """Admin: the daily spend chart as an ephemeral PNG (the same chart as the CLI's)."""
-        locale = locale_of(interaction)
-        reply = Reply(interaction, locale)
-        if not await reply.defer(ephemeral=True):
-            return
-        identity = self.identity(interaction)
-        if not identity.is_admin:
-            await tell(reply, messages.text("discord.admin.denied", locale))
-            return
-        since = (datetime.now(UTC) - timedelta(days=days)).date()
-        try:
-            rows = await self.service.daily_spend(since, by)
-            png = await spend_chart_png(
-                rows, title=chart_title(by, since, locale), by=by, locale=locale
-            )
-        except Exception:
-            log.exception("spend chart failed")
-            await tell(reply, messages.text("error.internal", locale))
-            return
-        await interaction.followup.send(
-            file=discord.File(io.BytesIO(png), filename="pixelsmith-spend.png"), ephemeral=True
-        )
-
-    async def quota(self, interaction: discord.Interaction) -> None:
-        async def work(identity: Identity) -> str:
-            return render.quota(await self.service.quota_status(identity), identity.locale)
-
-        await self.answer(interaction, work)
-
-    async def history(self, interaction: discord.Interaction) -> None:
-        async def work(identity: Identity) -> str:
-            return render.history(await self.service.history(identity), identity.locale)
-
-        await self.answer(interaction, work)
+        await self.jobs.run(interaction, make)

@@ -1,31 +1,36 @@
-"""``/pixelsmith-admin``: limits, grants, bans, usage, spend chart.
+"""``/pixelsmith-admin`` as a group cog: limits, grants, bans, usage, spend chart.
 
 ``default_permissions(manage_guild)`` only hides the group from members by default, and a guild
-admin can change that: every subcommand is checked again in code (``Actions.answer(...,
+admin can change that: every subcommand is checked again in code (``Answers.answer(...,
 admin_only=True)``: Manage Server, Administrator, or a role in ``discord.admin_roles``).
 """
 
 from __future__ import annotations
 
+import io
+import logging
 import math
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bots.discord import render
-from bots.discord.commands import Choice, _choices, t
+from bots.discord.answers import Answers
+from bots.discord.choices import LIMIT_CHOICES, Choice, choices, t
+from bots.discord.identity import identity_of, locale_of
+from bots.discord.reply import Reply, tell
 from core import messages
+from core.charts import chart_title, spend_chart_png
 from core.errors import PixelsmithError
-from core.store.policy import LIMIT_KEYS
+from core.service import ImageService
 from core.types import Identity
 
-if TYPE_CHECKING:
-    from bots.discord.app import DiscordAdapter
+log = logging.getLogger("pixelsmith.discord")
 
 UNLIMITED = {"unlimited", "none", "off", "∞"}
-LIMIT_CHOICES = [Choice(name=t(f"limit.{key}"), value=key) for key in LIMIT_KEYS]
 
 
 def user_scope(user: discord.abc.User) -> str:
@@ -60,21 +65,22 @@ def group_name(group: str) -> str:
     return render.mention(group[len(prefix) :]) if group.startswith(prefix) else group
 
 
-def build_admin_group(adapter: DiscordAdapter) -> app_commands.Group:
-    actions, service = adapter.actions, adapter.service
-    group = app_commands.Group(
-        name="pixelsmith-admin",
-        description=t("discord.cmd.admin"),
-        default_permissions=discord.Permissions(manage_guild=True),
-        guild_only=True,
-    )
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class AdminCog(
+    commands.GroupCog, group_name="pixelsmith-admin", group_description=t("discord.cmd.admin")
+):
+    def __init__(self, service: ImageService, answers: Answers) -> None:
+        self.service = service
+        self.answers = answers
 
-    @group.command(name="limits", description=t("discord.cmd.admin_limits"))
+    @app_commands.command(name="limits", description=t("discord.cmd.admin_limits"))
     @app_commands.describe(
         limit=t("discord.opt.limit"), value=t("discord.opt.value"), user=t("discord.opt.user")
     )
     @app_commands.choices(limit=LIMIT_CHOICES)
     async def limits(
+        self,
         interaction: discord.Interaction,
         limit: Choice[str],
         value: str,
@@ -87,7 +93,7 @@ def build_admin_group(adapter: DiscordAdapter) -> app_commands.Group:
                 raise PixelsmithError("discord.admin.budget_needs_server")
             scope = user_scope(user) if user is not None else me.community_scope
             assert scope is not None  # guild_only
-            await service.admin_set_limits(scope, {key: parsed})
+            await self.service.admin_set_limits(scope, {key: parsed})
             unit = "images" if key.endswith("images") else "jobs" if key.endswith("jobs") else "usd"
             return messages.text(
                 "discord.admin.limits_set",
@@ -99,15 +105,19 @@ def build_admin_group(adapter: DiscordAdapter) -> app_commands.Group:
                 value=amount_text(parsed, unit, me.locale),
             )
 
-        await actions.answer(interaction, work, admin_only=True)
+        await self.answers.answer(interaction, work, admin_only=True)
 
-    @group.command(name="grant", description=t("discord.cmd.admin_grant"))
+    @app_commands.command(name="grant", description=t("discord.cmd.admin_grant"))
     @app_commands.describe(
         user=t("discord.opt.user"), amount=t("discord.opt.amount"), unit=t("discord.opt.unit")
     )
-    @app_commands.choices(unit=_choices("images", "usd"))
+    @app_commands.choices(unit=choices("images", "usd"))
     async def grant(
-        interaction: discord.Interaction, user: discord.User, amount: float, unit: Choice[str]
+        self,
+        interaction: discord.Interaction,
+        user: discord.User,
+        amount: float,
+        unit: Choice[str],
     ) -> None:
         async def work(me: Identity) -> str:
             value: float | int = amount
@@ -115,7 +125,7 @@ def build_admin_group(adapter: DiscordAdapter) -> app_commands.Group:
                 if amount != int(amount):
                     raise PixelsmithError("discord.admin.bad_value", value=amount)
                 value = int(amount)
-            await service.admin_grant(user_scope(user), value, unit.value)
+            await self.service.admin_grant(user_scope(user), value, unit.value)
             return messages.text(
                 "discord.admin.granted",
                 me.locale,
@@ -123,74 +133,94 @@ def build_admin_group(adapter: DiscordAdapter) -> app_commands.Group:
                 target=render.mention(user.id),
             )
 
-        await actions.answer(interaction, work, admin_only=True)
+        await self.answers.answer(interaction, work, admin_only=True)
 
-    @group.command(name="ban", description=t("discord.cmd.admin_ban"))
+    @app_commands.command(name="ban", description=t("discord.cmd.admin_ban"))
     @app_commands.describe(user=t("discord.opt.user"), reason=t("discord.opt.reason"))
     async def ban(
-        interaction: discord.Interaction, user: discord.User, reason: str | None = None
+        self, interaction: discord.Interaction, user: discord.User, reason: str | None = None
     ) -> None:
         async def work(me: Identity) -> str:
-            done = await service.admin_ban(user_scope(user), reason)
+            done = await self.service.admin_ban(user_scope(user), reason)
             key = "discord.admin.banned" if done else "discord.admin.already_banned"
             return messages.text(key, me.locale, target=render.mention(user.id))
 
-        await actions.answer(interaction, work, admin_only=True)
+        await self.answers.answer(interaction, work, admin_only=True)
 
-    @group.command(name="unban", description=t("discord.cmd.admin_unban"))
+    @app_commands.command(name="unban", description=t("discord.cmd.admin_unban"))
     @app_commands.describe(user=t("discord.opt.user"))
-    async def unban(interaction: discord.Interaction, user: discord.User) -> None:
+    async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
         async def work(me: Identity) -> str:
-            done = await service.admin_unban(user_scope(user))
+            done = await self.service.admin_unban(user_scope(user))
             key = "discord.admin.unbanned" if done else "discord.admin.not_banned"
             return messages.text(key, me.locale, target=render.mention(user.id))
 
-        await actions.answer(interaction, work, admin_only=True)
+        await self.answers.answer(interaction, work, admin_only=True)
 
-    @group.command(name="usage", description=t("discord.cmd.admin_usage"))
+    @app_commands.command(name="usage", description=t("discord.cmd.admin_usage"))
     @app_commands.describe(by=t("discord.opt.by"), days=t("discord.opt.days"))
-    @app_commands.choices(by=_choices("user", "community", "model"))
+    @app_commands.choices(by=choices("user", "community", "model"))
     async def usage(
+        self,
         interaction: discord.Interaction,
         by: Choice[str] | None = None,
         days: app_commands.Range[int, 1, 3660] = 30,
     ) -> None:
         async def work(me: Identity) -> str:
-            return await usage_text(adapter, me.locale, by.value if by else "user", days)
+            return await self.usage_text(me.locale, by.value if by else "user", days)
 
-        await actions.answer(interaction, work, admin_only=True)
+        await self.answers.answer(interaction, work, admin_only=True)
 
-    @group.command(name="chart", description=t("discord.cmd.admin_chart"))
+    async def usage_text(self, locale: str, by: str, days: int) -> str:
+        since = (datetime.now(UTC) - timedelta(days=days)).date()
+        rows: list[Any] = await self.service.usage(since, by)
+        if not rows:
+            return messages.text("discord.admin.usage_empty", locale, since=since.isoformat())
+        by_name = messages.text(f"discord.choice.{by}", locale)
+        lines = [
+            messages.text("discord.admin.usage_title", locale, since=since.isoformat(), by=by_name)
+        ]
+        lines += [
+            messages.text(
+                "discord.admin.usage_line",
+                locale,
+                group=group_name(str(row.group)),
+                jobs=row.jobs,
+                images=row.images,
+                cost=row.cost_usd,
+            )
+            for row in rows[:25]
+        ]
+        return render.fit(lines)
+
+    @app_commands.command(name="chart", description=t("discord.cmd.admin_chart"))
     @app_commands.describe(by=t("discord.opt.by"), days=t("discord.opt.days"))
-    @app_commands.choices(by=_choices("community", "model"))
+    @app_commands.choices(by=choices("community", "model"))
     async def chart(
+        self,
         interaction: discord.Interaction,
         by: Choice[str] | None = None,
         days: app_commands.Range[int, 1, 3660] = 30,
     ) -> None:
-        await adapter.actions.chart(interaction, by.value if by else "community", days)
-
-    return group
-
-
-async def usage_text(adapter: DiscordAdapter, locale: str, by: str, days: int) -> str:
-    since = (datetime.now(UTC) - timedelta(days=days)).date()
-    rows: list[Any] = await adapter.service.usage(since, by)
-    if not rows:
-        return messages.text("discord.admin.usage_empty", locale, since=since.isoformat())
-    by_name = messages.text(f"discord.choice.{by}", locale)
-    lines = [
-        messages.text("discord.admin.usage_title", locale, since=since.isoformat(), by=by_name)
-    ]
-    lines += [
-        messages.text(
-            "discord.admin.usage_line",
-            locale,
-            group=group_name(str(row.group)),
-            jobs=row.jobs,
-            images=row.images,
-            cost=row.cost_usd,
+        """The daily spend chart as an ephemeral PNG (the same chart as the CLI's)."""
+        locale = locale_of(interaction)
+        reply = Reply(interaction, locale)
+        if not await reply.defer(ephemeral=True):
+            return
+        if not identity_of(interaction, self.answers.settings).is_admin:
+            await tell(reply, messages.text("discord.admin.denied", locale))
+            return
+        grouped = by.value if by else "community"
+        since = (datetime.now(UTC) - timedelta(days=days)).date()
+        try:
+            rows = await self.service.daily_spend(since, grouped)
+            png = await spend_chart_png(
+                rows, title=chart_title(grouped, since, locale), by=grouped, locale=locale
+            )
+        except Exception:
+            log.exception("spend chart failed")
+            await tell(reply, messages.text("error.internal", locale))
+            return
+        await interaction.followup.send(
+            file=discord.File(io.BytesIO(png), filename="pixelsmith-spend.png"), ephemeral=True
         )
-        for row in rows[:25]
-    ]
-    return render.fit(lines)
