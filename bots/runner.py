@@ -41,6 +41,11 @@ def configured_adapters(settings: Settings, service: ImageService) -> list[Platf
         from bots.slack.app import SlackAdapter
 
         adapters.append(SlackAdapter(service, settings))
+    if adapters and settings.web.port is not None:
+        from bots.web.app import WebCompanion
+
+        # Last: results edited on the web go back through the chat adapters above.
+        adapters.append(WebCompanion(service, settings, posters={a.name: a for a in adapters}))
     return adapters
 
 
@@ -143,7 +148,11 @@ async def run_platforms(settings: Settings, out: TextIO, err: TextIO) -> int:
         err.write(messages.text("run.no_platform", settings.console.locale) + "\n")
         return 2
     service = await ImageService.create(settings)
-    adapters = configured_adapters(settings, service)
+    try:
+        adapters = configured_adapters(settings, service)
+    except BaseException:
+        await service.close()
+        raise
     if not adapters:
         await service.close()
         err.write(messages.text("run.incomplete_platform", settings.console.locale) + "\n")

@@ -3,7 +3,8 @@
 Where the file comes from: ``--config FILE``, else ``$PIXELSMITH_CONFIG``, else
 ``./config.toml``; no file at all means defaults. Environment variables win over the file for
 secrets (``PIXELSMITH_API_KEY``, ``DISCORD_TOKEN``, ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``,
-``SLACK_APP_TOKEN``). A bad file raises :class:`core.errors.ConfigError` naming the key and the fix.
+``SLACK_APP_TOKEN``, ``PIXELSMITH_SECRET_KEY``). A bad file raises
+:class:`core.errors.ConfigError` naming the key and the fix.
 """
 
 from __future__ import annotations
@@ -130,6 +131,33 @@ class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class WebSettings(_Section):
+    """The web companion (mask painter, gallery, admin dashboard); off while ``port`` is unset."""
+
+    port: int | None = Field(default=None, ge=0, le=65535)
+    host: str = "127.0.0.1"
+    public_url: str | None = None
+    link_minutes: float = Field(default=15.0, gt=0, le=1440)
+    session_minutes: float = Field(default=120.0, gt=0, le=10080)
+    secret_key: SecretStr | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @property
+    def secret_key_value(self) -> str | None:
+        return _secret_value(self.secret_key)
+
+    @property
+    def base_url(self) -> str:
+        """Where links point: ``public_url``, else the bound address (development)."""
+        return self.public_url or f"http://{self.host}:{self.port or 0}"
+
+
 class ConsoleSettings(_Section):
     out_dir: str = "pixelsmith-out"
     locale: str = "en"
@@ -150,6 +178,7 @@ class Settings(_Section):
     shutdown: ShutdownSettings = Field(default_factory=ShutdownSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     source: str | None = Field(default=None, exclude=True)
 
@@ -162,6 +191,7 @@ class Settings(_Section):
             self.slack.bot_token_value,
             self.slack.signing_secret_value,
             self.slack.app_token_value,
+            self.web.secret_key_value,
         ]
         return [v for v in values if v and len(v) >= 6]
 
@@ -173,6 +203,7 @@ _ENV_SECRETS: tuple[tuple[str, tuple[str, str]], ...] = (
     ("SLACK_BOT_TOKEN", ("slack", "bot_token")),
     ("SLACK_SIGNING_SECRET", ("slack", "signing_secret")),
     ("SLACK_APP_TOKEN", ("slack", "app_token")),
+    ("PIXELSMITH_SECRET_KEY", ("web", "secret_key")),
 )
 
 

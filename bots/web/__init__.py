@@ -1,0 +1,1 @@
+"""The web companion of ``pixelsmith run``: mask painter, gallery, admin dashboard."""

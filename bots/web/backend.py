@@ -1,0 +1,124 @@
+"""What the web companion asks of core, in one place: every call goes through ImageService and is
+made as the session's caller, so the service's tenancy rules apply to every page and endpoint.
+
+Results go back to the chat they came from through the adapter of that platform, which offers
+``post_result(identity, result) -> bool`` (see :class:`ResultPoster`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from core.errors import PixelsmithError
+from core.service import Attachment, ImageService
+from core.store.store import CHARGED_STATES, DailySpend, JobView, UsageRow
+from core.types import Identity, ImageResult
+
+log = logging.getLogger("pixelsmith.web")
+
+MAX_PUBLIC_ID = 32
+MAX_HISTORY = 500
+
+
+class ResultPoster(Protocol):
+    """A chat adapter that can post a finished result into ``identity.channel_id``."""
+
+    async def post_result(self, identity: Identity, result: ImageResult) -> bool: ...
+
+
+POSTERS = web.AppKey("posters", dict[str, Any])
+
+
+@dataclass(frozen=True)
+class KeptImage:
+    data: bytes
+    mime: str = "image/png"
+
+
+class WebBackend:
+    """The web companion's view of the service (adapts the service API to the pages)."""
+
+    def __init__(self, service: ImageService) -> None:
+        self.service = service
+
+    async def job(self, caller: Identity, public_id: str) -> JobView | None:
+        """The job behind a link or button, only if it belongs to the caller's community."""
+        if not public_id or len(public_id) > MAX_PUBLIC_ID or not public_id.isdigit():
+            return None
+        job = await self.service.job(int(public_id))
+        if job is None or job.community_scope != caller.community_scope:
+            return None
+        if caller.community_scope is None and job.user_scope != caller.user_scope:
+            return None  # a DM context is one user's own
+        return job
+
+    @staticmethod
+    def public_id(job: JobView) -> str:
+        return str(getattr(job, "public_id", None) or job.id)
+
+    async def kept_images(self, caller: Identity, job: JobView) -> list[KeptImage]:
+        """The result images of ``job`` still in the result store (empty: none kept)."""
+        return []
+
+    async def my_jobs(self, caller: Identity, *, offset: int, limit: int) -> list[JobView]:
+        """The caller's own finished jobs with images in the caller's community, newest first."""
+        wanted = min(offset + limit + 1, MAX_HISTORY)
+        jobs = await self.service.history(caller, limit=wanted)
+        mine = [
+            j
+            for j in jobs
+            if j.community_scope == caller.community_scope
+            and j.state in CHARGED_STATES
+            and j.images_delivered > 0
+        ]
+        return mine[offset : offset + limit + 1]
+
+    async def run_edit(
+        self,
+        caller: Identity,
+        job: JobView,
+        *,
+        prompt: str,
+        sources: list[KeptImage],
+        mask: bytes | None,
+        idem_key: str,
+    ) -> ImageResult:
+        """The edit of ``job``'s first image (the others as references), as the caller."""
+        files = [Attachment(k.data, f"source{i}.png") for i, k in enumerate(sources)]
+        images = await self.service.prepare_images(files)
+        prepared_mask = None
+        if mask is not None:
+            prepared_mask = await self.service.prepare_mask(Attachment(mask, "mask.png"), images[0])
+        request = self.service.rebuild(
+            job, caller, idem_key=idem_key, prompt=prompt, images=images, mask=prepared_mask
+        )
+        return await self.service.run(request)
+
+    # -- the dashboard (admin sessions only; the pages check ``grant.admin`` first) ---------
+
+    async def daily(self, caller: Identity, since: date | None) -> list[DailySpend]:
+        rows = await self.service.daily_spend(since, by="community")
+        return [r for r in rows if r.group == caller.community_scope]
+
+    async def members(self, caller: Identity, since: date | None) -> list[UsageRow]:
+        raise PixelsmithError("error.internal")
+
+
+BACKEND = web.AppKey("backend", WebBackend)
+
+
+async def post_back(posters: dict[str, Any], caller: Identity, result: ImageResult) -> bool:
+    """Post ``result`` where the caller's link came from; False when that is not possible."""
+    poster = posters.get(caller.platform)
+    if poster is None or not caller.channel_id or not hasattr(poster, "post_result"):
+        return False
+    try:
+        return bool(await poster.post_result(caller, result))
+    except Exception:
+        log.exception("web: posting a result back to %s failed", caller.platform)
+        return False
