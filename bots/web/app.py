@@ -55,7 +55,11 @@ def signer_for(settings: Settings) -> Signer:
 
 
 def build_app(
-    service: ImageService, settings: Settings, posters: dict[str, Any] | None = None
+    service: ImageService,
+    settings: Settings,
+    posters: dict[str, Any] | None = None,
+    *,
+    backend: WebBackend | None = None,
 ) -> web.Application:
     """The aiohttp application (also what the HTTP tests drive)."""
     security = WebSecurity(
@@ -66,7 +70,7 @@ def build_app(
     app[ONCE] = OnceRegistry()
     app[FORBIDDEN_PAGE] = forbidden_page
     app[POSTERS] = dict(posters or {})
-    app[BACKEND] = WebBackend(service)
+    app[BACKEND] = backend or WebBackend(service)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/l/{token}", link_page)
     app.router.add_post("/l/{token}", link_exchange)

@@ -17,7 +17,7 @@ from aiohttp import web
 from core.errors import PixelsmithError
 from core.service import Attachment, ImageService
 from core.store.store import CHARGED_STATES, DailySpend, JobView, UsageRow
-from core.types import Identity, ImageResult
+from core.types import GeneratedImage, Identity, ImageResult
 
 log = logging.getLogger("pixelsmith.web")
 
@@ -64,6 +64,19 @@ class WebBackend:
     async def kept_images(self, caller: Identity, job: JobView) -> list[KeptImage]:
         """The result images of ``job`` still in the result store (empty: none kept)."""
         return []
+
+    @staticmethod
+    def is_mine(caller: Identity, job: JobView) -> bool:
+        return job.user_scope == caller.user_scope and job.community_scope == caller.community_scope
+
+    async def kept_result(self, caller: Identity, job: JobView) -> ImageResult | None:
+        """A kept result as it was delivered (free: nothing is charged), to post it again."""
+        kept = await self.kept_images(caller, job)
+        if not kept or not self.is_mine(caller, job):
+            return None
+        request = self.service.rebuild(job, caller, idem_key=f"web:again:{job.id}")
+        images = tuple(GeneratedImage(k.data, k.mime) for k in kept)
+        return ImageResult(job_id=job.id, request=request, images=images, cost_micros=0)
 
     async def my_jobs(self, caller: Identity, *, offset: int, limit: int) -> list[JobView]:
         """The caller's own finished jobs with images in the caller's community, newest first."""

@@ -59,6 +59,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/tasks/{task}", task_status)
     app.router.add_get("/api/tasks/{task}/{index}", task_image)
     app.router.add_get("/gallery", gallery_page)
+    app.router.add_post("/api/redeliver/{job}", redeliver)
 
 
 def _owner(request: web.Request) -> tuple[str, str | None]:
@@ -100,7 +101,12 @@ async def kept_image(request: web.Request) -> web.StreamResponse:
     kept = await request.app[BACKEND].kept_images(grant_of(request).identity(), job)
     if index >= len(kept):
         raise web.HTTPNotFound()
-    return web.Response(body=kept[index].data, content_type=kept[index].mime)
+    response = web.Response(body=kept[index].data, content_type=kept[index].mime)
+    if "download" in request.query:
+        ext = kept[index].mime.rpartition("/")[2] or "png"
+        name = f"pixelsmith-{request.match_info['job']}-{index + 1}.{ext}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 async def _read_edit_form(request: web.Request) -> dict[str, bytes]:
@@ -249,3 +255,17 @@ async def gallery_page(request: web.Request) -> web.Response:
         newer=number - 1 if number > 1 else None,
         older=number + 1 if len(jobs) > PAGE_SIZE and number < MAX_PAGE else None,
     )
+
+
+async def redeliver(request: web.Request) -> web.Response:
+    """Post one of the caller's own kept results into the chat the session came from, free."""
+    job = await _job(request)
+    if job is None:
+        return forbidden(request)
+    caller = grant_of(request).identity()
+    result = await request.app[BACKEND].kept_result(caller, job)
+    if result is None:
+        return forbidden(request)
+    if not await post_back(request.app[POSTERS], caller, result):
+        return _error(request, "web.gallery.redeliver_failed", 502)
+    return web.json_response({"ok": True})

@@ -1,8 +1,9 @@
 """The web companion's security model, as aiohttp middlewares.
 
 - Every response carries a Content-Security-Policy that allows only the bot's own scripts, styles
-  and images (no inline script, no third party), no framing, and ``Referrer-Policy: no-referrer``
-  (a link's token must never travel in a Referer header).
+  and images (no inline script, no third party), no framing, and ``Referrer-Policy: same-origin``
+  (a link's token never travels to another site in a Referer header; ``no-referrer`` would make
+  browsers send ``Origin: null`` with the link's form, which the origin check refuses).
 - Every route except the link exchange, static assets and ``/healthz`` needs a session: a signed,
   expiring cookie (HttpOnly, SameSite=Lax, Secure and ``__Host-`` behind HTTPS). Without one the
   answer is 403 and nothing else.
@@ -151,7 +152,7 @@ def _secure_headers(
     headers = response.headers
     headers["Content-Security-Policy"] = CSP
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
+    headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -15,12 +15,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bots.web.app import build_app
+from bots.web.backend import KeptImage, WebBackend
 from bots.web.links import mint_link
 from core.config import Settings
 from core.service import ImageService
+from core.store.store import JobView
 from core.types import Identity, ImageResult
 from tests.conftest import make_settings
 from tests.fakes.gateway import FakeGateway
+from tests.web.browser import Browser, free_port, launched, serving
 
 SECRET = "test-web-secret-0123456789abcdefghijkl"
 ALICE = Identity("discord", "111", community_id="900", channel_id="5001")
@@ -40,12 +43,24 @@ class RecordingPoster:
         return self.answer
 
 
+class KeptBackend(WebBackend):
+    """The real backend with the kept result files given by the test (the result store's role)."""
+
+    def __init__(self, service: ImageService, kept: dict[int, list[KeptImage]]) -> None:
+        super().__init__(service)
+        self.kept = kept
+
+    async def kept_images(self, caller: Identity, job: JobView) -> list[KeptImage]:
+        return self.kept.get(job.id, [])
+
+
 @dataclass
 class Web:
     client: TestClient[Any, Any]
     service: ImageService
     settings: Settings
     poster: RecordingPoster
+    kept: dict[int, list[KeptImage]] = field(default_factory=dict)
 
     def link(
         self,
@@ -100,11 +115,13 @@ async def web_factory(tmp_path: Path, gateway: FakeGateway) -> AsyncIterator[Cal
         settings = make_settings(tmp_path, gateway.base_url, web=web_section, **sections)
         service = await ImageService.create(settings)
         poster = RecordingPoster()
-        app: web.Application = build_app(service, settings, {"discord": poster})
+        kept: dict[int, list[KeptImage]] = {}
+        backend = KeptBackend(service, kept)
+        app: web.Application = build_app(service, settings, {"discord": poster}, backend=backend)
         client: TestClient[Any, Any] = TestClient(TestServer(app))
         await client.start_server()
         opened.append((client, service))
-        return Web(client, service, settings, poster)
+        return Web(client, service, settings, poster, kept)
 
     yield factory
     for client, service in opened:
@@ -123,3 +140,39 @@ async def make_job(service: ImageService, identity: Identity, prompt: str = "a r
     request = service.build(prompt, identity, idem_key=f"test:{identity.user_id}:{time.time_ns()}")
     result = await service.run(request)
     return result.job_id
+
+
+@dataclass
+class Live:
+    base: str
+    service: ImageService
+    gateway: FakeGateway
+    poster: RecordingPoster
+    kept: dict[int, list[KeptImage]]
+
+    def link(self, identity: Identity, purpose: str, **kw: Any) -> str:
+        return mint_link(SECRET, self.base, purpose, identity, minutes=15, **kw)
+
+
+@pytest.fixture
+async def live(tmp_path: Path, gateway: FakeGateway) -> AsyncIterator[Live]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = make_settings(
+        tmp_path, gateway.base_url, web={"port": port, "secret_key": SECRET, "public_url": base}
+    )
+    service = await ImageService.create(settings)
+    kept: dict[int, list[KeptImage]] = {}
+    poster = RecordingPoster()
+    app = build_app(service, settings, {"discord": poster}, backend=KeptBackend(service, kept))
+    try:
+        async with serving(app, port):
+            yield Live(base, service, gateway, poster, kept)
+    finally:
+        await service.close()
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    async with launched(tmp_path / "screenshots") as opened:
+        yield opened

@@ -145,7 +145,7 @@ async def test_pages_carry_a_csp_without_inline_scripts(webapp: Web) -> None:
         csp = answer.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert "frame-ancestors 'none'" in csp
-        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert answer.headers["Referrer-Policy"] == "same-origin"
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
     html = await (await webapp.client.get("/gallery")).text()
     assert "<script>" not in html and "onclick" not in html and "<style" not in html
