@@ -481,8 +481,10 @@ EN: dict[str, str] = {
     "slack.problem.bad_token": "Slack rejected the bot token ({error}); copy the Bot User OAuth "
     "Token (xoxb-...) from the app's OAuth & Permissions page",
     "slack.problem.missing": "not set; it is needed for slack.mode = {mode!r}",
-    "slack.upload_failed": "The image was made (and charged) but Slack did not let me post it "
-    "here ({error}). Invite the app to this channel (/invite) or use a channel it is in.",
+    "slack.upload_failed": "Your image was made and charged (${cost:.4f}), but Slack did not let "
+    "me post it here ({error}). Invite me to this channel (/invite) or use a channel I am in.",
+    "slack.not_in_channel": "I can't post images in this channel yet: invite me with /invite {bot}, "
+    "then try again. Nothing was charged.",
     # -- slack --
 }
 
@@ -878,8 +880,10 @@ ZH: dict[str, str] = {
     "slack.problem.bad_token": "Slack 拒绝了机器人令牌（{error}）；请从应用的 OAuth & Permissions "
     "页面复制 Bot User OAuth Token（xoxb-...）",
     "slack.problem.missing": "未设置；slack.mode = {mode!r} 需要它",
-    "slack.upload_failed": "图片已生成（并已计费），但 Slack 不允许我在这里发布（{error}）。"
-    "请把应用邀请进此频道（/invite），或在它所在的频道中使用。",
+    "slack.upload_failed": "你的图片已生成并已计费（${cost:.4f}），但 Slack 不允许我在这里发布"
+    "（{error}）。请把我邀请进此频道（/invite），或在我所在的频道中使用。",
+    "slack.not_in_channel": "我还不能在这个频道发布图片：请用 /invite {bot} 邀请我，然后再试一次。"
+    "没有产生任何费用。",
     # -- slack --
 }
 

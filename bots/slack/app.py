@@ -22,7 +22,9 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import actions, admin, commands, edits, home
+from bots.slack.delivery import deliver_paid
 from bots.slack.http import VERIFIED, HttpServer
+from bots.slack.payload import slack_id
 from bots.slack.runtime import SlackBot
 from bots.slack.socket import SocketHandler
 from core import messages
@@ -30,6 +32,7 @@ from core.config import Settings
 from core.errors import ConfigError
 from core.service import ImageService
 from core.store.store import JobView
+from core.types import Identity, ImageResult
 
 log = logging.getLogger("pixelsmith.slack")
 
@@ -174,3 +177,11 @@ class SlackAdapter:
             return False
         channel = job.request.get("channel_id")
         return await self.bot.ephemeral(str(channel) if channel else None, user, text)
+
+    async def post_result(self, identity: Identity, result: ImageResult) -> bool:
+        """Post ``result`` with its buttons into ``identity.channel_id`` (retrying transient
+        failures); False when there is no channel or Slack will not take it (the user is told)."""
+        channel = slack_id(identity.channel_id, "CGD")
+        if channel is None:
+            return False
+        return await deliver_paid(self.bot, result, channel)

@@ -14,29 +14,18 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.errors import SlackApiError
 
 from bots.slack import blocks
-from bots.slack.ids import public_ref
-from bots.slack.runtime import LocaleFuture, SlackBot, escape, mention
+from bots.slack.delivery import deliver_paid, header
+from bots.slack.runtime import LocaleFuture, SlackBot, mention
 from core import messages
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
-from core.packing import UploadLimits, pack_outputs
 from core.types import ImageRequest, ImageResult, Progress, Stage
 
 log = logging.getLogger("pixelsmith.slack")
 
-# Slack's real cap is 1 GB per file; ten files show in one message.
-SLACK_LIMITS = UploadLimits(max_file_bytes=1024**3, max_files_per_message=10)
 _BAR = 10
-
-
-def header(request: ImageRequest) -> str:
-    prompt = escape(request.prompt if len(request.prompt) <= 300 else request.prompt[:299] + "…")
-    who = mention(request.identity.user_id)
-    return messages.text(
-        "result.header", request.identity.locale, prompt=prompt, model=request.model, who=who
-    )
 
 
 def status(progress: Progress, locale: str, model: str) -> str:
@@ -142,6 +131,12 @@ async def run_job(
     ``locale`` (default: the request's) is the language of every text the user sees: the job
     may start before users.info has answered."""
     locale = locale or LocaleFuture(request.identity.locale)
+    if await bot.channels.can_post(channel) is False:  # before anything is paid for
+        lang = await locale.get()
+        who = mention(bot.bot_user_id) if bot.bot_user_id else "@Pixelsmith"
+        text = messages.text("slack.not_in_channel", lang, bot=who)
+        await bot.ephemeral(channel, request.identity.user_id, text, thread_ts=thread_ts)
+        return None
     progress = ProgressMessage(bot, request, channel, thread_ts, locale)
     try:
         result = await bot.service.run(request, progress)
@@ -159,77 +154,8 @@ async def run_job(
     # The progress message becomes the result's header with its buttons.
     progress_ts = await progress.close(delete=False)
     result = replace(result, request=await locale.apply(result.request))
-    try:
-        await deliver(bot, result, channel, thread_ts, progress_ts)
-    except (SlackApiError, SlackRequestError) as exc:
-        error = exc.response.get("error") if isinstance(exc, SlackApiError) else "upload"
-        log.warning("delivering job %s failed: %s", result.job_id, error)
-        if progress_ts is not None:
-            await bot.delete(channel, progress_ts)
-        text = messages.text("slack.upload_failed", result.request.identity.locale, error=error)
-        await bot.ephemeral(channel, result.request.identity.user_id, text, thread_ts=thread_ts)
+    await deliver_paid(bot, result, channel, thread_ts, progress_ts)
     return result
-
-
-def _quota_line(result: ImageResult, locale: str) -> str | None:
-    left = result.quota_left
-    if left is None or (left.images_today is None and left.usd_today is None):
-        return None
-    unlimited = messages.text("status.unlimited", locale)
-    images = unlimited if left.images_today is None else left.images_today
-    usd = unlimited if left.usd_today is None else f"{left.usd_today:.2f}"
-    return messages.text("result.quota_left", locale, images_today=images, usd_today=usd)
-
-
-def comment(result: ImageResult, notes: list[Any]) -> str:
-    """Prompt, requester, cost, quota left and notes, for the upload's initial comment."""
-    locale = result.request.identity.locale
-    cost_key = "result.cost_demo" if result.demo else "result.cost"
-    lines = [header(result.request), messages.text(cost_key, locale, cost=result.cost_usd)]
-    quota = _quota_line(result, locale)
-    if quota:
-        lines.append(quota)
-    lines += [messages.note(n, locale) for n in [*result.notes, *notes]]
-    return "\n".join(lines)
-
-
-async def deliver(
-    bot: SlackBot,
-    result: ImageResult,
-    channel: str,
-    thread_ts: str | None = None,
-    header_ts: str | None = None,
-) -> list[str]:
-    """Upload the images (several per call) with the comment, then show the Re-roll/Edit
-    buttons: in the progress message ``header_ts`` if there is one, else in a new message."""
-    batches, notes = await pack_outputs(result.images, SLACK_LIMITS, stem="pixelsmith")
-    text = comment(result, notes)
-    file_ids: list[str] = []
-    for index, batch in enumerate(batches):
-        uploads = [{"file": f.data, "filename": f.filename, "title": f.filename} for f in batch]
-        answer = await bot.client.files_upload_v2(
-            file_uploads=uploads,
-            channel=channel,
-            thread_ts=thread_ts,
-            initial_comment=text if index == 0 else None,
-        )
-        file_ids += [str(f["id"]) for f in answer.get("files") or []]
-    locale = result.request.identity.locale
-    summary = messages.text(
-        "result.cost_demo" if result.demo else "result.cost", locale, cost=result.cost_usd
-    )
-    controls = blocks.result_controls(public_ref(result), file_ids, locale, summary)
-    text = header(result.request)
-    if header_ts is not None:
-        try:
-            await bot.client.chat_update(channel=channel, ts=header_ts, text=text, blocks=controls)
-            return file_ids
-        except SlackApiError as exc:  # e.g. deleted meanwhile: post the buttons anew
-            log.info("could not turn progress into the result: %s", exc.response.get("error"))
-    await bot.client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, text=text, blocks=controls
-    )
-    return file_ids
 
 
 def retry_value(request: ImageRequest, suggestion: str | None) -> dict[str, Any]:

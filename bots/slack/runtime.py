@@ -18,6 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack.channels import Channels
 from bots.slack.pacing import EditBudget, Recent
 from bots.slack.payload import Origin, origin
 from core import messages
@@ -89,6 +90,8 @@ class SlackBot:
         self.progress_interval_s = 1.0
         self.first_progress_s = 0.5
         self.edits = EditBudget()
+        self.channels = Channels(client)
+        self.delivery_backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # about 15 s in all
         self._locales: dict[str, str] = {}
         self._lookups: dict[str, asyncio.Task[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()

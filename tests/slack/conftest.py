@@ -138,6 +138,7 @@ def harness_factory(tmp_path: Path, gateway: FakeGateway, fake: FakeSlack) -> Ca
         adapter = SlackAdapter(service, settings, host="127.0.0.1")
         adapter.bot.progress_interval_s = 0.01
         adapter.bot.first_progress_s = 0.0
+        adapter.bot.delivery_backoff_s = (0.0, 0.0, 0.0, 0.0)
         await adapter.start()
         session = aiohttp.ClientSession()
         stack.append((adapter, service, session))
