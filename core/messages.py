@@ -252,6 +252,12 @@ EN: dict[str, str] = {
     "/imagine again.",
     "discord.sources_gone": "The original images of this edit are no longer available (the bot "
     "restarted). Use Edit on the result instead.",
+    "discord.button_invalid": "This button is no longer valid. Nothing was charged. Please run "
+    "the command again.",
+    "discord.form_invalid": "This form is no longer valid (the bot restarted or it was open too "
+    "long). Nothing was charged. Please run the command again.",
+    "discord.bad_request": "Discord sent this request incomplete, so I could not act on it. "
+    "Nothing was charged. Please try again.",
     "discord.left": "Left: {parts}",
     "discord.left.images_today": "{value} images today",
     "discord.left.images_month": "{value} images this month",
@@ -677,6 +683,9 @@ ZH: dict[str, str] = {
     "discord.expired_button": "此按钮已失效（机器人已重启或时间过久）。请重新运行命令。",
     "discord.job_gone": "找不到这张图片的记录，无法重新生成。请重新运行 /imagine。",
     "discord.sources_gone": "这次编辑的原始图片已不可用（机器人已重启）。请对结果使用“编辑”。",
+    "discord.button_invalid": "此按钮已不再有效，未产生任何费用。请重新运行命令。",
+    "discord.form_invalid": "此表单已不再有效（机器人已重启或打开时间过长），未产生任何费用。请重新运行命令。",
+    "discord.bad_request": "Discord 发来的请求不完整，我无法处理。未产生任何费用。请重试。",
     "discord.left": "剩余：{parts}",
     "discord.left.images_today": "今日 {value} 张图片",
     "discord.left.images_month": "本月 {value} 张图片",

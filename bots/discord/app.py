@@ -23,6 +23,7 @@ from discord.http import Route
 
 from bots.discord import render
 from bots.discord.bot import PixelsmithBot
+from bots.discord.identity import check_role_settings
 from core import messages
 from core.config import Settings
 from core.errors import ConfigError
@@ -65,6 +66,7 @@ class DiscordAdapter:
             raise ConfigError(
                 "config.invalid", key="discord.token", problem="no token is set (DISCORD_TOKEN)"
             )
+        check_role_settings(self.settings)
         Route.BASE = self.settings.discord.api_base_url.rstrip("/")
         try:
             await self.client.login(token)

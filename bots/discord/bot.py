@@ -1,38 +1,62 @@
 """The discord.py bot: a ``commands.Bot`` that owns its dependencies and adds its cogs.
 
 ``setup_hook`` (run by ``login``) adds, in order, the imagine cog (/imagine, /edit, the "Edit
-image" menu, the result and refusal buttons), the account cog (/quota, /history) and the admin
-group cog (/pixelsmith-admin), then installs the translator and syncs the tree to
-``discord.guild_ids`` (or globally). Each cog gets exactly the objects it uses.
+image" menu), the buttons cog (result and refusal buttons, their modal, stale clicks), the
+account cog (/quota, /history) and the admin group cog (/pixelsmith-admin), then installs the
+translator and syncs the tree to ``discord.guild_ids`` (or globally). Each cog gets exactly the
+objects it uses.
+
+Before discord.py reads an INTERACTION_CREATE, :mod:`bots.discord.guard` checks it: discord.py
+keeps its event parsers in ``ConnectionState.parsers`` (the gateway reader calls them), and the
+bot wraps the one for interactions, the only place an incomplete payload can be refused before
+it ends the connection task.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.http import Route
 
-from bots.discord import render
+from bots.discord import guard, render
 from bots.discord.answers import Answers
 from bots.discord.attachments import Downloads
 from bots.discord.choices import Translator
 from bots.discord.cogs.account import AccountCog
 from bots.discord.cogs.admin import AdminCog
+from bots.discord.cogs.buttons import ButtonsCog
 from bots.discord.cogs.imagine import ImagineCog
 from bots.discord.identity import locale_of
+from bots.discord.inputs import Inputs
 from bots.discord.jobs import JobRunner
 from bots.discord.memory import PendingRequests, SourceCache
 from bots.discord.progress import EditBudget
 from bots.discord.reply import Reply, tell
-from bots.discord.views import DYNAMIC_ITEMS
+from bots.discord.views import DYNAMIC_ITEMS, Forms
 from core import messages
 from core.config import Settings
 from core.errors import PixelsmithError
 from core.service import ImageService
 
 log = logging.getLogger("pixelsmith.discord")
+
+
+CALLER_ERRORS = (
+    app_commands.CommandNotFound,
+    app_commands.CommandSignatureMismatch,
+    app_commands.TransformerError,
+)
+CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
+
+
+def _command_name(interaction: discord.Interaction) -> str:
+    data: dict[str, Any] = dict(interaction.data or {})
+    return str(data.get("name", ""))[:100]
 
 
 class PixelsmithTree(app_commands.CommandTree):
@@ -43,7 +67,12 @@ class PixelsmithTree(app_commands.CommandTree):
     ) -> None:
         original = getattr(error, "original", error)
         locale = locale_of(interaction)
-        if isinstance(original, PixelsmithError):
+        if isinstance(error, CALLER_ERRORS):
+            # Not our code's fault: a command this build does not have, or options that do
+            # not fit it (an outdated command list, a hand-made payload). One line, no trace.
+            log.warning("unusable command %r: %s", _command_name(interaction), type(error).__name__)
+            text = messages.text("discord.bad_request", locale)
+        elif isinstance(original, PixelsmithError):
             text = render.failure(original, locale)
         else:
             log.error("command failed", exc_info=original)
@@ -76,6 +105,8 @@ class PixelsmithBot(commands.Bot):
         self.service = service
         self.settings = settings
         self.downloads = Downloads(settings)
+        self.forms = Forms()
+        self._refusals: set[asyncio.Task[None]] = set()
         self.jobs = JobRunner(
             service,
             settings,
@@ -84,11 +115,14 @@ class PixelsmithBot(commands.Bot):
             budget=EditBudget(max_edits_per_s),
             progress_interval=progress_interval,
         )
+        self._guard_interactions()
 
     async def setup_hook(self) -> None:
         answers = Answers(self.settings)
-        imagine = ImagineCog(self.jobs, self.downloads)
+        inputs = Inputs(self.service, self.downloads)
+        imagine = ImagineCog(self.jobs, inputs, self.forms)
         await self.add_cog(imagine)
+        await self.add_cog(ButtonsCog(self.jobs, inputs, self.forms))
         await self.add_cog(AccountCog(self.service, answers))
         await self.add_cog(AdminCog(self.service, answers))
         self.tree.add_command(imagine.edit_menu)
@@ -105,3 +139,33 @@ class PixelsmithBot(commands.Bot):
     async def close(self) -> None:
         await super().close()
         await self.downloads.close()
+
+    def _guard_interactions(self) -> None:
+        """Wrap discord.py's INTERACTION_CREATE parser (see the module docstring)."""
+        parsers = self._connection.parsers
+        parse = parsers["INTERACTION_CREATE"]
+
+        def guarded(data: Any) -> None:
+            trouble = guard.problem(data)
+            if trouble is None:
+                try:
+                    parse(data)
+                    return
+                except Exception as exc:  # discord.py could not read it
+                    trouble = f"unreadable ({type(exc).__name__})"
+            log.warning("incomplete interaction dropped: %s", trouble)
+            if guard.answerable(data):
+                task = asyncio.create_task(self._refuse(data), name="pixelsmith-refuse")
+                self._refusals.add(task)
+                task.add_done_callback(self._refusals.discard)
+
+        parsers["INTERACTION_CREATE"] = guarded
+
+    async def _refuse(self, data: dict[str, Any]) -> None:
+        locale = str(data.get("locale") or "en")
+        body = guard.refusal(data, messages.text("discord.bad_request", locale))
+        route = Route("POST", CALLBACK, interaction_id=data["id"], interaction_token=data["token"])
+        try:
+            await self.http.request(route, json=body)
+        except discord.HTTPException as exc:
+            log.warning("could not answer an incomplete interaction: %s %s", exc.status, exc.code)

@@ -132,7 +132,7 @@ async def deliver(reply: Reply, result: ImageResult, filesize_limit: int) -> Non
             for batch in batches:
                 first = sent == 0
                 header = render.result_header(result, reply.locale, requester, notes)
-                view = views.result_view(result.job_id, reply.locale) if first else None
+                view = views.result_view(str(result.job_id), reply.locale) if first else None
                 await reply.send_batch(header if first else None, batch, view, first=first)
                 sent += len(batch)
             return

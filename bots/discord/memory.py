@@ -21,7 +21,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class _Lru(Generic[K, V]):
+class Lru(Generic[K, V]):
     def __init__(self, size: int, ttl_s: float) -> None:
         self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._size, self._ttl = size, ttl_s
@@ -46,7 +46,7 @@ class Pending:
     suggestion: str | None
 
 
-class PendingRequests(_Lru[str, Pending]):
+class PendingRequests(Lru[str, Pending]):
     def __init__(self, size: int = 512, ttl_s: float = 3600.0) -> None:
         super().__init__(size, ttl_s)
 
@@ -62,6 +62,6 @@ class Sources:
     mask: PreparedImage | None
 
 
-class SourceCache(_Lru[int, Sources]):
+class SourceCache(Lru[int, Sources]):
     def __init__(self, size: int = 64, ttl_s: float = 6 * 3600.0) -> None:
         super().__init__(size, ttl_s)

@@ -1,64 +1,64 @@
 """Buttons and modals. Buttons are ``DynamicItem``s: their ``custom_id`` carries the state (a job
-id, or the token of a refused request kept in memory), so they work after a restart once
+reference, or the token of a refused request kept in memory), so they work after a restart once
 ``client.add_dynamic_items(*DYNAMIC_ITEMS)`` ran in ``setup_hook``. A click becomes a bot event
-(``client.dispatch(JOB_CLICK, ...)``) that the imagine cog listens to: this module holds no flow
-logic and knows no cog.
+(``client.dispatch(JOB_CLICK, ...)``) that the buttons cog listens to: this module holds no flow
+logic and knows no cog. What a custom_id may say is :mod:`bots.discord.components`.
 
 Anyone who can see a result may click Re-roll / Edit / Variations: the new job is charged to the
-clicker, under the clicker's quota. Refusal buttons sit on ephemeral messages (only the requester
-sees them).
+clicker, under the clicker's quota, and only in the job's own server and channel. Refusal buttons
+sit on ephemeral messages (only the requester sees them).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
+from bots.discord.components import (
+    FORM_PREFIX,
+    JOB_ACTIONS,
+    JOB_TEMPLATE,
+    PENDING_TEMPLATE,
+)
+from bots.discord.memory import Lru
 from core import messages
 
 log = logging.getLogger("pixelsmith.discord")
 
-JOB_ACTIONS = ("reroll", "edit", "vary")
-PENDING_ACTIONS = ("suggest", "force")
 PROMPT_MAX = 4000  # Discord's text input limit
-
+FORM_TIMEOUT_S = 900.0
 
 # Bot events (``on_<name>`` listeners): (action, state, interaction).
 JOB_CLICK = "pixelsmith_job_button"
 PENDING_CLICK = "pixelsmith_pending_button"
 
 
-class JobButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"px:(?P<action>reroll|edit|vary):(?P<job>\d+)",
-):
-    """Re-roll / Edit / Variations under a result; ``job`` is checked against the database."""
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOB_TEMPLATE):
+    """Re-roll / Edit / Variations under a result; ``ref`` is only a name, checked per click."""
 
-    def __init__(self, action: str, job_id: int, label: str = "") -> None:
+    def __init__(self, action: str, ref: str, label: str = "") -> None:
         style = discord.ButtonStyle.primary if action == "reroll" else discord.ButtonStyle.secondary
         super().__init__(
-            discord.ui.Button(label=label or action, style=style, custom_id=f"px:{action}:{job_id}")
+            discord.ui.Button(label=label or action, style=style, custom_id=f"px:{action}:{ref}")
         )
-        self.action, self.job_id = action, job_id
+        self.action, self.ref = action, ref
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> JobButton:
-        return cls(match["action"], int(match["job"]))
+        return cls(match["action"], match["ref"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        interaction.client.dispatch(JOB_CLICK, self.action, self.job_id, interaction)
+        interaction.client.dispatch(JOB_CLICK, self.action, self.ref, interaction)
 
 
-class PendingButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"px:(?P<action>suggest|force):(?P<token>[0-9a-f]{1,40})",
-):
+class PendingButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PENDING_TEMPLATE):
     """Use suggested prompt / Send anyway, under a refusal; the request waits in memory."""
 
     def __init__(self, action: str, token: str, label: str = "") -> None:
@@ -81,11 +81,11 @@ class PendingButton(
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (JobButton, PendingButton)
 
 
-def result_view(job_id: int, locale: str) -> discord.ui.View:
+def result_view(ref: str, locale: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for action in JOB_ACTIONS:
         label = messages.text(f"discord.button.{action}", locale)
-        view.add_item(JobButton(action, job_id, label))
+        view.add_item(JobButton(action, ref, label))
     return view
 
 
@@ -110,8 +110,14 @@ class PromptModal(discord.ui.Modal):
     happens after the submit, which is deferred like any command.
     """
 
-    def __init__(self, locale: str, on_prompt: Submit, *, default: str | None = None) -> None:
-        super().__init__(title=messages.text("discord.modal.edit_title", locale), timeout=900)
+    def __init__(
+        self, locale: str, on_prompt: Submit, *, custom_id: str, default: str | None = None
+    ) -> None:
+        super().__init__(
+            title=messages.text("discord.modal.edit_title", locale),
+            timeout=FORM_TIMEOUT_S,
+            custom_id=custom_id,
+        )
         self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
             label=messages.text("discord.modal.prompt_label", locale),
             placeholder=messages.text("discord.modal.prompt_placeholder", locale),
@@ -132,3 +138,22 @@ class PromptModal(discord.ui.Modal):
                 await interaction.response.send_message(
                     messages.text("error.internal", self._locale), ephemeral=True
                 )
+
+
+class Forms:
+    """The modals this process has shown and not yet forgotten (their submit can still run).
+
+    discord.py drops a submit it has no modal for without a word; the buttons cog asks
+    :meth:`known` and answers the others with "this form is no longer valid".
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._open: Lru[str, bool] = Lru(size, FORM_TIMEOUT_S)
+
+    def prompt(self, locale: str, on_prompt: Submit, *, default: str | None = None) -> PromptModal:
+        custom_id = f"{FORM_PREFIX}{secrets.token_hex(8)}"
+        self._open.put(custom_id, True)
+        return PromptModal(locale, on_prompt, custom_id=custom_id, default=default)
+
+    def known(self, custom_id: object) -> bool:
+        return isinstance(custom_id, str) and self._open.get(custom_id) is not None

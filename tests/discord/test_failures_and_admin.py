@@ -58,14 +58,19 @@ async def test_preflight_refusal_send_anyway_upstream_refusal_then_suggestion(
 
 
 async def test_expired_suggestion_button(fake: FakeDiscord, bot: DiscordAdapter) -> None:
-    button = {"type": 2, "style": 3, "label": "Use suggested prompt", "custom_id": "px:suggest:0a"}
+    button = {
+        "type": 2,
+        "style": 3,
+        "label": "Use suggested prompt",
+        "custom_id": "px:suggest:00000000000000aa",
+    }
     msg = P.message_object(
         channel_id=fake.channel_id,
         author=fake.bot_user,
         content="old",
         components=[{"type": 1, "components": [button]}],
     )
-    payload = P.component_click(fake.context(), "px:suggest:0a", msg)
+    payload = P.component_click(fake.context(), "px:suggest:00000000000000aa", msg)
     await fake.dispatch("INTERACTION_CREATE", payload)
     answer = await fake.wait_for_message(lambda m: m.kind == "response", timeout=WAIT)
     assert answer.ephemeral and answer.content == messages.text("discord.expired_button")

@@ -1,21 +1,18 @@
-"""/imagine, /edit, the "Edit image" message menu, and the buttons and modals under results.
+"""/imagine, /edit and the "Edit image" message menu (its prompt comes from a modal).
 
 Each request is built inside the job runner's ``make`` step, i.e. after the defer: downloads,
 intake and validation are slow or may fail, and both must happen after Discord got its answer.
-Button clicks arrive as bot events (see :mod:`bots.discord.views`).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord import attachments, render
-from bots.discord.attachments import Downloads
+from bots.discord import render
 from bots.discord.choices import (
     ASPECT_CHOICES,
     BACKGROUND_CHOICES,
@@ -26,45 +23,23 @@ from bots.discord.choices import (
     value_of,
 )
 from bots.discord.identity import idem_key, identity_of, locale_of
+from bots.discord.inputs import Inputs, images_in
 from bots.discord.jobs import JobRunner
 from bots.discord.reply import Reply
-from bots.discord.views import JOB_CLICK, PENDING_CLICK, PromptModal
-from core import messages
+from bots.discord.views import Forms
 from core.errors import PixelsmithError
 from core.request import Options
 from core.service import ImageService
-from core.store.store import JobView
-from core.types import Identity, ImageRequest, PreparedImage
-
-
-def options_of(request: ImageRequest, *, force: bool = False) -> Options:
-    """The options of an earlier request, to send it again (suggested prompt, send anyway)."""
-    return Options(
-        model=request.model,
-        size=request.size,
-        quality=request.quality,
-        n=request.n,
-        background=request.background,
-        moderation=request.moderation,
-        output_format=request.output_format,
-        input_fidelity=request.input_fidelity,
-        force=force or request.force or None,
-    )
-
-
-def images_in(message: discord.Message | None) -> list[discord.Attachment]:
-    found = [a for a in (message.attachments if message else []) if attachments.looks_like_image(a)]
-    if not found:
-        raise PixelsmithError("discord.no_image_in_message")
-    return found
+from core.types import Identity, ImageRequest
 
 
 class ImagineCog(commands.Cog):
-    def __init__(self, jobs: JobRunner, downloads: Downloads) -> None:
+    def __init__(self, jobs: JobRunner, inputs: Inputs, forms: Forms) -> None:
         self.jobs = jobs
+        self.forms = forms
         self.service: ImageService = jobs.service
         self.settings = jobs.settings
-        self.downloads = downloads
+        self.inputs = inputs
         # Context menus cannot be methods of a cog: the bot adds this one to its tree.
         self.edit_menu = app_commands.ContextMenu(
             name=t("discord.cmd.edit_menu"), callback=self.on_edit_menu
@@ -72,9 +47,6 @@ class ImagineCog(commands.Cog):
 
     def identity(self, interaction: discord.Interaction) -> Identity:
         return identity_of(interaction, self.settings)
-
-    async def prepare(self, files: Sequence[discord.Attachment]) -> tuple[PreparedImage, ...]:
-        return await self.service.prepare_images(await self.downloads.fetch(files))
 
     async def _models(self, current: str) -> list[Choice[str]]:
         return matching(self.service.catalog.names(enabled_only=True), current)
@@ -168,11 +140,8 @@ class ImagineCog(commands.Cog):
         options: Options | None = None,
     ) -> None:
         async def make(reply: Reply) -> ImageRequest:
-            images = await self.prepare(files)
-            prepared_mask = None
-            if mask is not None:
-                [raw] = await self.downloads.fetch([mask])
-                prepared_mask = await self.service.prepare_mask(raw, images[0])
+            images = await self.inputs.images(files)
+            prepared_mask = None if mask is None else await self.inputs.mask(mask, images[0])
             return self.service.build(
                 prompt,
                 self.identity(interaction),
@@ -198,77 +167,4 @@ class ImagineCog(commands.Cog):
         async def submit(modal_interaction: discord.Interaction, prompt: str) -> None:
             await self.run_edit(modal_interaction, prompt, files)
 
-        await interaction.response.send_modal(PromptModal(locale, submit))
-
-    # -- buttons ----------------------------------------------------------------------------
-
-    @commands.Cog.listener(f"on_{JOB_CLICK}")
-    async def on_job_button(
-        self, action: str, job_id: int, interaction: discord.Interaction
-    ) -> None:
-        if action == "edit":
-            submit = functools.partial(self._submit_job_edit, job_id, interaction.message)
-            await interaction.response.send_modal(PromptModal(locale_of(interaction), submit))
-            return
-
-        async def make(reply: Reply) -> ImageRequest:
-            job = await self._job(job_id)
-            identity, key = self.identity(interaction), idem_key(interaction)
-            if action == "vary":  # variations of the first image of the result message
-                images = await self.prepare(images_in(interaction.message)[:1])
-                return self.service.rebuild(job, identity, idem_key=key, images=images)
-            if job.request.get("edit"):
-                sources = self.jobs.sources.get(job_id)
-                if sources is None:
-                    raise PixelsmithError("discord.sources_gone")
-                return self.service.rebuild(job, identity, idem_key=key, images=sources.images)
-            return self.service.rebuild(job, identity, idem_key=key)
-
-        await self.jobs.run(interaction, make)
-
-    async def _job(self, job_id: int) -> JobView:
-        job = await self.service.job(job_id)
-        if job is None:
-            raise PixelsmithError("discord.job_gone")
-        return job
-
-    async def _submit_job_edit(
-        self,
-        job_id: int,
-        message: discord.Message | None,
-        interaction: discord.Interaction,
-        prompt: str,
-    ) -> None:
-        async def make(reply: Reply) -> ImageRequest:
-            images = await self.prepare(images_in(message)[:1])  # the result's first image
-            identity, key = self.identity(interaction), idem_key(interaction)
-            job = await self.service.job(job_id)
-            if job is None:
-                return self.service.build(prompt, identity, images=images, idem_key=key)
-            return self.service.rebuild(job, identity, idem_key=key, prompt=prompt, images=images)
-
-        await self.jobs.run(interaction, make)
-
-    @commands.Cog.listener(f"on_{PENDING_CLICK}")
-    async def on_pending_button(
-        self, action: str, token: str, interaction: discord.Interaction
-    ) -> None:
-        pending = self.jobs.pending.get(token)
-        if pending is None:
-            text = messages.text("discord.expired_button", locale_of(interaction))
-            await Reply(interaction, locale_of(interaction)).failure(text)
-            return
-        earlier = pending.request
-
-        async def make(reply: Reply) -> ImageRequest:
-            prompt = pending.suggestion if action == "suggest" and pending.suggestion else None
-            return self.service.build(
-                prompt or earlier.prompt,
-                self.identity(interaction),
-                options=options_of(earlier, force=action == "force"),
-                images=earlier.images,
-                mask=earlier.mask,
-                idem_key=idem_key(interaction),
-            )
-
-        await self.jobs.run(interaction, make)
+        await interaction.response.send_modal(self.forms.prompt(locale, submit))

@@ -1,0 +1,160 @@
+"""The buttons under results and refusals, their Edit modal, and the answer to stale clicks.
+
+Every click is checked before anything runs: the custom_id must be one of ours and sit on the
+clicked message (:func:`bots.discord.components.dispatchable`), and a job reference resolves
+only for the clicker — a job of the clicking interaction's own server (a DM job: only for its
+owner), and in that server only from the job's channel or by the job's owner. Anything else
+is one ephemeral "this button is no longer valid", a warning line, and nothing charged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bots.discord import components
+from bots.discord.identity import idem_key, identity_of, locale_of
+from bots.discord.inputs import Inputs, images_in, options_of
+from bots.discord.jobs import JobRunner
+from bots.discord.reply import Reply
+from bots.discord.views import JOB_CLICK, PENDING_CLICK, Forms
+from core import messages
+from core.errors import PixelsmithError
+from core.service import ImageService
+from core.store.store import JobView
+from core.types import Identity, ImageRequest
+
+log = logging.getLogger("pixelsmith.discord")
+
+MAX_ROW_ID = 2**63 - 1  # the store's integer range
+
+
+def visible_to(job: JobView, identity: Identity) -> bool:
+    """Whether ``identity`` may act on ``job`` from where it clicked (see the module docstring)."""
+    own = job.user_scope == identity.user_scope
+    if job.community_scope != identity.community_scope:
+        return False
+    if identity.community_id is None:
+        return own
+    return own or str(job.request.get("channel_id")) == str(identity.channel_id)
+
+
+def _same_person(a: Identity, b: Identity) -> bool:
+    return a.user_scope == b.user_scope and a.community_id == b.community_id
+
+
+class ButtonsCog(commands.Cog):
+    def __init__(self, jobs: JobRunner, inputs: Inputs, forms: Forms) -> None:
+        self.jobs = jobs
+        self.service: ImageService = jobs.service
+        self.settings = jobs.settings
+        self.inputs = inputs
+        self.forms = forms
+
+    def identity(self, interaction: discord.Interaction) -> Identity:
+        return identity_of(interaction, self.settings)
+
+    async def job_for(self, identity: Identity, ref: str) -> JobView | None:
+        """The job ``ref`` names, if the clicker may act on it here; else None."""
+        if not ref.isdigit() or int(ref) > MAX_ROW_ID:
+            return None
+        job = await self.service.job(int(ref))
+        return job if job is not None and visible_to(job, identity) else None
+
+    async def invalid(self, interaction: discord.Interaction, key: str) -> None:
+        """The polite refusal of a click or submit we cannot act on (nothing runs)."""
+        locale = locale_of(interaction)
+        try:
+            await Reply(interaction, locale).failure(messages.text(key, locale))
+        except discord.HTTPException as exc:
+            log.warning("could not refuse a stale click: %s %s", exc.status, exc.code)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Clicks and submits discord.py will not route to us get their answer here."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        if interaction.type is discord.InteractionType.component:
+            if not components.dispatchable(interaction):
+                log.warning("stale or foreign component %r", str(data.get("custom_id"))[:100])
+                await self.invalid(interaction, "discord.button_invalid")
+        elif interaction.type is discord.InteractionType.modal_submit and not self.forms.known(
+            data.get("custom_id")
+        ):
+            log.warning("stale or foreign form %r", str(data.get("custom_id"))[:100])
+            await self.invalid(interaction, "discord.form_invalid")
+
+    @commands.Cog.listener(f"on_{JOB_CLICK}")
+    async def on_job_button(self, action: str, ref: str, interaction: discord.Interaction) -> None:
+        if not components.dispatchable(interaction):
+            return  # on_interaction answered
+        identity = self.identity(interaction)
+        job = await self.job_for(identity, ref)
+        if job is None:
+            log.warning("button for a job not visible here: %s", action)
+            await self.invalid(interaction, "discord.button_invalid")
+            return
+        if action == "edit":
+            message = interaction.message
+
+            async def submit(modal_interaction: discord.Interaction, prompt: str) -> None:
+                await self._submit_job_edit(job, message, modal_interaction, prompt)
+
+            await interaction.response.send_modal(self.forms.prompt(identity.locale, submit))
+            return
+
+        async def make(reply: Reply) -> ImageRequest:
+            key = idem_key(interaction)
+            if action == "vary":  # variations of the first image of the result message
+                images = await self.inputs.images(images_in(interaction.message)[:1])
+                return self.service.rebuild(job, identity, idem_key=key, images=images)
+            if job.request.get("edit"):
+                sources = self.jobs.sources.get(job.id)
+                if sources is None:
+                    raise PixelsmithError("discord.sources_gone")
+                return self.service.rebuild(job, identity, idem_key=key, images=sources.images)
+            return self.service.rebuild(job, identity, idem_key=key)
+
+        await self.jobs.run(interaction, make)
+
+    async def _submit_job_edit(
+        self,
+        job: JobView,
+        message: discord.Message | None,
+        interaction: discord.Interaction,
+        prompt: str,
+    ) -> None:
+        async def make(reply: Reply) -> ImageRequest:
+            images = await self.inputs.images(images_in(message)[:1])  # the result's first image
+            identity, key = self.identity(interaction), idem_key(interaction)
+            return self.service.rebuild(job, identity, idem_key=key, prompt=prompt, images=images)
+
+        await self.jobs.run(interaction, make)
+
+    @commands.Cog.listener(f"on_{PENDING_CLICK}")
+    async def on_pending_button(
+        self, action: str, token: str, interaction: discord.Interaction
+    ) -> None:
+        if not components.dispatchable(interaction):
+            return  # on_interaction answered
+        pending, me = self.jobs.pending.get(token), self.identity(interaction)
+        if pending is None or not _same_person(pending.request.identity, me):
+            text = messages.text("discord.expired_button", locale_of(interaction))
+            await Reply(interaction, locale_of(interaction)).failure(text)
+            return
+        earlier = pending.request
+
+        async def make(reply: Reply) -> ImageRequest:
+            prompt = pending.suggestion if action == "suggest" and pending.suggestion else None
+            return self.service.build(
+                prompt or earlier.prompt,
+                me,
+                options=options_of(earlier, force=action == "force"),
+                images=earlier.images,
+                mask=earlier.mask,
+                idem_key=idem_key(interaction),
+            )
+
+        await self.jobs.run(interaction, make)
