@@ -21,10 +21,12 @@
     return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * step;
   }
 
-  function barChart(box, days, value, format) {
+  function barChart(box, days, value, format, whole) {
     var W = 600, H = 220, L = 48, B = 28, T = 10, R = 8;
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img" });
-    var top = niceMax(Math.max.apply(null, days.map(value).concat([0])));
+    var highest = Math.max.apply(null, days.map(value).concat([0]));
+    // whole numbers (jobs): four gridlines on whole values
+    var top = whole ? Math.max(4, Math.ceil(highest / 4) * 4) : niceMax(highest);
     var plotW = W - L - R, plotH = H - T - B;
     var slot = plotW / days.length;
     for (var g = 0; g <= 4; g++) {
@@ -56,7 +58,7 @@
         barChart(spend, data.days, function (d) { return d.cost_micros / 1e6; }, function (v) { return "$" + v.toFixed(v < 1 ? 3 : 2); });
       }
       if (images) {
-        barChart(images, data.days, function (d) { return d.jobs; }, function (v) { return String(Math.round(v * 10) / 10); });
+        barChart(images, data.days, function (d) { return d.jobs; }, function (v) { return String(Math.round(v)); }, true);
       }
       root.dataset.chartsReady = "1";
     });
