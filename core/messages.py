@@ -441,6 +441,9 @@ EN: dict[str, str] = {
     "slack.button.edit": "Edit",
     "slack.button.use_suggestion": "Use suggested prompt",
     "slack.button.send_anyway": "Send anyway",
+    "slack.button.region": "Edit region",
+    "slack.web.link": "Open this link within {minutes} minutes; it works once: {url}",
+    "slack.web.off": "The web companion is not set up on this bot (web.port).",
     "slack.modal.title": "Edit an image",
     "slack.modal.submit": "Edit",
     "slack.modal.cancel": "Cancel",
@@ -470,7 +473,7 @@ EN: dict[str, str] = {
     "slack.admin.denied": "Only Pixelsmith admins (slack.admin_users) can use /imagine-admin.",
     "slack.admin.help": "Usage: /imagine-admin limits @user [user_daily_images=5 ...] · grant "
     "@user AMOUNT [images|usd] · ban @user [reason] · unban @user · usage [user|community|model]"
-    " · chart [community|model] [days]",
+    " · chart [community|model] [days] · dashboard",
     "slack.admin.chart_posted": "Posted the spend chart in this channel.",
     "slack.admin.bad_user": "{value} is not a user: mention them (@name) or give their user id.",
     "slack.admin.bad_amount": "{value} is not a valid amount.",
@@ -845,6 +848,9 @@ ZH: dict[str, str] = {
     "slack.button.edit": "编辑",
     "slack.button.use_suggestion": "使用建议的提示词",
     "slack.button.send_anyway": "仍然发送",
+    "slack.button.region": "编辑局部",
+    "slack.web.link": "请在 {minutes} 分钟内打开此链接，它只能使用一次：{url}",
+    "slack.web.off": "此机器人未启用网页伴侣（web.port）。",
     "slack.modal.title": "编辑图片",
     "slack.modal.submit": "编辑",
     "slack.modal.cancel": "取消",
@@ -873,7 +879,7 @@ ZH: dict[str, str] = {
     "slack.admin.denied": "只有 Pixelsmith 管理员（slack.admin_users）可以使用 /imagine-admin。",
     "slack.admin.help": "用法：/imagine-admin limits @用户 [user_daily_images=5 ...] · grant @用户 "
     "数量 [images|usd] · ban @用户 [原因] · unban @用户 · usage [user|community|model]"
-    " · chart [community|model] [天数]",
+    " · chart [community|model] [天数] · dashboard",
     "slack.admin.chart_posted": "已在此频道发布消费图表。",
     "slack.admin.bad_user": "{value} 不是用户：请 @ 提及对方或填写其用户 ID。",
     "slack.admin.bad_amount": "{value} 不是有效的数量。",

@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bots.slack.home import quota_lines
 from bots.slack.runtime import SlackBot, mention
+from bots.slack.web import dashboard_text
 from core import messages
 from core.charts import chart_title, spend_chart_png
 from core.store.policy import LIMIT_KEYS, UNLIMITED_WORDS, QuotaOverrides
@@ -119,6 +120,10 @@ async def _chart(bot: SlackBot, who: Identity, words: list[str]) -> str:
     return messages.text("slack.admin.chart_posted", who.locale)
 
 
+async def _dashboard(bot: SlackBot, who: Identity, words: list[str]) -> str:
+    return dashboard_text(bot, who)
+
+
 _HANDLERS = {
     "limits": _limits_cmd,
     "grant": _grant,
@@ -126,6 +131,7 @@ _HANDLERS = {
     "unban": _ban,
     "usage": _usage,
     "chart": _chart,
+    "dashboard": _dashboard,
 }
 
 

@@ -17,6 +17,7 @@ IMAGE_BLOCK, IMAGE_INPUT = "image_block", "image_input"
 MORE_IMAGES_BLOCK = "more_images_block"  # the same IMAGE_INPUT action id inside
 PROMPT_BLOCK, PROMPT_INPUT = "prompt_block", "prompt_input"
 REROLL, EDIT, USE_SUGGESTION, SEND_ANYWAY = "reroll", "edit", "use_suggestion", "send_anyway"
+REGION = "edit_region"  # opens the web companion's painter (only when it is configured)
 MAX_VALUE = 2000  # Slack's limit for a button value
 MAX_FILES_PER_INPUT = 10  # Slack's file_input takes 1-10 files
 MAX_EDIT_IMAGES = IntakeLimits().max_images  # what one edit takes
@@ -51,16 +52,18 @@ def actions(block_id: str, *elements: dict[str, Any]) -> dict[str, Any]:
     return {"type": "actions", "block_id": block_id, "elements": list(elements)}
 
 
-def result_controls(ref: str, file_ids: list[str], locale: str, summary: str) -> list[Any]:
-    """Re-roll and Edit under a result; the values carry the job's public id (and the files)."""
-    return [
-        context(summary),
-        actions(
-            "result_actions",
-            button(REROLL, messages.text("slack.button.reroll", locale), ref),
-            button(EDIT, messages.text("slack.button.edit", locale), result_value(ref, file_ids)),
-        ),
+def result_controls(
+    ref: str, file_ids: list[str], locale: str, summary: str, *, region: bool = False
+) -> list[Any]:
+    """Re-roll and Edit (and Edit region) under a result; the values carry the job's public id
+    (and the files)."""
+    buttons = [
+        button(REROLL, messages.text("slack.button.reroll", locale), ref),
+        button(EDIT, messages.text("slack.button.edit", locale), result_value(ref, file_ids)),
     ]
+    if region:
+        buttons.append(button(REGION, messages.text("slack.button.region", locale), ref))
+    return [context(summary), actions("result_actions", *buttons)]
 
 
 def refusal_controls(

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from bots.slack import blocks
 from bots.slack.ids import public_ref
 from bots.slack.runtime import SlackBot, escape, mention
+from bots.slack.web import web_on
 from core import messages
 from core.packing import UploadLimits, pack_outputs
 from core.types import ImageRequest, ImageResult
@@ -129,7 +130,8 @@ async def deliver(
     summary = messages.text(
         "result.cost_demo" if result.demo else "result.cost", locale, cost=result.cost_usd
     )
-    controls = blocks.result_controls(public_ref(result), file_ids, locale, summary)
+    region = web_on(bot, result.request.identity)
+    controls = blocks.result_controls(public_ref(result), file_ids, locale, summary, region=region)
     text = header(result.request)
     if header_ts is not None:
         try:

@@ -128,7 +128,9 @@ def test_manifest_matches_the_registered_listeners(tmp_path: Path) -> None:
     registered_commands = set(re.findall(r'@app\.command\("(/[\w-]+)"\)', source))
     registered_events = set(re.findall(r'@app\.event\("(\w+)"\)', source))
     assert (
-        commands == registered_commands == {"/imagine", "/imagine-edit", "/quota", "/imagine-admin"}
+        commands
+        == registered_commands
+        == {"/imagine", "/imagine-edit", "/imagine-gallery", "/quota", "/imagine-admin"}
     )
     assert shortcuts == {blocks.EDIT_SHORTCUT}
     assert "@app.shortcut(blocks.EDIT_SHORTCUT)" in source
