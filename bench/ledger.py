@@ -39,8 +39,8 @@ def _worker(args: tuple[str, int, float, bool, Any]) -> tuple[int, float, float]
 async def _run(
     url: str, index: int, seconds: float, submit: bool, barrier: Any
 ) -> tuple[int, float, float]:
-    from core.store import EffectiveLimits, JobState, Store
-    from core.types import Identity
+    from core.store import EffectiveLimits, Store
+    from core.types import Identity, JobState
 
     limits = EffectiveLimits(
         user_daily_images=10**9,

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp  # noqa: E402
 
-from core.store.store import Store  # noqa: E402
+from core.store import Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-burst-0123456789"

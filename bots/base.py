@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.store.store import JobView
+from core.types import JobView
 
 
 class PlatformAdapter(Protocol):

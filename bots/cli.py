@@ -241,7 +241,7 @@ async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return await run_doctor(settings, out, err)
     handler = getattr(args, "admin_handler", None)
     if handler is not None:
-        from core.store.store import Store
+        from core.store import Store
 
         store = await Store.open(settings.database.url)
         try:

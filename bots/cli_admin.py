@@ -19,8 +19,8 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from core import messages
-from core.store import JobView, QuotaOverrides, QuotaSettings, Store, effective_limits
-from core.types import Identity
+from core.store import QuotaOverrides, QuotaSettings, Store, effective_limits
+from core.types import Identity, JobView
 
 USER_RE = re.compile(r"^(?:(?P<platform>[a-z][a-z0-9_-]*):)?(?P<id>[^\s:]+)$")
 

@@ -21,7 +21,7 @@ from core import messages
 from core.config import Settings
 from core.metrics import LoopLagMonitor, Metrics, MetricsServer
 from core.service import ImageService
-from core.store.store import JobState
+from core.types import JobState
 
 log = logging.getLogger("pixelsmith.run")
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from core import messages
-from core.store.store import DailySpend
+from core.types import DailySpend
 
 MAX_GROUPS = 8  # more than this many groups: the smallest are summed as "other"
 MAX_LABEL = 32

@@ -40,17 +40,20 @@ from core.providers.demo import DemoProvider
 from core.queue import FairQueue
 from core.request import Options, build_request
 from core.safety import check_prompt
+from core.store import Store
 from core.store.policy import effective_limits
-from core.store.store import JobState, JobView, QuotaStatus, Store
 from core.types import (
     Identity,
     ImageRequest,
     ImageResult,
+    JobState,
+    JobView,
     PreparedImage,
     Progress,
     ProgressCallback,
     ProviderResult,
     QuotaLeft,
+    QuotaStatus,
     Stage,
 )
 

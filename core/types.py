@@ -2,7 +2,11 @@
 
 Adapters build an :class:`Identity` and an :class:`ImageRequest`, hand them to
 ``ImageService``, and receive :class:`Progress` callbacks and an :class:`ImageResult`
-(or a typed failure from :mod:`core.errors`).
+(or a typed failure from :mod:`core.errors`). What the store reports back through the service
+is here too: :class:`JobView` (a job and its :class:`JobState`), :class:`QuotaStatus` with its
+:class:`LimitStatus` rows, and the report rows :class:`UsageRow` and :class:`DailySpend`.
+
+Times are aware UTC datetimes; money is integer micro-dollars (``*_micros``).
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from core.errors import Note
+from core.errors import Note, PixelsmithError, QuotaExceeded
+
+MICROS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -177,3 +184,125 @@ class ImageResult:
     @property
     def cost_usd(self) -> float:
         return self.cost_micros / 1_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# what the store reports
+
+
+class JobState(enum.StrEnum):
+    RESERVED = "RESERVED"
+    SUBMITTED = "SUBMITTED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED_CHARGED = "FAILED_CHARGED"
+    UNKNOWN_CHARGED = "UNKNOWN_CHARGED"
+    RELEASED = "RELEASED"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (JobState.RESERVED, JobState.SUBMITTED)
+
+
+CHARGED_STATES = (JobState.SUCCEEDED, JobState.FAILED_CHARGED, JobState.UNKNOWN_CHARGED)
+LIVE_STATES = (JobState.RESERVED, JobState.SUBMITTED)
+QUOTA_KEYS = ("quota.exceeded", "quota.banned", "quota.cooldown")
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as the service and the adapters see it. Times aware UTC; money in micro-USD."""
+
+    id: int
+    idem_key: str
+    state: JobState
+    user_scope: str
+    community_scope: str | None
+    model: str
+    prompt: str
+    cost_micros: int
+    worst_cost_micros: int
+    images_requested: int
+    images_delivered: int
+    error: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    request: dict[str, Any] = field(default_factory=dict, compare=False)
+    notified: bool = True
+
+    @property
+    def cost_usd(self) -> float:
+        return self.cost_micros / MICROS
+
+    def failure(self) -> PixelsmithError | None:
+        """The QuotaExceeded this job was refused with (for a duplicate delivery), else None."""
+        if self.error not in QUOTA_KEYS or not self.result:
+            return None
+        params = dict(self.result.get("params") or {})
+        if isinstance(params.get("resets_at"), str):
+            params["resets_at"] = datetime.fromisoformat(params["resets_at"])
+        return QuotaExceeded(self.error, **params)
+
+
+@dataclass(frozen=True)
+class LimitStatus:
+    """One limit: ``unit`` images|usd|jobs; ``limit`` None = unlimited (then ``remaining`` None)."""
+
+    name: str
+    unit: str
+    limit: float | int | None
+    used: float | int
+    reserved: float | int
+    remaining: float | int | None
+    resets_at: datetime | None
+    granted: float | int = 0
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    user_scope: str
+    community_scope: str | None
+    limits: tuple[LimitStatus, ...]
+    banned: bool = False
+    ban_reason: str | None = None
+    cooldown_until: datetime | None = None
+
+    def get(self, name: str) -> LimitStatus | None:
+        return next((s for s in self.limits if s.name == name), None)
+
+    def quota_left(self) -> QuotaLeft:
+        def left(name: str) -> Any:
+            found = self.get(name)
+            return None if found is None else found.remaining
+
+        return QuotaLeft(
+            images_today=left("user_daily_images"),
+            images_month=left("user_monthly_images"),
+            usd_today=left("user_daily_usd"),
+            usd_month=left("user_monthly_usd"),
+            community_usd_month=left("community_monthly_usd"),
+        )
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    group: str
+    jobs: int
+    images: int
+    cost_micros: int
+
+    @property
+    def cost_usd(self) -> float:
+        return self.cost_micros / MICROS
+
+
+@dataclass(frozen=True)
+class DailySpend:
+    day: date
+    group: str
+    jobs: int
+    cost_micros: int
+
+    @property
+    def cost_usd(self) -> float:
+        return self.cost_micros / MICROS

@@ -13,8 +13,8 @@ from PIL import Image
 
 from bots.cli_admin import add_admin_commands
 from core.charts import MAX_GROUPS, _series, chart_title, spend_chart_png
-from core.store import DailySpend, QuotaSettings, Store
-from core.types import Identity
+from core.store import QuotaSettings, Store
+from core.types import DailySpend, Identity
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 QUOTA = QuotaSettings()
@@ -102,7 +102,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def charged_job(store: Store, key: str, community: str, day: int, cost: int) -> None:
-    from core.store import JobState
+    from core.types import JobState
 
     identity = Identity("discord", "42", community)
     now = datetime(2026, 11, day, 12, tzinfo=UTC)

@@ -15,8 +15,7 @@ from core.errors import UpstreamError
 from core.logs import setup_logging
 from core.metrics import LoopLagMonitor, Metrics, MetricsServer
 from core.service import ImageService
-from core.store.store import JobState
-from core.types import Identity, Progress, Stage
+from core.types import Identity, JobState, Progress, Stage
 from tests.conftest import TEST_KEY
 from tests.fakes.gateway import Behavior, FakeGateway, Fault
 

@@ -25,8 +25,16 @@ from core.errors import (
 )
 from core.request import Options
 from core.service import Attachment, ImageService
-from core.store.store import JobState, JobView
-from core.types import Identity, ImageRequest, ImageResult, Progress, QuotaLeft, Stage
+from core.types import (
+    Identity,
+    ImageRequest,
+    ImageResult,
+    JobState,
+    JobView,
+    Progress,
+    QuotaLeft,
+    Stage,
+)
 from tests.conftest import make_settings
 from tests.fakes.gateway import ERRORS, Behavior, FakeGateway, Fault, FileMode
 from tests.fakes.images import jpeg_bytes, mask_png, sniff, solid_png

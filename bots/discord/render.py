@@ -9,8 +9,7 @@ from typing import Any
 
 from core import messages
 from core.errors import Note, PixelsmithError
-from core.store.store import JobView, LimitStatus, QuotaStatus
-from core.types import ImageResult, Progress, QuotaLeft, Stage
+from core.types import ImageResult, JobView, LimitStatus, Progress, QuotaLeft, QuotaStatus, Stage
 
 MAX_CONTENT = 2000
 PROMPT_CHARS = 300

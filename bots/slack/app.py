@@ -31,8 +31,7 @@ from core import messages
 from core.config import Settings
 from core.errors import ConfigError
 from core.service import ImageService
-from core.store.store import JobView
-from core.types import Identity, ImageResult
+from core.types import Identity, ImageResult, JobView
 
 log = logging.getLogger("pixelsmith.slack")
 

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from bots.slack import blocks
 from bots.slack.runtime import SlackBot, escape, slack_time
 from core import messages
-from core.store.store import JobView, QuotaStatus
+from core.types import JobView, QuotaStatus
 
 RECENT_JOBS = 8
 

@@ -20,8 +20,7 @@ from typing import Any
 from bots.slack.payload import slack_id
 from core.request import Options
 from core.service import ImageService
-from core.store.store import JobView
-from core.types import Identity, ImageResult
+from core.types import Identity, ImageResult, JobView
 
 MAX_VALUE = 2000  # a button's value
 MAX_REF = 32  # a public job id

@@ -32,7 +32,7 @@ from bots.web.security import (
 from core.config import Settings
 from core.errors import ConfigError
 from core.service import ImageService
-from core.store.store import JobView
+from core.types import JobView
 
 log = logging.getLogger("pixelsmith.web")
 

@@ -16,8 +16,15 @@ from aiohttp import web
 
 from core.errors import PixelsmithError
 from core.service import Attachment, ImageService
-from core.store.store import CHARGED_STATES, DailySpend, JobView, UsageRow
-from core.types import GeneratedImage, Identity, ImageResult
+from core.types import (
+    CHARGED_STATES,
+    DailySpend,
+    GeneratedImage,
+    Identity,
+    ImageResult,
+    JobView,
+    UsageRow,
+)
 
 log = logging.getLogger("pixelsmith.web")
 

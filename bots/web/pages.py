@@ -21,8 +21,7 @@ from bots.web.render import page
 from bots.web.security import forbidden, grant_of
 from core import messages
 from core.errors import DuplicateJob, PixelsmithError
-from core.store.store import JobView
-from core.types import ImageResult
+from core.types import ImageResult, JobView
 
 log = logging.getLogger("pixelsmith.web")
 

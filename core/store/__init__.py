@@ -1,5 +1,30 @@
-"""Persistence: quota policy, tables, and the :class:`Store` (jobs, buckets, ledger)."""
+"""Persistence: quota policy, tables, and the :class:`Store` (jobs, buckets, ledger).
 
+The rooms, each a mixin of :class:`Store` (``store.py`` puts them together and owns open/close):
+
+* ``clock.py``: the one time convention (aware UTC in, aware UTC out) and the quota periods.
+* ``engine.py``: the engine, the worker threads served by urgency, the one transaction path.
+* ``statements.py``: table handles, the money statements compiled once, row -> JobView.
+* ``jobs.py``: the job state machine (claim + reserve, submit, settle/release).
+* ``leases.py``: the reaper, abandoned jobs, reaped-job notices.
+* ``buckets.py``: which buckets a job reserves on, the reservation, quota status.
+* ``admin.py``: grants, bans, overrides, per-database settings.
+* ``reports.py``: history, usage, daily spend.
+* ``check.py``: counters against the ledger.
+* ``policy.py``: the ``[quota]`` settings and how they resolve; ``tables.py``: the schema.
+
+SQLModel or plain SQLAlchemy: the tables are SQLModel models (one typed declaration per table,
+the schema Alembic migrates to) and every statement is SQLAlchemy Core on
+``metadata.tables[...]``. The store never loads ORM objects: a job transition is a handful of
+conditional UPDATEs whose row counts and RETURNING values are the result, which the ORM's unit
+of work can neither express nor afford on the hot path (see ``engine.py``).
+
+The values the store returns to the service and adapters (JobView, JobState, QuotaStatus,
+LimitStatus, UsageRow, DailySpend) live in :mod:`core.types`.
+"""
+
+from core.store.jobs import JobClaim, JobConflict
+from core.store.leases import ERROR_EXPIRED, ERROR_UNKNOWN
 from core.store.policy import (
     EffectiveLimits,
     QuotaOverrides,
@@ -8,31 +33,17 @@ from core.store.policy import (
     micros_to_usd,
     usd_to_micros,
 )
-from core.store.store import (
-    DailySpend,
-    JobClaim,
-    JobConflict,
-    JobState,
-    JobView,
-    LimitStatus,
-    QuotaStatus,
-    Store,
-    UsageRow,
-)
+from core.store.store import Store
 
 __all__ = [
-    "DailySpend",
+    "ERROR_EXPIRED",
+    "ERROR_UNKNOWN",
     "EffectiveLimits",
     "JobClaim",
     "JobConflict",
-    "JobState",
-    "JobView",
-    "LimitStatus",
     "QuotaOverrides",
     "QuotaSettings",
-    "QuotaStatus",
     "Store",
-    "UsageRow",
     "effective_limits",
     "micros_to_usd",
     "usd_to_micros",

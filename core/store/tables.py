@@ -1,6 +1,7 @@
 """The tables. The job and the append-only ledger carry the truth; bucket counters are derived.
 
-Times are naive UTC. Money is integer micro-dollars (``BigInteger``), never a float.
+Times are ``TIMESTAMP WITH TIME ZONE`` (``TZ``), read and written as aware UTC (the convention
+is in :mod:`core.store.clock`). Money is integer micro-dollars (``BigInteger``), never a float.
 
 Why ``quota_bucket`` has no ``CHECK (reserved + spent <= limit)``: a reservation is guarded by
 the conditional UPDATE (``... WHERE reserved + spent + :c <= limit + granted``), which is what
@@ -19,8 +20,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
+
+TZ = DateTime(timezone=True)
 
 
 class QuotaBucket(SQLModel, table=True):
@@ -69,13 +80,13 @@ class Job(SQLModel, table=True):
     cost_micros: int = Field(default=0, sa_type=BigInteger)
     images_requested: int = 0
     images_delivered: int = 0
-    lease_until: datetime | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=TZ)
     attempts: int = 0
     error: str | None = Field(default=None, max_length=100)
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notified: bool = False
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = Field(sa_type=TZ)
+    updated_at: datetime = Field(sa_type=TZ)
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -96,7 +107,7 @@ class LedgerEntry(SQLModel, table=True):
     unit: str = Field(max_length=16)
     kind: str = Field(max_length=16)
     amount: int = Field(sa_type=BigInteger)
-    created_at: datetime
+    created_at: datetime = Field(sa_type=TZ)
 
 
 class QuotaGrant(SQLModel, table=True):
@@ -111,7 +122,7 @@ class QuotaGrant(SQLModel, table=True):
     unit: str = Field(max_length=16)
     amount: int = Field(sa_type=BigInteger)
     reason: str | None = Field(default=None, max_length=200)
-    created_at: datetime
+    created_at: datetime = Field(sa_type=TZ)
 
 
 class Ban(SQLModel, table=True):
@@ -119,7 +130,7 @@ class Ban(SQLModel, table=True):
 
     scope: str = Field(primary_key=True, max_length=200)
     reason: str | None = Field(default=None, max_length=200)
-    created_at: datetime
+    created_at: datetime = Field(sa_type=TZ)
 
 
 class UserState(SQLModel, table=True):
@@ -128,7 +139,7 @@ class UserState(SQLModel, table=True):
     __tablename__ = "user_state"
 
     scope: str = Field(primary_key=True, max_length=200)
-    last_job_at: datetime | None = None
+    last_job_at: datetime | None = Field(default=None, sa_type=TZ)
 
 
 class QuotaOverride(SQLModel, table=True):
@@ -139,7 +150,7 @@ class QuotaOverride(SQLModel, table=True):
 
     scope: str = Field(primary_key=True, max_length=200)
     limits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime
+    updated_at: datetime = Field(sa_type=TZ)
 
 
 class Setting(SQLModel, table=True):
@@ -150,7 +161,7 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)
-    created_at: datetime
+    created_at: datetime = Field(sa_type=TZ)
 
 
 metadata = SQLModel.metadata

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from core import messages
-from core.store.store import Store
+from core.store import Store
 from tests.fakes import discord_payloads as DP
 from tests.fakes import slack_requests as SR
 from tests.fakes.discord import FakeDiscord, GatewayEvent, MessageEvent

@@ -10,9 +10,9 @@ import asyncio
 import sys
 from typing import Any
 
-from core.store import EffectiveLimits, JobState, Store
-from core.store import store as store_module
-from core.types import Identity
+from core.store import EffectiveLimits, Store
+from core.store.engine import Tx
+from core.types import Identity, JobState
 
 POINTS = (
     "before_reserve",
@@ -36,14 +36,14 @@ def here(point: str) -> None:
 
 
 def stop_inside(point: str, kind: str) -> None:
-    original = store_module._Db.many
+    original = Tx.many
 
     def many(self: Any, name: str, rows: list[dict[str, Any]]) -> None:
         original(self, name, rows)
         if name == "ledger" and rows and rows[0]["kind"] == kind:
             here(point)
 
-    store_module._Db.many = many  # type: ignore[method-assign]
+    Tx.many = many  # type: ignore[method-assign]
 
 
 async def main(url: str, point: str) -> None:

@@ -11,9 +11,9 @@ from sqlalchemy import update
 
 from bots.cli_admin import add_admin_commands
 from core.errors import QuotaExceeded
-from core.store import JobState, QuotaSettings, Store, effective_limits
-from core.store.store import BUCKET
-from core.types import Identity
+from core.store import QuotaSettings, Store, effective_limits
+from core.store.statements import BUCKET
+from core.types import Identity, JobState
 
 QUOTA = QuotaSettings(user_daily_images=5, community_monthly_usd=10)
 

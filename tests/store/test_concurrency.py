@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from core.store import Store
-from core.store.store import BUCKET, day_period
+from core.store.clock import day_period
+from core.store.statements import BUCKET
 from tests.store import workers
 from tests.store.conftest import WORKERS
 

@@ -10,7 +10,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.store import JobState, Store
+from core.store import Store
+from core.types import JobState
 from tests.store.crasher import COST, POINTS, WORST
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ from hypothesis.stateful import (
 )
 
 from core.errors import QuotaExceeded
-from core.store import EffectiveLimits, JobConflict, JobState, Store
-from core.types import Identity
+from core.store import EffectiveLimits, JobConflict, Store
+from core.types import Identity, JobState
 
 LIMITS = EffectiveLimits(
     user_daily_images=6, community_monthly_micros=100_000, user_concurrent_jobs=2

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.errors import QuotaExceeded
-from core.store import EffectiveLimits, JobConflict, JobState, Store
-from core.types import Identity
+from core.store import EffectiveLimits, JobConflict, Store
+from core.types import Identity, JobState
 
 NOW = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
 ME = Identity("discord", "1", "G")

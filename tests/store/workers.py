@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.errors import QuotaExceeded
-from core.store import EffectiveLimits, JobState, Store
+from core.store import EffectiveLimits, Store
 from core.store.tables import QuotaBucket
-from core.types import Identity
+from core.types import Identity, JobState
 
 _barrier: Any = None
 BARRIER_TIMEOUT_S = 120

@@ -19,8 +19,7 @@ from bots.web.backend import KeptImage, WebBackend
 from bots.web.links import mint_link
 from core.config import Settings
 from core.service import ImageService
-from core.store.store import JobView
-from core.types import Identity, ImageResult
+from core.types import Identity, ImageResult, JobView
 from tests.conftest import make_settings
 from tests.fakes.gateway import FakeGateway
 from tests.web.browser import Browser, free_port, launched, serving

@@ -24,8 +24,7 @@ from bots.discord.views import JOB_CLICK, PENDING_CLICK, Forms
 from core import messages
 from core.errors import PixelsmithError
 from core.service import ImageService
-from core.store.store import JobView
-from core.types import Identity, ImageRequest
+from core.types import Identity, ImageRequest, JobView
 
 log = logging.getLogger("pixelsmith.discord")
 

@@ -1,0 +1,280 @@
+"""Quota buckets: which counters a job reserves on, the reservation itself, the cooldown, what a
+settle captures, and the quota status a user is shown.
+
+A bucket is one counter ``(scope, period, unit)``. A reservation is a conditional upsert
+(``... WHERE reserved + spent + amount <= limit + granted``), so two concurrent jobs can never
+both take the last unit. Buckets are always touched in sorted (scope, period, unit) order, so
+PostgreSQL never deadlocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.store.clock import (
+    bind_time,
+    day_period,
+    day_start,
+    month_period,
+    month_start,
+    next_day,
+    next_month,
+    now_or,
+    utc,
+)
+from core.store.engine import Room, Tx
+from core.store.policy import (
+    EffectiveLimits,
+    QuotaSettings,
+    apply_overrides,
+    effective_limits,
+    micros_to_usd,
+)
+from core.store.statements import BUCKET, JOB, USER_STATE
+from core.types import CHARGED_STATES, LIVE_STATES, Identity, JobState, LimitStatus, QuotaStatus
+
+Failure = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One bucket a job reserves on."""
+
+    policy: str
+    scope: str
+    period: str
+    unit: str  # images | micro_usd | jobs
+    limit: int
+    amount: int
+    resets_at: datetime | None
+
+
+# policy name, scope ("user" | "community"), period ("day" | "month" | "live"), bucket unit,
+# EffectiveLimits attribute, what is reserved ("images" | "worst" | "one")
+POLICIES: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("user_daily_images", "user", "day", "images", "user_daily_images", "images"),
+    ("user_monthly_images", "user", "month", "images", "user_monthly_images", "images"),
+    ("user_daily_usd", "user", "day", "micro_usd", "user_daily_micros", "worst"),
+    ("user_monthly_usd", "user", "month", "micro_usd", "user_monthly_micros", "worst"),
+    (
+        "community_monthly_usd",
+        "community",
+        "month",
+        "micro_usd",
+        "community_monthly_micros",
+        "worst",
+    ),
+    ("user_concurrent_jobs", "user", "live", "jobs", "user_concurrent_jobs", "one"),
+)
+
+
+def all_specs(
+    identity: Identity, limits: EffectiveLimits, images: int, worst: int, now: datetime
+) -> list[tuple[Spec, bool]]:
+    """Every policy that has a scope for ``identity``, with whether it is limited."""
+    scopes = {"user": identity.user_scope, "community": identity.community_scope}
+    periods = {"day": day_period(now), "month": month_period(now), "live": "live"}
+    resets = {"day": next_day(now), "month": next_month(now), "live": None}
+    amounts = {"images": images, "worst": worst, "one": 1}
+    out = []
+    for policy, scope_kind, period, unit, attr, amount in POLICIES:
+        scope = scopes[scope_kind]
+        if scope is None:
+            continue
+        limit = getattr(limits, attr)
+        spec = Spec(
+            policy, scope, periods[period], unit, limit or 0, amounts[amount], resets[period]
+        )
+        out.append((spec, limit is not None))
+    return out
+
+
+def specs(
+    identity: Identity, limits: EffectiveLimits, images: int, worst: int, now: datetime
+) -> list[Spec]:
+    """The buckets a job reserves on, in lock order."""
+    found = [s for s, limited in all_specs(identity, limits, images, worst, now) if limited]
+    found.sort(key=lambda s: (s.scope, s.period, s.unit))
+    return found
+
+
+def in_unit(unit: str, amount: int) -> float | int:
+    return round(micros_to_usd(amount), 6) if unit == "micro_usd" else amount
+
+
+def public_unit(unit: str) -> str:
+    return "usd" if unit == "micro_usd" else unit
+
+
+def cooldown(tx: Tx, user: str, cooldown_s: float, now: datetime) -> Failure | None:
+    """Start the user's cooldown, or say how long is left."""
+    if cooldown_s <= 0:
+        return None
+    threshold = bind_time(now - timedelta(seconds=cooldown_s), sqlite=tx.sqlite)
+    at = bind_time(now, sqlite=tx.sqlite)
+    if tx.one("cooldown", {"scope": user, "now": at, "threshold": threshold}):
+        return None
+    last = tx.one("last_job", {"scope": user})
+    assert last is not None
+    until = utc(last[0]) + timedelta(seconds=cooldown_s)
+    wait = max(0.0, (until - now).total_seconds())
+    return (
+        "quota.cooldown",
+        {"limit": "cooldown", "remaining": round(wait, 3), "unit": "seconds", "resets_at": until},
+    )
+
+
+def reserve(tx: Tx, wanted: list[Spec]) -> tuple[Failure | None, list[tuple[int, Spec]]]:
+    """Reserve on every bucket of ``wanted`` (in order); stop at the first that is full."""
+    entries: list[tuple[int, Spec]] = []
+    for spec in wanted:
+        key = {"scope": spec.scope, "period": spec.period, "unit": spec.unit}
+        row = tx.one("reserve", {**key, "lim": spec.limit, "amount": spec.amount})
+        if row is not None and row[1] + row[2] <= spec.limit + row[3]:
+            entries.append((row[0], spec))
+            continue
+        if row is not None:  # freshly inserted and already over: nothing was there before
+            left = spec.limit
+        else:
+            reserved, spent, granted = tx.one("bucket", key)
+            left = spec.limit + granted - reserved - spent
+        params = {
+            "limit": spec.policy,
+            "remaining": in_unit(spec.unit, max(0, left)),
+            "unit": public_unit(spec.unit),
+            "resets_at": spec.resets_at,
+        }
+        return ("quota.exceeded", params), []
+    return None, entries
+
+
+def capture(
+    unit: str, is_community: bool, state: JobState, cost: int, images: int, charge_user: bool
+) -> int:
+    """What a settle moves into a bucket's ``spent``."""
+    if state == JobState.RELEASED or unit == "jobs":
+        return 0
+    if unit == "micro_usd":
+        return cost if (is_community or charge_user) else 0
+    if unit == "images":
+        return images if (charge_user and state == JobState.SUCCEEDED) else 0
+    return 0
+
+
+class QuotaRoom(Room):
+    """Limits in force and what is left of them."""
+
+    async def effective_limits(
+        self, settings: QuotaSettings, identity: Identity
+    ) -> EffectiveLimits:
+        """Config limits for ``identity`` with the ``quota set`` overrides of the database on top."""
+        base = effective_limits(settings, identity)
+        return await self._call(self._with_overrides_sync, identity, base)
+
+    def _with_overrides_sync(self, identity: Identity, limits: EffectiveLimits) -> EffectiveLimits:
+        scopes = [s for s in (identity.community_scope, identity.user_scope) if s is not None]
+        with self._db.transaction(write=False) as tx:
+            found: dict[str, Any] = {
+                r.scope: r.limits for r in tx.execute(self._db.sql.overrides_of, {"scopes": scopes})
+            }
+        for scope in scopes:
+            limits = apply_overrides(limits, found.get(scope) or {})
+        return limits
+
+    async def quota_status(
+        self, identity: Identity, limits: EffectiveLimits, now: datetime | None = None
+    ) -> QuotaStatus:
+        """Every limit for ``identity`` (DB overrides applied): used, reserved, remaining, reset.
+
+        For an unlimited limit, ``used`` is still reported (from the jobs of the period).
+        """
+        return await self._call(self._quota_status_sync, identity, limits, now_or(now))
+
+    def _quota_status_sync(
+        self, identity: Identity, limits: EffectiveLimits, now: datetime
+    ) -> QuotaStatus:
+        limits = self._with_overrides_sync(identity, limits)
+        user, community = identity.user_scope, identity.community_scope
+        scopes = [s for s in (user, community) if s is not None]
+        with self._db.transaction(write=False) as tx:
+            buckets = {
+                (r.scope, r.period, r.unit): r
+                for r in tx.execute(
+                    select(BUCKET).where(
+                        BUCKET.c.scope.in_(scopes),
+                        BUCKET.c.period.in_([day_period(now), month_period(now), "live"]),
+                    )
+                )
+            }
+            ban = tx.execute(self._db.sql.bans_of, {"scopes": scopes}).first()
+            last = tx.execute(
+                select(USER_STATE.c.last_job_at).where(USER_STATE.c.scope == user)
+            ).scalar()
+            used_jobs = _used_from_jobs(tx, user, community, now)
+        items = []
+        for spec, limited in all_specs(identity, limits, 0, 0, now):
+            bucket = buckets.get((spec.scope, spec.period, spec.unit))
+            granted = bucket.granted if bucket is not None else 0
+            if bucket is not None and limited:
+                used, reserved = bucket.spent, bucket.reserved
+            else:
+                used, reserved = used_jobs.get(spec.policy, 0), 0
+            remaining = max(0, spec.limit + granted - used - reserved) if limited else None
+            items.append(
+                LimitStatus(
+                    name=spec.policy,
+                    unit=public_unit(spec.unit),
+                    limit=in_unit(spec.unit, spec.limit) if limited else None,
+                    used=in_unit(spec.unit, used),
+                    reserved=in_unit(spec.unit, reserved),
+                    remaining=None if remaining is None else in_unit(spec.unit, remaining),
+                    resets_at=spec.resets_at,
+                    granted=in_unit(spec.unit, granted),
+                )
+            )
+        cooldown_until = None
+        if last is not None and limits.cooldown_s > 0:
+            until = utc(last) + timedelta(seconds=limits.cooldown_s)
+            cooldown_until = until if until > now else None
+        return QuotaStatus(
+            user_scope=user,
+            community_scope=community,
+            limits=tuple(items),
+            banned=ban is not None,
+            ban_reason=None if ban is None else ban.reason,
+            cooldown_until=cooldown_until,
+        )
+
+
+def _used_from_jobs(tx: Tx, user: str, community: str | None, now: datetime) -> dict[str, int]:
+    charged = [s.value for s in CHARGED_STATES]
+    live = [s.value for s in LIVE_STATES]
+
+    def sums(scope_col: Any, scope: str, since: datetime) -> tuple[int, int]:
+        row = tx.execute(
+            select(
+                func.coalesce(func.sum(JOB.c.images_delivered), 0),
+                func.coalesce(func.sum(JOB.c.cost_micros), 0),
+            ).where(scope_col == scope, JOB.c.created_at >= since, JOB.c.state.in_(charged))
+        ).one()
+        return int(row[0]), int(row[1])
+
+    d_images, d_cost = sums(JOB.c.user_scope, user, day_start(now))
+    m_images, m_cost = sums(JOB.c.user_scope, user, month_start(now))
+    live_jobs = tx.execute(
+        select(func.count()).where(JOB.c.user_scope == user, JOB.c.state.in_(live))
+    ).scalar_one()
+    used = {
+        "user_daily_images": d_images,
+        "user_monthly_images": m_images,
+        "user_daily_usd": d_cost,
+        "user_monthly_usd": m_cost,
+        "user_concurrent_jobs": int(live_jobs),
+    }
+    if community is not None:
+        used["community_monthly_usd"] = sums(JOB.c.community_scope, community, month_start(now))[1]
+    return used

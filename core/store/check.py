@@ -1,0 +1,106 @@
+"""``check()``: the counters against the ledger, and every job against its ledger rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.store.engine import Room
+from core.store.statements import BUCKET, GRANT, JOB, LEDGER
+from core.types import LIVE_STATES
+
+_LIVE = [s.value for s in LIVE_STATES]
+
+
+class CheckRoom(Room):
+    async def check(self) -> list[str]:
+        """Counters against the ledger; an empty list means consistent.
+
+        For every bucket: reserved == sum(reserve) - sum(release), spent == sum(capture),
+        granted == sum(quota_grant). For every job: a live job (RESERVED/SUBMITTED) has its
+        reservations and nothing released or captured; a finished job has every reservation
+        released; a capture is 0 or the job's cost (money) / images delivered (images).
+        """
+        return await self._call(self._check_sync)
+
+    def _check_sync(self) -> list[str]:
+        problems: list[str] = []
+        with self._db.transaction(write=False) as tx:
+            sums: dict[tuple[int, str], int] = defaultdict(int)
+            for bid, kind, total in tx.execute(
+                select(LEDGER.c.bucket_id, LEDGER.c.kind, func.sum(LEDGER.c.amount)).group_by(
+                    LEDGER.c.bucket_id, LEDGER.c.kind
+                )
+            ):
+                sums[(bid, kind)] = int(total)
+            grants: dict[tuple[str, str, str], int] = {
+                (s, p, u): int(t)
+                for s, p, u, t in tx.execute(
+                    select(
+                        GRANT.c.scope, GRANT.c.period, GRANT.c.unit, func.sum(GRANT.c.amount)
+                    ).group_by(GRANT.c.scope, GRANT.c.period, GRANT.c.unit)
+                )
+            }
+            for b in tx.execute(
+                select(BUCKET).order_by(BUCKET.c.scope, BUCKET.c.period, BUCKET.c.unit)
+            ):
+                name = f"bucket {b.scope} {b.period} {b.unit}"
+                want_reserved = sums[(b.id, "reserve")] - sums[(b.id, "release")]
+                if b.reserved != want_reserved:
+                    problems.append(
+                        f"{name}: reserved {b.reserved} but ledger says {want_reserved}"
+                    )
+                if b.spent != sums[(b.id, "capture")]:
+                    problems.append(
+                        f"{name}: spent {b.spent} but ledger says {sums[(b.id, 'capture')]}"
+                    )
+                want_granted = grants.pop((b.scope, b.period, b.unit), 0)
+                if b.granted != want_granted:
+                    problems.append(f"{name}: granted {b.granted} but grants say {want_granted}")
+            for (s, p, u), total in sorted(grants.items()):
+                problems.append(f"grant {s} {p} {u}: {total} granted but no bucket carries it")
+            per_job: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+            jobs: dict[int, Any] = {}
+            rows = tx.execute(
+                select(
+                    LEDGER.c.job_id,
+                    LEDGER.c.bucket_id,
+                    LEDGER.c.unit,
+                    LEDGER.c.kind,
+                    LEDGER.c.amount,
+                    JOB.c.state,
+                    JOB.c.cost_micros,
+                    JOB.c.images_delivered,
+                ).join(JOB, JOB.c.id == LEDGER.c.job_id)
+            )
+            for job_id, bid, unit, kind, amount, state, cost, images in rows:
+                per_job[(job_id, bid)][kind] = int(amount)
+                per_job[(job_id, bid)]["unit:" + unit] = 1
+                jobs[job_id] = (state, cost, images)
+            for (job_id, bid), kinds in sorted(per_job.items()):
+                state, cost, images = jobs[job_id]
+                name = f"job {job_id} bucket {bid}"
+                if "reserve" not in kinds:
+                    problems.append(f"{name}: ledger rows without a reservation")
+                    continue
+                if state in LIVE_STATES:
+                    if "release" in kinds or "capture" in kinds:
+                        problems.append(f"{name}: {state} but already released or captured")
+                    continue
+                if kinds.get("release") != kinds["reserve"]:
+                    problems.append(f"{name}: {state} but its reservation is not fully released")
+                capture = kinds.get("capture", 0)
+                if "unit:micro_usd" in kinds and capture not in (0, cost):
+                    problems.append(f"{name}: captured {capture} micro-USD, job cost {cost}")
+                if "unit:images" in kinds and capture not in (0, images):
+                    problems.append(f"{name}: captured {capture} images, job delivered {images}")
+            live_without = tx.execute(
+                select(JOB.c.id, JOB.c.state).where(
+                    JOB.c.state.in_(_LIVE), JOB.c.lease_until.is_(None)
+                )
+            ).all()
+            for job_id, state in live_without:
+                problems.append(f"job {job_id}: {state} without a lease")
+        return problems

@@ -1,0 +1,92 @@
+"""Read-only reports: a user's history, usage grouped by user/community/model, daily spend."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+
+from core.store.engine import Room
+from core.store.statements import JOB, job_view
+from core.types import CHARGED_STATES, DailySpend, JobView, UsageRow
+
+_CHARGED = [s.value for s in CHARGED_STATES]
+
+
+def _group_col(by: str) -> Any:
+    cols = {"user": JOB.c.user_scope, "community": JOB.c.community_scope, "model": JOB.c.model}
+    if by not in cols:
+        raise ValueError(f"cannot group by {by!r}")
+    return cols[by]
+
+
+def _since(since: date) -> datetime:
+    return datetime(since.year, since.month, since.day, tzinfo=UTC)
+
+
+class ReportRoom(Room):
+    async def history(self, user_scope: str, limit: int = 10) -> list[JobView]:
+        """The user's most recent jobs, newest first."""
+        return await self._call(self._history_sync, user_scope, limit)
+
+    def _history_sync(self, user_scope: str, limit: int) -> list[JobView]:
+        with self._db.transaction(write=False) as tx:
+            rows = tx.execute(
+                select(JOB)
+                .where(JOB.c.user_scope == user_scope)
+                .order_by(JOB.c.created_at.desc(), JOB.c.id.desc())
+                .limit(limit)
+            ).mappings()
+            return [job_view(r) for r in rows]
+
+    async def usage(
+        self, since: date | None = None, by: Literal["user", "community", "model"] = "user"
+    ) -> list[UsageRow]:
+        """Charged jobs since ``since`` (UTC date, inclusive) grouped by user, community or model:
+        job count, images delivered, cost. Most expensive first."""
+        return await self._call(self._usage_sync, since, by)
+
+    def _usage_sync(self, since: date | None, by: str) -> list[UsageRow]:
+        col = _group_col(by)
+        cost = func.sum(JOB.c.cost_micros)
+        stmt = (
+            select(col, func.count(), func.sum(JOB.c.images_delivered), cost)
+            .where(JOB.c.state.in_(_CHARGED))
+            .group_by(col)
+            .order_by(cost.desc(), col)
+        )
+        if since is not None:
+            stmt = stmt.where(JOB.c.created_at >= _since(since))
+        with self._db.transaction(write=False) as tx:
+            return [
+                UsageRow(group=g or "-", jobs=int(n), images=int(i or 0), cost_micros=int(c or 0))
+                for g, n, i, c in tx.execute(stmt)
+            ]
+
+    async def daily_spend(
+        self, since: date | None = None, by: Literal["community", "model", "user"] = "community"
+    ) -> list[DailySpend]:
+        """Cost per UTC day and group (for a chart), oldest day first."""
+        return await self._call(self._daily_spend_sync, since, by)
+
+    def _daily_spend_sync(self, since: date | None, by: str) -> list[DailySpend]:
+        col = _group_col(by)
+        created: Any = JOB.c.created_at
+        if not self._db.sqlite:  # the UTC day, not the session time zone's
+            created = func.timezone("UTC", created)
+        day = func.date(created)
+        stmt = (
+            select(day, col, func.count(), func.sum(JOB.c.cost_micros))
+            .where(JOB.c.state.in_(_CHARGED))
+            .group_by(day, col)
+            .order_by(day, col)
+        )
+        if since is not None:
+            stmt = stmt.where(JOB.c.created_at >= _since(since))
+        with self._db.transaction(write=False) as tx:
+            out = []
+            for d, g, n, c in tx.execute(stmt):
+                d = date.fromisoformat(d) if isinstance(d, str) else d
+                out.append(DailySpend(day=d, group=g or "-", jobs=int(n), cost_micros=int(c or 0)))
+            return out
