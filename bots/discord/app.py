@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime, timedelta
 
 import discord
 import yarl
@@ -23,16 +24,19 @@ from discord.http import Route
 
 from bots.discord import render
 from bots.discord.bot import PixelsmithBot
+from bots.discord.delivery import DeliveryFailed, Retry, deliver
 from bots.discord.identity import check_role_settings
+from bots.discord.reply import ChannelPost
 from core import messages
 from core.config import Settings
 from core.errors import ConfigError
 from core.service import ImageService
-from core.types import JobView
+from core.types import Identity, ImageResult, JobView
 
 log = logging.getLogger("pixelsmith.discord")
 
 START_TIMEOUT_S = 120.0
+DEFAULT_FILE_LIMIT = 10 * 1024 * 1024  # Discord's per-file limit without boosts
 
 
 class DiscordAdapter:
@@ -48,15 +52,18 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         progress_interval: float = 1.0,
         max_edits_per_s: float = 25.0,
+        retry: Retry | None = None,
     ) -> None:
         self.service = service
         self.settings = settings or service.settings
+        self.retry = retry or Retry()
         self.client = PixelsmithBot(
             service,
             self.settings,
             guild_ready_timeout=guild_ready_timeout,
             progress_interval=progress_interval,
             max_edits_per_s=max_edits_per_s,
+            retry=self.retry,
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -100,6 +107,22 @@ class DiscordAdapter:
         if self._task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self._task
+
+    async def post_result(self, identity: Identity, result: ImageResult) -> bool:
+        """Post ``result`` (header, images, buttons) into ``identity.channel_id``, mentioning
+        the user; False when that is impossible (the web companion then says so)."""
+        if identity.platform != "discord" or not identity.channel_id:
+            return False
+        try:
+            post = ChannelPost(
+                self.client, int(identity.channel_id), int(identity.user_id), identity.locale
+            )
+            deadline = datetime.now(UTC) + timedelta(minutes=1)
+            await deliver(post, result, DEFAULT_FILE_LIMIT, retry=self.retry, deadline=deadline)
+        except (DeliveryFailed, ValueError) as exc:
+            log.warning("could not post a result in %s: %s", identity.channel_id, exc)
+            return False
+        return True
 
     async def notify(self, job: JobView, text: str) -> bool:
         prefix = "user:discord:"

@@ -31,6 +31,7 @@ from bots.discord.cogs.account import AccountCog
 from bots.discord.cogs.admin import AdminCog
 from bots.discord.cogs.buttons import ButtonsCog
 from bots.discord.cogs.imagine import ImagineCog
+from bots.discord.delivery import Retry
 from bots.discord.identity import locale_of
 from bots.discord.inputs import Inputs
 from bots.discord.jobs import JobRunner
@@ -93,6 +94,7 @@ class PixelsmithBot(commands.Bot):
         guild_ready_timeout: float,
         progress_interval: float,
         max_edits_per_s: float,
+        retry: Retry,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -114,6 +116,7 @@ class PixelsmithBot(commands.Bot):
             sources=SourceCache(),
             budget=EditBudget(max_edits_per_s),
             progress_interval=progress_interval,
+            retry=retry,
         )
         self._guard_interactions()
 

@@ -1,4 +1,7 @@
-"""One image job for one interaction: defer, run through core, deliver or explain.
+"""One image job for one interaction: check, defer, run through core, deliver or explain.
+
+Before anything is paid for, the bot's permissions in the channel are checked
+(:mod:`bots.discord.permissions`); a refusal names the permission to grant and costs nothing.
 
 The idempotency key is ``discord:interaction:<id>``: when two bot processes receive the same
 interaction, the one whose defer loses (40060) stays silent, and core's claim of the key turns any
@@ -12,7 +15,8 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from bots.discord import render, views
+from bots.discord import permissions, render, views
+from bots.discord.delivery import DeliveryFailed, Retry, deliver, token_deadline
 from bots.discord.identity import locale_of
 from bots.discord.memory import PendingRequests, SourceCache, Sources
 from bots.discord.progress import EditBudget, ProgressReporter
@@ -20,16 +24,10 @@ from bots.discord.reply import Reply, tell
 from core import messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
-from core.packing import UploadLimits, pack_outputs, repack_smaller
 from core.service import ImageService
 from core.types import ImageRequest, ImageResult
 
 log = logging.getLogger("pixelsmith.discord")
-
-MAX_FILES_PER_MESSAGE = 10
-MAX_MESSAGE_BYTES = 25 * 1024 * 1024 - 256 * 1024  # margin for the multipart envelope
-REPACKS = 3
-TOO_LARGE = 40005
 
 RequestMaker = Callable[[Reply], Awaitable[ImageRequest]]
 
@@ -46,6 +44,7 @@ class JobRunner:
         sources: SourceCache,
         budget: EditBudget,
         progress_interval: float,
+        retry: Retry,
     ) -> None:
         self.service = service
         self.settings = settings
@@ -53,26 +52,34 @@ class JobRunner:
         self.sources = sources
         self.budget = budget
         self.progress_interval = progress_interval
+        self.retry = retry
 
     async def run(self, interaction: discord.Interaction, make: RequestMaker) -> None:
-        """Defer, build the request (``make``), run it, deliver; every failure replies."""
+        """Check, defer, build the request (``make``), run it, deliver; every failure replies."""
         reply = Reply(interaction, locale_of(interaction))
+        if missing := permissions.missing(interaction):
+            log.info("refused before paying: missing %s", ", ".join(missing))
+            await tell(reply, render.missing_permissions(missing, reply.locale))
+            return
         if not await reply.defer():
             return
         request: ImageRequest | None = None
         try:
             request = await make(reply)
             result = await self._run(reply, request)
-            if request.images:
-                self.sources.put(result.job_id, Sources(request.images, request.mask))
-            await deliver(reply, result, interaction.filesize_limit)
         except DuplicateJob:
             await reply.discard()  # another delivery of this interaction owns the job
+            return
         except PixelsmithError as exc:
             await self.explain(reply, exc, request)
+            return
         except Exception:
             log.exception("discord job failed")
             await tell(reply, messages.text("error.internal", reply.locale))
+            return
+        if request.images:
+            self.sources.put(result.job_id, Sources(request.images, request.mask))
+        await self._deliver(reply, result, interaction)
 
     async def _run(self, reply: Reply, request: ImageRequest) -> ImageResult:
         reporter = ProgressReporter(
@@ -81,11 +88,36 @@ class JobRunner:
             prompt=request.prompt,
             interval=self.progress_interval,
             budget=self.budget,
+            max_preview_bytes=reply.interaction.filesize_limit,
         )
         try:
             return await self.service.run(request, reporter)
         finally:
             await reporter.close()
+
+    async def _deliver(
+        self, reply: Reply, result: ImageResult, interaction: discord.Interaction
+    ) -> None:
+        """After payment: deliver, or say plainly that the image was made and charged."""
+        sent = 0
+        try:
+            await deliver(
+                reply,
+                result,
+                interaction.filesize_limit,
+                retry=self.retry,
+                deadline=token_deadline(interaction),
+            )
+            return
+        except DeliveryFailed as exc:
+            reason, sent = exc.reason, exc.sent
+            log.warning("job %s paid but not delivered: %s", result.job_id, reason)
+        except Exception:
+            reason, sent = "other", 1  # unknown: keep whatever was posted
+            log.exception("job %s paid but delivery failed", result.job_id)
+        if sent == 0:
+            await reply.discard()  # the thinking message, before the ephemeral sentence
+        await tell(reply, render.undelivered(result, reason, reply.locale))
 
     async def explain(
         self, reply: Reply, exc: PixelsmithError, request: ImageRequest | None
@@ -108,37 +140,3 @@ class JobRunner:
                     token, reply.locale, suggest=bool(suggestion), force=force
                 )
         await tell(reply, text, view)
-
-
-def upload_limits(filesize_limit: int) -> UploadLimits:
-    return UploadLimits(
-        max_file_bytes=filesize_limit,
-        max_files_per_message=MAX_FILES_PER_MESSAGE,
-        max_message_bytes=MAX_MESSAGE_BYTES,
-    )
-
-
-def _too_large(exc: discord.HTTPException) -> bool:
-    return exc.status == 413 or exc.code == TOO_LARGE
-
-
-async def deliver(reply: Reply, result: ImageResult, filesize_limit: int) -> None:
-    """Header + images split to Discord's limits; after a 413, re-pack what is left smaller."""
-    images, limits, sent = list(result.images), upload_limits(filesize_limit), 0
-    batches, notes = await pack_outputs(images, limits)
-    requester = render.mention(reply.requester)
-    for attempt in range(REPACKS + 1):
-        try:
-            for batch in batches:
-                first = sent == 0
-                header = render.result_header(result, reply.locale, requester, notes)
-                view = views.result_view(str(result.job_id), reply.locale) if first else None
-                await reply.send_batch(header if first else None, batch, view, first=first)
-                sent += len(batch)
-            return
-        except discord.HTTPException as exc:
-            if not _too_large(exc) or attempt == REPACKS:
-                raise
-            log.info("upload refused as too large; re-packing %d images", len(images) - sent)
-            batches, more, limits = await repack_smaller(images[sent:], limits)
-            notes = [*notes, *more]

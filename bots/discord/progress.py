@@ -48,9 +48,11 @@ class ProgressReporter:
         prompt: str,
         interval: float = 1.0,
         budget: EditBudget | None = None,
+        max_preview_bytes: int | None = None,
     ) -> None:
         self._reply = reply
         self._budget = budget
+        self._max_preview = max_preview_bytes
         self._model = model
         self._prompt = prompt
         self._interval = interval
@@ -63,8 +65,9 @@ class ProgressReporter:
         if self._closed or progress.stage == Stage.DONE:
             return
         self._latest = progress
-        if progress.preview is not None:
-            self._preview = progress.preview
+        preview = progress.preview
+        if preview is not None and (self._max_preview is None or len(preview) <= self._max_preview):
+            self._preview = preview  # larger than the per-file limit: text only
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush(), name="pixelsmith-progress")
 

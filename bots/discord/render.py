@@ -144,3 +144,26 @@ def history(jobs: Sequence[JobView], locale: str) -> str:
         )
         for job in jobs
     )
+
+
+def missing_permissions(flags: Sequence[str], locale: str) -> str:
+    """ "I can't post images here: give me Attach Files in this channel" (nothing was charged)."""
+    names = [messages.text(f"discord.permission.{flag}", locale) for flag in flags]
+    return messages.text("discord.missing_permissions", locale, permissions=", ".join(names))
+
+
+def undelivered(result: ImageResult, reason: str, locale: str) -> str:
+    """The image was made and charged, but could not be posted: why, and what to do."""
+    how = "how_fix" if reason in ("permissions", "access") else "how_wait"
+    return fit(
+        [
+            messages.text(
+                "discord.undelivered",
+                locale,
+                count=len(result.images),
+                cost=result.cost_usd,
+                reason=messages.text(f"discord.undelivered.{reason}", locale),
+            ),
+            messages.text(f"discord.undelivered.{how}", locale),
+        ]
+    )

@@ -47,6 +47,54 @@ def files_of(batch: Sequence[OutputFile]) -> list[discord.File]:
     return [discord.File(io.BytesIO(f.data), filename=f.filename) for f in batch]
 
 
+async def send_to_channel(
+    client: discord.Client,
+    channel_id: int,
+    requester: int,
+    locale: str,
+    content: str | None,
+    **kwargs: Any,
+) -> None:
+    """A channel message mentioning ``requester`` (and only them)."""
+    text = messages.text("discord.mention", locale, mention=render.mention(requester), text=content)
+    await client.get_partial_messageable(channel_id).send(
+        render.clip_block(text, render.MAX_CONTENT),
+        allowed_mentions=discord.AllowedMentions(users=[discord.Object(requester)]),
+        **kwargs,
+    )
+
+
+class ChannelPost:
+    """Results posted straight into a channel, without an interaction (the web companion)."""
+
+    in_channel = True
+
+    def __init__(
+        self, client: discord.Client, channel_id: int, requester: int, locale: str
+    ) -> None:
+        self.client, self.channel_id = client, channel_id
+        self.requester, self.locale = requester, locale
+
+    async def send_batch(
+        self,
+        content: str | None,
+        batch: Sequence[OutputFile],
+        view: discord.ui.View | None,
+        *,
+        first: bool,
+    ) -> None:
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
+        await send_to_channel(
+            self.client,
+            self.channel_id,
+            self.requester,
+            self.locale,
+            content,
+            files=files_of(batch),
+            **extra,
+        )
+
+
 class Reply:
     """The replies of one interaction (see the module docstring)."""
 
@@ -113,15 +161,8 @@ class Reply:
         await self.channel_send(content, files=files_of(batch), **extra)
 
     async def channel_send(self, content: str | None, **kwargs: Any) -> None:
-        channel = self.interaction.client.get_partial_messageable(self.interaction.channel_id or 0)
-        text = messages.text(
-            "discord.mention", self.locale, mention=render.mention(self.requester), text=content
-        )
-        await channel.send(
-            render.clip_block(text, render.MAX_CONTENT),
-            allowed_mentions=discord.AllowedMentions(users=[discord.Object(self.requester)]),
-            **kwargs,
-        )
+        client, channel_id = self.interaction.client, self.interaction.channel_id or 0
+        await send_to_channel(client, channel_id, self.requester, self.locale, content, **kwargs)
 
     async def failure(self, text: str, view: discord.ui.View | None = None) -> None:
         """An ephemeral sentence for the requester only (in the channel if the token is dead)."""

@@ -1,0 +1,112 @@
+"""Know you can deliver before you pay; deliver what was paid for, or say so plainly.
+
+Permissions come from the interaction's ``app_permissions``; upload failures are scripted in the
+fake (transient ones are retried, permanent ones get the honest sentence); a deleted thinking
+message or a 10008 on the ephemeral follow-up still reaches the requester."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bots.discord.app import DiscordAdapter
+from bots.discord.delivery import Retry
+from core.types import Identity
+from tests.discord.conftest import WAIT, SettingsFactory, final, running_bot
+from tests.fakes import discord_payloads as P
+from tests.fakes.discord import FakeDiscord, MessageEvent
+from tests.fakes.gateway import FakeGateway
+
+FAST = Retry(base_s=0.01, cap_s=0.05)
+
+
+def without(*flags: str) -> str:
+    perms = discord.Permissions(int(P.DEFAULT_APP_PERMISSIONS))
+    perms.update(**dict.fromkeys(flags, False))
+    return str(perms.value)
+
+
+async def run(fake: FakeDiscord, payload: dict[str, Any]) -> MessageEvent:
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    msg: MessageEvent = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
+    return msg
+
+
+def alice(fake: FakeDiscord) -> Identity:
+    return Identity(platform="discord", user_id=fake.context().user_id)
+
+
+async def test_no_attach_files_is_refused_before_paying(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    ctx = fake.context(app_permissions=without("attach_files"))
+    answer = await run(fake, P.slash_command(ctx, "imagine", options={"prompt": "a fox"}))
+    assert answer.kind == "response" and answer.ephemeral
+    assert "give me Attach Files in this channel" in (answer.content or "")
+    assert "Nothing was charged" in (answer.content or "")
+    assert gateway.calls == [] and [c.type for c in fake.callbacks] == [4]
+    assert await bot.service.history(alice(fake)) == []
+
+
+async def test_no_send_messages_in_a_server_channel_is_refused_too(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    ctx = fake.context(app_permissions=without("send_messages", "attach_files"))
+    answer = await run(fake, P.slash_command(ctx, "imagine", options={"prompt": "a fox"}))
+    assert "Send Messages, Attach Files" in (answer.content or "") and gateway.calls == []
+
+
+async def test_a_transient_upload_failure_is_retried(
+    fake: FakeDiscord, discord_settings: SettingsFactory, gateway: FakeGateway
+) -> None:
+    async with running_bot(discord_settings(), retry=FAST) as bot:
+        fake.fail_next(503, 0, "Service Unavailable", uploads_only=True, times=2)
+        msg = await run(fake, P.slash_command(fake.context(), "imagine", options={"prompt": "a"}))
+        assert msg.files and not msg.ephemeral
+        assert len(gateway.calls) == 1
+        [job] = await bot.service.history(alice(fake))
+        assert job.state == "SUCCEEDED"
+
+
+async def test_upload_500_then_success(
+    fake: FakeDiscord, discord_settings: SettingsFactory, gateway: FakeGateway
+) -> None:
+    async with running_bot(discord_settings(), retry=FAST):
+        fake.fail_next(500, 0, "Internal Server Error", uploads_only=True)
+        msg = await run(fake, P.slash_command(fake.context(), "imagine", options={"prompt": "a"}))
+        assert msg.files and len(gateway.calls) == 1
+
+
+async def test_missing_permissions_after_paying_says_made_and_charged(
+    fake: FakeDiscord, discord_settings: SettingsFactory, gateway: FakeGateway
+) -> None:
+    async with running_bot(discord_settings(), retry=FAST) as bot:
+        fake.fail_next(403, 50013, "Missing Permissions", uploads_only=True, times=50)
+        msg = await run(fake, P.slash_command(fake.context(), "imagine", options={"prompt": "a"}))
+        text = msg.content or ""
+        assert msg.ephemeral and "was made and charged" in text and "missing a permission" in text
+        assert "Something went wrong" not in text and "try again" not in text.lower()
+        assert len(gateway.calls) == 1
+        [job] = await bot.service.history(alice(fake))
+        assert job.state == "SUCCEEDED" and job.cost_micros > 0
+
+
+async def test_post_result_puts_a_result_in_the_callers_channel(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    user = fake.context().user_id
+    caller = Identity(
+        platform="discord",
+        user_id=user,
+        community_id=fake.guild_id,
+        channel_id=fake.channel_id,
+        locale="en-US",
+    )
+    result = await bot.service.run(bot.service.build("a fox", caller, idem_key="web:test:1"))
+    assert await bot.post_result(caller, result)
+    msg = await fake.wait_for_message(lambda m: m.kind == "channel" and bool(m.files), timeout=WAIT)
+    assert f"<@{user}>" in (msg.content or "") and "a fox" in (msg.content or "")
+    labels = {b["label"] for row in msg.components for b in row["components"]}
+    assert labels == {"Re-roll", "Edit", "Variations"}
+    assert not await bot.post_result(Identity(platform="discord", user_id=user), result)
