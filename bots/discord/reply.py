@@ -8,6 +8,9 @@
   carries the sentence (followups after the first may choose their own ephemerality).
 - Token trouble (10062 on the defer: expired before we answered; 401/50027 or 10015 on webhooks:
   the 15-minute token died) switches to the channel, mentioning the requester.
+- A deleted thinking message (10008 Unknown Message) is no dead end: the result goes out as a
+  new follow-up, and an ephemeral follow-up that Discord answers with 10008 (it does so once the
+  original was deleted) falls back to the channel, so the sentence always reaches the requester.
 - Another process acknowledged first (40060): :meth:`defer` returns False and nothing is said.
 """
 
@@ -30,6 +33,7 @@ log = logging.getLogger("pixelsmith.discord")
 ALREADY_ACKNOWLEDGED = 40060
 UNKNOWN_INTERACTION = 10062
 UNKNOWN_WEBHOOK = 10015
+UNKNOWN_MESSAGE = 10008
 INVALID_WEBHOOK_TOKEN = 50027
 
 
@@ -40,6 +44,11 @@ def token_dead(exc: discord.HTTPException) -> bool:
         UNKNOWN_WEBHOOK,
         UNKNOWN_INTERACTION,
     )
+
+
+def unusable(exc: discord.HTTPException) -> bool:
+    """The interaction's messages cannot carry this reply: a dead token, or 10008."""
+    return token_dead(exc) or exc.code == UNKNOWN_MESSAGE
 
 
 def files_of(batch: Sequence[OutputFile]) -> list[discord.File]:
@@ -143,19 +152,26 @@ class Reply:
     ) -> None:
         """One message of results: the first replaces the thinking message."""
         extra: dict[str, Any] = {"view": view} if view is not None else {}
-        if not self.in_channel:
+        if not self.in_channel and first and self.public:
             try:
-                if first and self.public:
-                    await self.interaction.edit_original_response(
-                        content=content, attachments=files_of(batch), **extra
-                    )
-                else:
-                    await self.interaction.followup.send(
-                        content or discord.utils.MISSING, files=files_of(batch), **extra
-                    )
+                await self.interaction.edit_original_response(
+                    content=content, attachments=files_of(batch), **extra
+                )
                 return
             except discord.HTTPException as exc:
-                if not token_dead(exc):
+                if not unusable(exc):
+                    raise
+                log.info("thinking message gone (%s); posting the result anew", exc.code)
+                self.public = False
+                self.in_channel = token_dead(exc)
+        if not self.in_channel:
+            try:
+                await self.interaction.followup.send(
+                    content or discord.utils.MISSING, files=files_of(batch), **extra
+                )
+                return
+            except discord.HTTPException as exc:
+                if not unusable(exc):
                     raise
                 self.in_channel = True
         await self.channel_send(content, files=files_of(batch), **extra)
@@ -172,8 +188,9 @@ class Reply:
                 await self._ephemeral(text, extra)
                 return
             except discord.HTTPException as exc:
-                if not token_dead(exc):
+                if not unusable(exc):
                     raise
+                log.info("ephemeral reply refused (%s); saying it in the channel", exc.code)
                 self.in_channel = True
         await self.channel_send(text, **extra)
 

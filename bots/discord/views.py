@@ -119,13 +119,15 @@ class PromptModal(discord.ui.Modal):
             custom_id=custom_id,
         )
         self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
-            label=messages.text("discord.modal.prompt_label", locale),
             placeholder=messages.text("discord.modal.prompt_placeholder", locale),
             style=discord.TextStyle.paragraph,
             default=default,
             max_length=PROMPT_MAX,
         )
-        self.add_item(self.prompt)
+        # Discord's modal layout: each text input inside a Label (the action-row form is
+        # deprecated); discord.py has discord.ui.Label since 2.6.
+        label = messages.text("discord.modal.prompt_label", locale)
+        self.add_item(discord.ui.Label(text=label, component=self.prompt))
         self._on_prompt = on_prompt
         self._locale = locale
 

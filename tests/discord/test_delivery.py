@@ -16,7 +16,7 @@ from core.types import Identity
 from tests.discord.conftest import WAIT, SettingsFactory, final, running_bot
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent
-from tests.fakes.gateway import FakeGateway
+from tests.fakes.gateway import ERRORS, Behavior, FakeGateway
 
 FAST = Retry(base_s=0.01, cap_s=0.05)
 
@@ -110,3 +110,42 @@ async def test_post_result_puts_a_result_in_the_callers_channel(
     labels = {b["label"] for row in msg.components for b in row["components"]}
     assert labels == {"Re-roll", "Edit", "Variations"}
     assert not await bot.post_result(Identity(platform="discord", user_id=user), result)
+
+
+async def test_an_ephemeral_followup_refused_with_10008_reaches_the_channel(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    gateway.script(Behavior(error=ERRORS["moderation_blocked"]))
+    fake.fail_next(404, 10008, "Unknown Message", method="POST", path_contains="/webhooks/")
+    payload = P.slash_command(fake.context(), "imagine", options={"prompt": "a"})
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    said = await fake.wait_for_message(lambda m: m.kind == "channel", timeout=WAIT)
+    assert f"<@{fake.context().user_id}>" in (said.content or "")
+    assert "refused" in (said.content or "")
+
+
+async def test_a_deleted_thinking_message_still_gets_the_result(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    fake.fail_next(
+        404, 10008, "Unknown Message", method="PATCH", path_contains="@original", times=100
+    )
+    payload = P.slash_command(fake.context(), "imagine", options={"prompt": "a"})
+    msg = await run(fake, payload)
+    assert msg.kind == "followup" and msg.files and not msg.ephemeral
+    assert len(gateway.calls) == 1
+
+
+async def test_previews_stay_within_the_per_file_limit(
+    fake: FakeDiscord, discord_settings: SettingsFactory, gateway: FakeGateway
+) -> None:
+    gateway.default = Behavior(event_interval_s=0.05)
+    settings = discord_settings(provider={"stream_partials": 2})
+    async with running_bot(settings, live_progress=True):
+        limit = 2000
+        ctx = fake.context(attachment_size_limit=limit)
+        payload = P.slash_command(ctx, "imagine", options={"prompt": "a lighthouse"})
+        await fake.dispatch("INTERACTION_CREATE", payload)
+        msg = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
+        edits = [m for m in fake.messages if m.kind == "original_edit" and m.seq < msg.seq]
+        assert edits and all(f.size <= limit for m in edits for f in m.files)

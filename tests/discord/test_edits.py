@@ -16,6 +16,15 @@ from tests.fakes.images import mask_png, solid_png
 INPUT = solid_png(64, 48)
 
 
+def text_input(modal: dict[str, Any]) -> dict[str, Any]:
+    """The modal's one text input: inside a Label (type 18), Discord's modal layout."""
+    [label] = modal["components"]
+    assert label["type"] == 18 and label["component"]["type"] == 4
+    assert label["component"].get("label") is None  # the Label carries it
+    field: dict[str, Any] = label["component"]
+    return field
+
+
 def who(ctx: P.InteractionContext) -> Identity:
     return Identity(platform="discord", user_id=ctx.user_id)
 
@@ -75,7 +84,7 @@ async def test_context_menu_modal_result_in_chinese(
     await fake.dispatch("INTERACTION_CREATE", P.message_command(ctx, "Edit image", target))
     modal = await fake.wait_for_callback(lambda c: c.type == 9, timeout=WAIT)
     assert modal.data["title"] == "编辑图片"
-    field = modal.data["components"][0]["components"][0]
+    field = text_input(modal.data)
     submit = P.modal_submit(ctx, modal.data["custom_id"], {field["custom_id"]: "加一顶帽子"})
     await fake.dispatch("INTERACTION_CREATE", submit)
     msg = await fake.wait_for_message(final(fake, submit), timeout=WAIT)
@@ -164,7 +173,7 @@ async def test_edit_and_variations_buttons_use_the_result_image(
 
     await click(fake, ctx, first, f"px:edit:{job_id}")
     modal = await fake.wait_for_callback(lambda c: c.type == 9, timeout=WAIT)
-    field = modal.data["components"][0]["components"][0]
+    field = text_input(modal.data)
     submit = P.modal_submit(ctx, modal.data["custom_id"], {field["custom_id"]: "make it blue"})
     await fake.dispatch("INTERACTION_CREATE", submit)
     edited = await fake.wait_for_message(final(fake, submit), timeout=WAIT)
