@@ -102,7 +102,7 @@ async def test_reroll_from_another_channel_of_the_same_server_is_refused(
         "px:suggest:" + "0" * 40,
         "hello",
         "",
-        "px:reroll:１２",  # full-width digits
+        "px:reroll:\uff11\uff12",  # full-width digits
     ],
 )
 async def test_malformed_component_ids_are_no_longer_valid(

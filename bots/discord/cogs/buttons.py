@@ -58,7 +58,7 @@ class ButtonsCog(commands.Cog):
 
     async def job_for(self, identity: Identity, ref: str) -> JobView | None:
         """The job ``ref`` names, if the clicker may act on it here; else None."""
-        if not ref.isdigit() or int(ref) > MAX_ROW_ID:
+        if not (ref.isascii() and ref.isdigit()) or int(ref) > MAX_ROW_ID:
             return None
         job = await self.service.job(int(ref))
         return job if job is not None and visible_to(job, identity) else None
