@@ -147,7 +147,7 @@ def history(jobs: Sequence[JobView], locale: str) -> str:
 
 
 def missing_permissions(flags: Sequence[str], locale: str) -> str:
-    """ "I can't post images here: give me Attach Files in this channel" (nothing was charged)."""
+    """Why a job is refused before paying, naming the permissions to grant (nothing charged)."""
     names = [messages.text(f"discord.permission.{flag}", locale) for flag in flags]
     return messages.text("discord.missing_permissions", locale, permissions=", ".join(names))
 
