@@ -30,13 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bots.discord.app import DiscordAdapter  # noqa: E402
-from bots.runner import settle_heap  # noqa: E402
-from core.config import Settings  # noqa: E402
-from core.service import ImageService  # noqa: E402
-from tests.fakes import discord_payloads as P  # noqa: E402
-from tests.fakes.discord import FakeDiscord, MessageEvent  # noqa: E402
-from tests.fakes.gateway import Behavior, FakeGateway  # noqa: E402
+from bots.discord.app import DiscordAdapter
+from bots.runner import settle_heap
+from core.config import Settings
+from core.service import ImageService
+from tests.fakes import discord_payloads as P
+from tests.fakes.discord import FakeDiscord, MessageEvent
+from tests.fakes.gateway import Behavior, FakeGateway
 
 TICK_S = 0.010
 IDLE_S = 3.0

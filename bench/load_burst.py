@@ -44,9 +44,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from core.store import Store  # noqa: E402
+from core.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-burst-0123456789"

@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from openai import AsyncOpenAI  # noqa: E402
+from openai import AsyncOpenAI
 
-from core.config import Settings  # noqa: E402
-from core.request import Options  # noqa: E402
-from core.service import ImageService  # noqa: E402
-from core.types import Identity  # noqa: E402
-from tests.fakes.gateway import Behavior, FakeGateway  # noqa: E402
+from core.config import Settings
+from core.request import Options
+from core.service import ImageService
+from core.types import Identity
+from tests.fakes.gateway import Behavior, FakeGateway
 
 GOAL = 1.05
 KEY = "sk-bench-pixelsmith-0123456789"

@@ -11,6 +11,7 @@ CPU work is scheduled: the bounded pool core.images uses (one thread per core), 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
 import statistics
@@ -22,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter
 
-from core import images  # noqa: E402
-from core.types import PreparedImage  # noqa: E402
+from core import images
+from core.types import PreparedImage
 
 W, H = 6000, 4000
 CONCURRENT = 8
@@ -79,9 +80,6 @@ async def measure_lag(work: Awaitable[object]) -> tuple[float, float, float]:
     return max(lags), p99, wall
 
 
-_process_pool: ProcessPoolExecutor | None = None
-
-
 def _process_intake(data: bytes, name: str) -> PreparedImage:
     return images._intake_sync(data, name, images.IntakeLimits())
 
@@ -91,14 +89,12 @@ async def via_to_thread(data: bytes) -> PreparedImage:
     return await asyncio.to_thread(images._intake_sync, data, "photo.jpg", images.IntakeLimits())
 
 
-async def via_processes(data: bytes) -> PreparedImage:
-    assert _process_pool is not None
+async def via_processes(pool: ProcessPoolExecutor, data: bytes) -> PreparedImage:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_process_pool, _process_intake, data, "photo.jpg")
+    return await loop.run_in_executor(pool, _process_intake, data, "photo.jpg")
 
 
 async def main() -> None:
-    global _process_pool
     cores = os.cpu_count() or 1
     t0 = time.perf_counter()
     photo = make_photo()
@@ -117,8 +113,10 @@ async def main() -> None:
     assert out is not None
     ratio = len(out.data) / len(photo)
 
-    _process_pool = ProcessPoolExecutor(max_workers=cores)
-    await asyncio.gather(*(via_processes(photo) for _ in range(cores)))  # warm the workers
+    process_pool = ProcessPoolExecutor(max_workers=cores)
+    await asyncio.gather(
+        *(via_processes(process_pool, photo) for _ in range(cores))
+    )  # warm the workers
 
     rows: list[tuple[str, float, float, float]] = []
     workers = images.default_cpu_workers()
@@ -134,7 +132,10 @@ async def main() -> None:
         (f"core.images pool, {workers} thread(s)", lambda: pool_of(workers)),
         (f"thread pool, {cores} threads", lambda: pool_of(cores)),
         ("asyncio.to_thread (unbounded)", lambda: via_to_thread),
-        (f"process pool, {cores} processes", lambda: via_processes),
+        (
+            f"process pool, {cores} processes",
+            lambda: functools.partial(via_processes, process_pool),
+        ),
     ]
     for label, make in modes:
         fn = make()
@@ -144,7 +145,7 @@ async def main() -> None:
             worst = max(worst, result)
         rows.append((label, *worst))
     images.configure_cpu_pool(None)
-    _process_pool.shutdown()
+    process_pool.shutdown()
 
     print()
     print(f"{'single image':<34} {'value':>12}")

@@ -223,7 +223,7 @@ def run(bench: Bench, quick: bool) -> tuple[str, float, int | None]:
     started = time.monotonic()
     try:
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_S,
-                              stdin=subprocess.DEVNULL)  # fmt: skip
+                              stdin=subprocess.DEVNULL, check=False)  # fmt: skip
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout if isinstance(exc.stdout, str) else ""
         return out + f"\n(timed out after {TIMEOUT_S} s)", time.monotonic() - started, None
@@ -233,8 +233,9 @@ def run(bench: Bench, quick: bool) -> tuple[str, float, int | None]:
 def table(rows: list[Row]) -> str:
     head = ["figure", "value", "goal", "result", "bench"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    for r in rows:
-        lines.append(f"| {r.figure} | {r.value} | {r.goal or '-'} | {r.result} | {r.source} |")
+    lines += [
+        f"| {r.figure} | {r.value} | {r.goal or '-'} | {r.result} | {r.source} |" for r in rows
+    ]
     return "\n".join(lines)
 
 

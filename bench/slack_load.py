@@ -28,16 +28,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
+import aiohttp
+from aiohttp import web
 
-from bots.runner import settle_heap  # noqa: E402
-from bots.slack.app import SlackAdapter  # noqa: E402
-from core.config import Settings  # noqa: E402
-from core.service import ImageService  # noqa: E402
-from tests.fakes.gateway import Behavior, FakeGateway  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-from tests.fakes.slack_requests import send, slash_command  # noqa: E402
+from bots.runner import settle_heap
+from bots.slack.app import SlackAdapter
+from core.config import Settings
+from core.service import ImageService
+from tests.fakes.gateway import Behavior, FakeGateway
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_requests import send, slash_command
 
 TOKEN = "xoxb-bench-0123456789"
 SECRET = "bench-signing-secret"

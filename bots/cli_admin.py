@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -79,7 +80,7 @@ def parse_limit(value: str) -> float | None:
         number = float(value)
     except ValueError:
         raise InputError("cli.bad_limit", value=value) from None
-    if number < 0 or number != number:
+    if number < 0 or math.isnan(number):
         raise InputError("cli.bad_limit", value=value)
     return number
 
@@ -223,7 +224,7 @@ async def quota_grant(
         value: float = int(args.amount) if args.unit == "images" else float(args.amount)
     except ValueError:
         raise InputError("cli.bad_amount", value=args.amount, unit=args.unit) from None
-    if value != value or abs(value) > 1e12:
+    if math.isnan(value) or abs(value) > 1e12:
         raise InputError("cli.bad_amount", value=args.amount, unit=args.unit)
     try:
         await store.grant(scope, value, args.unit, args.period)

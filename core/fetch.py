@@ -78,8 +78,8 @@ def host_allowed(host: str, allowed_hosts: Collection[str] | None) -> bool:
         return True
     host = _normalize_host(host)
     is_ip = _ip(host) is not None
-    for entry in allowed_hosts:
-        entry = _normalize_host(entry)
+    for raw in allowed_hosts:
+        entry = _normalize_host(raw)
         if not entry:
             continue
         if host == entry or (not is_ip and host.endswith("." + entry)):

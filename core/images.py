@@ -42,17 +42,17 @@ from core.types import PreparedImage
 
 __all__ = [
     "KEYS",
-    "IntakeLimits",
     "IntakeItem",
+    "IntakeLimits",
+    "configure_cpu_pool",
+    "default_cpu_workers",
     "intake",
     "intake_many",
     "intake_mask",
-    "precheck",
-    "sniff",
-    "run_cpu",
     "open_guarded",
-    "configure_cpu_pool",
-    "default_cpu_workers",
+    "precheck",
+    "run_cpu",
+    "sniff",
 ]
 
 KEYS: frozenset[str] = frozenset(
@@ -96,9 +96,6 @@ IntakeItem = tuple[bytes, str, int | None, str | None]
 # The CPU pool: bounded to the cores so N concurrent requests never decode N images at once.
 
 _T = TypeVar("_T")
-_pool: ThreadPoolExecutor | None = None
-_pool_workers: int | None = None
-_pool_lock = threading.Lock()
 _open_lock = threading.Lock()  # warnings.catch_warnings() is process-global: serialize it
 
 
@@ -107,30 +104,42 @@ def default_cpu_workers() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
+class _CpuPool:
+    """The process-wide image pool, made on first use with the configured size."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._workers: int | None = None
+        self._lock = threading.Lock()
+
+    def configure(self, workers: int | None) -> None:
+        with self._lock:
+            old, self._executor, self._workers = self._executor, None, workers
+        if old is not None:
+            old.shutdown(wait=False)
+
+    def executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=max(1, self._workers or default_cpu_workers()),
+                    thread_name_prefix="pixelsmith-image",
+                )
+            return self._executor
+
+
+_POOL = _CpuPool()
+
+
 def configure_cpu_pool(workers: int | None) -> None:
     """Size the image pool (None: :func:`default_cpu_workers`). Call at start-up."""
-    global _pool, _pool_workers
-    with _pool_lock:
-        old, _pool, _pool_workers = _pool, None, workers
-    if old is not None:
-        old.shutdown(wait=False)
-
-
-def _cpu_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=max(1, _pool_workers or default_cpu_workers()),
-                thread_name_prefix="pixelsmith-image",
-            )
-        return _pool
+    _POOL.configure(workers)
 
 
 async def run_cpu(fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
     """Run ``fn`` in the bounded image thread pool (shared by intake and output packing)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_cpu_pool(), functools.partial(fn, *args, **kwargs))
+    return await loop.run_in_executor(_POOL.executor(), functools.partial(fn, *args, **kwargs))
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,7 +262,7 @@ def precheck(
     name: str,
     declared_size: int | None,
     declared_type: str | None = None,
-    limits: IntakeLimits = IntakeLimits(),  # noqa: B008 - frozen, immutable default
+    limits: IntakeLimits = IntakeLimits(),
 ) -> None:
     """Refuse from the platform's metadata alone, before downloading anything.
 
@@ -622,7 +631,7 @@ async def intake(
     name: str,
     declared_size: int | None = None,
     declared_type: str | None = None,
-    limits: IntakeLimits = IntakeLimits(),  # noqa: B008
+    limits: IntakeLimits = IntakeLimits(),
 ) -> PreparedImage:
     """Sanitize one attachment for upstream use, or raise :class:`InvalidImage`.
 
@@ -637,7 +646,7 @@ async def intake(
 
 async def intake_many(
     items: Iterable[IntakeItem],
-    limits: IntakeLimits = IntakeLimits(),  # noqa: B008
+    limits: IntakeLimits = IntakeLimits(),
 ) -> tuple[PreparedImage, ...]:
     """Intake several attachments, in order; refuse more than ``limits.max_images`` up front.
 
@@ -722,7 +731,7 @@ async def intake_mask(
     *,
     name: str,
     reference: PreparedImage,
-    limits: IntakeLimits = IntakeLimits(),  # noqa: B008
+    limits: IntakeLimits = IntakeLimits(),
 ) -> PreparedImage:
     """Check and prepare an edit mask for ``reference`` (the first prepared image).
 

@@ -221,7 +221,7 @@ def _size(opts: Options, spec: ModelSpec) -> str | None:
         return size
     if not opts.size:
         return None
-    size = opts.size.strip().lower().replace("×", "x")
+    size = opts.size.strip().lower().replace("\N{MULTIPLICATION SIGN}", "x")
     if size == "auto":
         return None
     if size in spec.sizes:

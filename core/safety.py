@@ -44,15 +44,17 @@ def _compile(name: str) -> re.Pattern[str]:
     escaped = re.escape(name)
     if _CJK.search(name):
         return re.compile(escaped)
-    return re.compile(rf"(?<![\w-]){escaped}(?:'s|’s)?(?![\w-])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w-]){escaped}(?:'s|\u2019s)?(?![\w-])", re.IGNORECASE)
 
 
 def _terms_from(text: str) -> list[Term]:
     data = tomllib.loads(text)
     terms: list[Term] = []
     for entry in data.get("terms", []):
-        for name in entry["names"]:
-            terms.append(Term(name, entry["category"], entry["replacement"], _compile(name)))
+        terms.extend(
+            Term(name, entry["category"], entry["replacement"], _compile(name))
+            for name in entry["names"]
+        )
     # Longest first, so "Hayao Miyazaki" wins over "Miyazaki".
     return sorted(terms, key=lambda t: -len(t.name))
 

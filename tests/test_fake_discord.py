@@ -187,8 +187,8 @@ async def running(fake: FakeDiscord, count: int = 1) -> AsyncIterator[list[PingB
     bots = [PingBot(fake.guild_id) for _ in range(count)]
     tasks: list[asyncio.Task[None]] = []
     try:
-        for bot in bots:
-            tasks.append(await _start(fake, bot))
+        for bot in bots:  # a failed start still stops the ones started before it
+            tasks.append(await _start(fake, bot))  # noqa: PERF401
         yield bots
     finally:
         for bot in bots:
@@ -297,7 +297,7 @@ async def test_context_menu_modal_submit_and_cdn_download(fake: FakeDiscord) -> 
 
 
 async def test_autocomplete_and_persistent_button(fake: FakeDiscord) -> None:
-    async with running(fake) as (bot,):
+    async with running(fake) as (_bot,):
         ctx = fake.context()
         await fake.dispatch(
             "INTERACTION_CREATE",
@@ -382,7 +382,7 @@ async def test_fixtures_parse_in_discord_py() -> None:
 
 
 async def test_reconnect_resumes_and_keeps_delivering(fake: FakeDiscord) -> None:
-    async with running(fake) as (bot,):
+    async with running(fake) as (_bot,):
         [identify] = fake.gateway
         await fake.request_reconnect()  # op 7: discord.py reconnects to resume_gateway_url
         resumed = await fake.wait_for(_is(GatewayEvent, kind="resume"))

@@ -270,7 +270,7 @@ async def test_error_event_inside_stream_is_a_bare_api_error(
     seen: list[str] = []
     with pytest.raises(openai.APIError) as ei:
         async for e in stream:
-            seen.append(e.type)
+            seen.append(e.type)  # noqa: PERF401 - the events before the error are the point
     assert seen == ["image_generation.partial_image"]
     err = ei.value
     assert not isinstance(err, openai.APIStatusError)  # no status_code on an in-stream error
@@ -287,7 +287,7 @@ async def test_stream_cut_is_a_connection_error(gw: FakeGateway, client: AsyncOp
     seen: list[str] = []
     with pytest.raises(openai.APIConnectionError):
         async for e in stream:
-            seen.append(e.type)
+            seen.append(e.type)  # noqa: PERF401 - the events before the error are the point
     assert seen == ["image_generation.partial_image"]
 
 

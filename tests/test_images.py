@@ -549,8 +549,8 @@ def rgb_icc_profile(red: tuple[float, float, float], green: tuple[float, float, 
     ]
     offset = 128 + 4 + 12 * len(tags)
     table, blobs = b"", b""
-    for sig, blob in tags:
-        blob += bytes(-len(blob) % 4)
+    for sig, data in tags:
+        blob = data + bytes(-len(data) % 4)
         table += sig + struct.pack(">II", offset + len(blobs), len(blob))
         blobs += blob
     size = offset + len(blobs)

@@ -16,10 +16,12 @@ OUTSIDE = re.compile(
 
 def repository_text_files() -> list[Path]:
     files = [ROOT / name for name in ("README.md", "pyproject.toml", "Dockerfile")]
-    for folder in FOLDERS:
-        for path in (ROOT / folder).rglob("*"):
-            if path.is_file() and path.suffix in SUFFIXES and "__pycache__" not in path.parts:
-                files.append(path)
+    files += [
+        path
+        for folder in FOLDERS
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file() and path.suffix in SUFFIXES and "__pycache__" not in path.parts
+    ]
     return [f for f in files if f.exists() and f != Path(__file__).resolve()]
 
 

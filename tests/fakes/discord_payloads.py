@@ -316,7 +316,7 @@ def _command_data(
     command_type: int,
     *,
     command_id: str | None,
-    command_guild_id: str | None | bool,
+    command_guild_id: str | bool | None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"id": command_id or new_snowflake(), "name": name, "type": command_type}
     # Discord names the guild a command was registered in; discord.py looks guild commands up by it.
@@ -334,7 +334,7 @@ def slash_command(
     attachments: Mapping[str, Mapping[str, Any]] | None = None,
     subcommand: str | None = None,
     command_id: str | None = None,
-    command_guild_id: str | None | bool = True,
+    command_guild_id: str | bool | None = True,
     id: str | None = None,
     token: str | None = None,
 ) -> dict[str, Any]:
@@ -365,7 +365,7 @@ def message_command(
     target: Mapping[str, Any],
     *,
     command_id: str | None = None,
-    command_guild_id: str | None | bool = True,
+    command_guild_id: str | bool | None = True,
     id: str | None = None,
     token: str | None = None,
 ) -> dict[str, Any]:
@@ -385,7 +385,7 @@ def autocomplete(
     value: str,
     options: Mapping[str, Any] | None = None,
     command_id: str | None = None,
-    command_guild_id: str | None | bool = True,
+    command_guild_id: str | bool | None = True,
 ) -> dict[str, Any]:
     """Autocomplete (type 4): the user is typing ``value`` into option ``focused``."""
     opts = [option(k, v) for k, v in (options or {}).items() if k != focused]
@@ -434,8 +434,8 @@ def modal_submit(
         for i, (k, v) in enumerate(fields.items())
     ]
     data: dict[str, Any] = {"custom_id": custom_id, "components": components}
-    for k, atts in (files or {}).items():
-        atts = [dict(a) for a in atts]
+    for k, given in (files or {}).items():
+        atts = [dict(a) for a in given]
         components.append(
             {
                 "type": 18,

@@ -573,7 +573,7 @@ class FakeGateway:
 
     def _json(self, rec: CallRecord, obj: Any, status: int = 200) -> web.Response:
         rec.status = status
-        return web.json_response(obj, status=status, dumps=lambda o: json.dumps(o))
+        return web.json_response(obj, status=status, dumps=json.dumps)
 
     def _store(self, data: bytes, b: Behavior, suffix: str = ".png") -> str:
         name = uuid.uuid4().hex + suffix

@@ -18,7 +18,7 @@ BARRIER_TIMEOUT_S = 120
 
 
 def init(barrier: Any) -> None:
-    global _barrier
+    global _barrier  # noqa: PLW0603 - a multiprocessing initializer sets per-process state
     _barrier = barrier
 
 
