@@ -341,7 +341,7 @@ def _header_truncated(data: bytes, fmt: str) -> bool:
     if fmt == "webp":
         if n < 16:
             return True
-        (riff_size,) = struct.unpack("<I", data[4:8])
+        riff_size: int = struct.unpack("<I", data[4:8])[0]
         return n - 8 < riff_size
     return False
 
