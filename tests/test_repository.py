@@ -1,9 +1,12 @@
-"""The repository stands on its own: no docstring, comment or document points at files outside it."""
+"""The repository stands on its own (nothing points at files outside it) and checks itself the
+same way everywhere (pre-commit runs what CI runs)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("core", "bots", "tests", "bench", "scripts", "docs")
@@ -32,3 +35,22 @@ def test_nothing_points_outside_the_repository() -> None:
             if OUTSIDE.search(line):
                 hits.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not hits, "references to files outside the repository:\n" + "\n".join(hits)
+
+
+def ci_commands() -> list[str]:
+    """The check commands scripts/test runs (its `.venv/bin/...` lines, arguments passed on cut)."""
+    lines = (ROOT / "scripts" / "test").read_text(encoding="utf-8").splitlines()
+    commands = [line.strip() for line in lines if line.startswith(".venv/bin/")]
+    return [c.removesuffix(' "$@"') for c in commands]
+
+
+def test_pre_commit_runs_exactly_what_ci_runs() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert all(repo["repo"] == "local" for repo in config["repos"])
+    assert [hook["entry"] for hook in hooks] == ci_commands()
+    for hook in hooks:
+        # the whole tree every time, as CI checks it, never only the staged files
+        assert hook["language"] == "system" and hook["pass_filenames"] is False
+        assert hook["always_run"] is True
+    assert set(config["default_install_hook_types"]) == {"pre-commit", "pre-push"}
