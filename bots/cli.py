@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from core import messages
+from core import incidents, messages
 from core.config import Settings, load_settings
 from core.errors import ConfigError, PixelsmithError
 from core.request import Options
@@ -255,8 +255,11 @@ async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _configure_logging(settings: Settings, *, serving: bool) -> None:
     from core.logs import setup_logging
 
-    setup_logging(settings)
-    if not serving:
+    redactor = setup_logging(settings)
+    if serving:
+        incidents.log_incidents_with_everything()
+    else:
+        incidents.log_incidents_to_file(redactor)
         # One-shot commands speak through stdout/stderr lines; the per-job log lines are for
         # the long-running bot (`run`), so only warnings reach a terminal user here.
         root = logging.getLogger()
@@ -270,6 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
     locale = getattr(args, "lang", None) or os.environ.get("LANG", "en")
+    if args.command != "run":  # until the config is read: token-shaped text is still redacted
+        from core.logs import RedactingFilter
+
+        incidents.log_incidents_to_file(RedactingFilter())
     try:
         return asyncio.run(_dispatch(args, out, err))
     except PixelsmithError as exc:
@@ -283,9 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.write("\n")
         return 130
     except Exception as exc:
-        # The detail goes to the log (redacted); the person gets one line, never a traceback.
-        logging.getLogger("pixelsmith").error("unexpected error: %s", type(exc).__name__)
-        err.write(messages.text("error.internal", locale) + "\n")
+        # The traceback goes to the incident log (redacted); the person gets the incident id.
+        err.write(incidents.incident_text(exc, locale, f"pixelsmith {args.command}") + "\n")
         return EXIT_UPSTREAM
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bots.cli import TerminalProgress, _read_file, local_identity, save_images
-from core import messages
+from core import incidents, messages
 from core.config import Settings
 from core.errors import PixelsmithError
 from core.service import ImageService
@@ -82,6 +82,8 @@ async def handle_line(
     except PixelsmithError as exc:
         base_url = service.settings.provider.base_url
         err.write(messages.render(exc, locale, admin=True, base_url=base_url) + "\n")
+    except Exception as exc:  # a bug: say so with its incident id, and keep the console open
+        err.write(incidents.incident_text(exc, locale, f"console {command}") + "\n")
     return True
 
 

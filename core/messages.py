@@ -25,6 +25,9 @@ EN: dict[str, str] = {
     # -- generic -------------------------------------------------------------------------
     "error.internal": "Something went wrong on our side. Please try again, and tell your admin "
     "if it keeps happening.",
+    "error.incident": "Something went wrong on our side (incident {incident}). Please try "
+    "again, and if it keeps happening, tell your admin the incident id.",
+    "error.incident_log": "Details for the operator, under incident {incident}: {path}",
     "config.missing_file": "Config file {path} does not exist. Copy config.example.toml to "
     "config.toml, or run without --config to use the defaults.",
     "config.bad_toml": "Config file {path} is not valid TOML: {detail}",
@@ -517,6 +520,8 @@ EN: dict[str, str] = {
 
 ZH: dict[str, str] = {
     "error.internal": "我们这边出了点问题。请重试；如反复出现请告知管理员。",
+    "error.incident": "我们这边出了点问题（事件编号 {incident}）。请重试；如反复出现，请把事件编号告知管理员。",
+    "error.incident_log": "给运维人员的详细信息（事件编号 {incident}）：{path}",
     "config.missing_file": "配置文件 {path} 不存在。请把 config.example.toml 复制为 config.toml，"
     "或不带 --config 运行以使用默认值。",
     "config.bad_toml": "配置文件 {path} 不是有效的 TOML：{detail}",

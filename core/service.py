@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 import openai
 
+from core import incidents
 from core.catalog import Catalog, ModelSpec
 from core.config import Settings
 from core.errors import (
@@ -417,10 +418,10 @@ class ImageService:
             failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
             await self._settle_failure(request, spec, job_id, worst, failure)
             raise failure from None
-        except Exception:
+        except Exception as exc:
             # A bug rather than an upstream answer: the call may have been made, so settle the
             # job as unknown (not left SUBMITTED until the reaper), then let the bug surface.
-            log.exception("provider raised an unexpected error")
+            incidents.report(exc, "the provider")
             failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
             await self._settle_failure(request, spec, job_id, worst, failure)
             raise
