@@ -10,7 +10,7 @@ import discord
 from bots.discord import render
 from bots.discord.identity import identity_of, locale_of
 from bots.discord.reply import Reply, tell
-from core import messages
+from core import incidents, messages
 from core.config import Settings
 from core.errors import PixelsmithError
 from core.types import Identity
@@ -40,7 +40,6 @@ class Answers:
                 text = await work(identity)
         except PixelsmithError as exc:
             text = render.failure(exc, locale, admin=identity.is_admin)
-        except Exception:
-            log.exception("discord command failed")
-            text = messages.text("error.internal", locale)
+        except Exception as exc:
+            text = incidents.incident_text(exc, locale, "a Discord command")
         await tell(reply, text)

@@ -39,7 +39,7 @@ from bots.discord.memory import PendingRequests, SourceCache
 from bots.discord.progress import EditBudget
 from bots.discord.reply import Reply, tell
 from bots.discord.views import DYNAMIC_ITEMS, Forms
-from core import messages
+from core import incidents, messages
 from core.config import Settings
 from core.errors import PixelsmithError
 from core.service import ImageService
@@ -76,8 +76,7 @@ class PixelsmithTree(app_commands.CommandTree):
         elif isinstance(original, PixelsmithError):
             text = render.failure(original, locale)
         else:
-            log.error("command failed", exc_info=original)
-            text = messages.text("error.internal", locale)
+            text = incidents.incident_text(original, locale, "a Discord command")
         reply = Reply(interaction, locale)
         reply.public = interaction.response.is_done()
         await tell(reply, text)

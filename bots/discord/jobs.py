@@ -21,7 +21,7 @@ from bots.discord.identity import locale_of
 from bots.discord.memory import PendingRequests, SourceCache, Sources
 from bots.discord.progress import EditBudget, ProgressReporter
 from bots.discord.reply import Reply, tell
-from core import messages
+from core import incidents
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
 from core.service import ImageService
@@ -73,9 +73,8 @@ class JobRunner:
         except PixelsmithError as exc:
             await self.explain(reply, exc, request)
             return
-        except Exception:
-            log.exception("discord job failed")
-            await tell(reply, messages.text("error.internal", reply.locale))
+        except Exception as exc:
+            await tell(reply, incidents.incident_text(exc, reply.locale, "a Discord job"))
             return
         if request.images:
             self.sources.put(result.job_id, Sources(request.images, request.mask))

@@ -26,7 +26,7 @@ from bots.discord.components import (
     PENDING_TEMPLATE,
 )
 from bots.discord.memory import Lru
-from core import messages
+from core import incidents, messages
 
 log = logging.getLogger("pixelsmith.discord")
 
@@ -134,12 +134,10 @@ class PromptModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         try:
             await self._on_prompt(interaction, self.prompt.value)
-        except Exception:  # the flow replies by itself; this is the last resort
-            log.exception("modal submit failed")
+        except Exception as exc:  # the flow replies by itself; this is the last resort
+            text = incidents.incident_text(exc, self._locale, "a Discord modal")
             if not interaction.response.is_done():
-                await interaction.response.send_message(
-                    messages.text("error.internal", self._locale), ephemeral=True
-                )
+                await interaction.response.send_message(text, ephemeral=True)
 
 
 class Forms:

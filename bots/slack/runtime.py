@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack.channels import Channels
 from bots.slack.pacing import EditBudget, Recent
 from bots.slack.payload import Origin, origin
-from core import messages
+from core import incidents, messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
 from core.service import ImageService
@@ -203,8 +203,8 @@ class SlackBot:
         if isinstance(error, PixelsmithError):
             log.info("request failed: %r", error)
         else:
-            log.error("unhandled error in a Slack listener", exc_info=error)
-            error = PixelsmithError("error.internal")
+            incident = incidents.report(error, "a Slack listener")
+            error = PixelsmithError("error.incident", incident=incident)
         where = origin(body)
         if not trusted or not where.user:
             return

@@ -3,6 +3,7 @@ and the command tree's error handler (every failure replies)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -165,7 +166,10 @@ async def test_admin_role_from_config(fake: FakeDiscord, discord_settings: Setti
 
 
 async def test_tree_on_error_always_replies(
-    fake: FakeDiscord, bot: DiscordAdapter, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord,
+    bot: DiscordAdapter,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     class Broken:
         async def answer(self, *args: Any, **kwargs: Any) -> None:
@@ -174,8 +178,13 @@ async def test_tree_on_error_always_replies(
     cog = bot.client.get_cog("AccountCog")
     assert isinstance(cog, AccountCog)
     monkeypatch.setattr(cog, "answers", Broken())
-    msg = await run(fake, P.slash_command(fake.context(), "quota"))
-    assert msg.ephemeral and msg.content == messages.text("error.internal")
+    with caplog.at_level(logging.ERROR, logger="pixelsmith.incident"):
+        msg = await run(fake, P.slash_command(fake.context(), "quota"))
+    # the traceback is logged once, under the incident id the user is shown
+    [record] = [r for r in caplog.records if r.name == "pixelsmith.incident"]
+    assert record.exc_info is not None and "boom" in str(record.exc_info[1])
+    incident = record.getMessage().split()[1].rstrip(":")
+    assert msg.ephemeral and msg.content == messages.text("error.incident", incident=incident)
     assert "boom" not in (msg.content or "")
 
 

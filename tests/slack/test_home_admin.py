@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
+
+from core import messages
 from tests.fakes.slack_requests import (
     USER_ID,
     app_home_opened_event,
@@ -126,13 +130,20 @@ async def test_first_imagine_starts_before_users_info_and_answers_in_chinese(
     assert harness.ephemerals() == []
 
 
-async def test_unexpected_failure_still_replies(harness: Harness) -> None:
+async def test_unexpected_failure_still_replies(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     harness.fake.fail_next("views.open", "internal_error")
-    await harness.send(
-        slash_command("", command="/imagine-edit", response_url=harness.fake.response_url())
-    )
-    (hint,) = await harness.wait(harness.ephemerals)
-    assert "Something went wrong on our side" in (hint.text or "")
+    with caplog.at_level(logging.ERROR, logger="pixelsmith.incident"):
+        await harness.send(
+            slash_command("", command="/imagine-edit", response_url=harness.fake.response_url())
+        )
+        (hint,) = await harness.wait(harness.ephemerals)
+    # the traceback is logged once, under the incident id the user is shown
+    [record] = [r for r in caplog.records if r.name == "pixelsmith.incident"]
+    assert record.exc_info is not None
+    incident = record.getMessage().split()[1].rstrip(":")
+    assert hint.text == messages.text("error.incident", incident=incident)
 
 
 async def test_upload_refused_by_slack_is_explained(harness: Harness) -> None:

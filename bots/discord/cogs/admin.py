@@ -22,7 +22,7 @@ from bots.discord.answers import Answers
 from bots.discord.choices import LIMIT_CHOICES, Choice, choices, t
 from bots.discord.identity import identity_of, locale_of
 from bots.discord.reply import Reply, tell
-from core import messages
+from core import incidents, messages
 from core.charts import chart_title, spend_chart_png
 from core.errors import PixelsmithError
 from core.service import ImageService
@@ -217,9 +217,8 @@ class AdminCog(
             png = await spend_chart_png(
                 rows, title=chart_title(grouped, since, locale), by=grouped, locale=locale
             )
-        except Exception:
-            log.exception("spend chart failed")
-            await tell(reply, messages.text("error.internal", locale))
+        except Exception as exc:
+            await tell(reply, incidents.incident_text(exc, locale, "the Discord spend chart"))
             return
         await interaction.followup.send(
             file=discord.File(io.BytesIO(png), filename="pixelsmith-spend.png"), ephemeral=True
