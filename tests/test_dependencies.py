@@ -111,7 +111,7 @@ def test_lock_pins_the_declared_dependencies_with_hashes() -> None:
         assert re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", version), (name, version)
     build = pyproject()["build-system"]
     assert isinstance(build, dict)
-    direct = {
+    direct: dict[str, Requirement] = {
         **declared(),
         **{canonicalize_name(r.name): r for r in map(Requirement, build["requires"])},
     }

@@ -484,7 +484,9 @@ async def test_error_body_shape_on_the_wire(gw: FakeGateway) -> None:
         ({"quality": "ultra"}, "invalid_value"),
     ],
 )
-async def test_validation_like_the_gateway(client: AsyncOpenAI, kwargs: dict, code: str) -> None:
+async def test_validation_like_the_gateway(
+    client: AsyncOpenAI, kwargs: dict[str, Any], code: str
+) -> None:
     args = {"model": "gpt-image-1", "prompt": "p", **kwargs}
     with pytest.raises(openai.BadRequestError) as ei:
         await client.images.generate(**args)

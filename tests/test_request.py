@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from core.catalog import Catalog
 from core.errors import InvalidRequest
 from core.request import Options, build_request, parse_prompt
-from core.types import Identity, PreparedImage
+from core.types import Identity, ImageRequest, PreparedImage
 
 ME = Identity("cli", "me")
 CATALOG = Catalog.from_settings()
 
 
-def build(text: str, **kw: object) -> object:
+def build(text: str, **kw: Any) -> ImageRequest:
     return build_request(text, identity=ME, catalog=CATALOG, default_model="gpt-image-1", **kw)
 
 

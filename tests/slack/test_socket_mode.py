@@ -48,7 +48,8 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def socket_harness(closing: Callable[..., Any]) -> Harness:
-    return await closing(slack=SOCKET)
+    harness: Harness = await closing(slack=SOCKET)
+    return harness
 
 
 async def test_start_connects_with_the_app_token(socket_harness: Harness) -> None:
