@@ -19,7 +19,7 @@ from bots.web import texts
 from bots.web.backend import BACKEND, POSTERS, KeptImage, post_back
 from bots.web.render import page
 from bots.web.security import forbidden, grant_of
-from core import messages
+from core import incidents, messages
 from core.errors import DuplicateJob, PixelsmithError
 from core.types import ImageResult, JobView
 
@@ -185,9 +185,8 @@ async def _edit(
     except PixelsmithError as exc:
         task.state, task.message = "failed", messages.render(exc, locale)
         return
-    except Exception:
-        log.exception("web: the edit failed")
-        task.state, task.message = "failed", texts.text("web.error.internal", locale)
+    except Exception as exc:
+        task.state, task.message = "failed", incidents.incident_text(exc, locale, "a web edit")
         return
     task.cost = f"${result.cost_usd:.4f}"
     task.posted = await post_back(app[POSTERS], caller, result)
