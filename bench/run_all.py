@@ -46,6 +46,7 @@ BENCHES = [
     Bench("discord_load", ["bench/discord_load.py"], ["--users", "64"]),
     Bench("slack_load", ["bench/slack_load.py"], ["--users", "64"]),
     Bench("load_burst", ["-m", "bench.load_burst", "--json"], ["--n", "200"]),
+    Bench("cli_startup", ["bench/cli_startup.py"], ["--runs", "3"]),
 ]
 
 
@@ -190,9 +191,20 @@ def load_burst(out: str) -> list[Row]:
     ]  # fmt: skip
 
 
+def cli_startup(out: str) -> list[Row]:
+    ratio = _num(r"^ratio pixelsmith/bare\s*:\s*([\d.]+)", out)
+    cpu = _num(r"^cpu ratio pixelsmith/bare\s*:\s*([\d.]+)", out)
+    wall = _num(r"pixelsmith\s*: median\s*([\d.]+) s wall", out)
+    bare = _num(r"bare\s*: median\s*([\d.]+) s wall", out)
+    return [Row("`pixelsmith imagine` vs the SDK sample, whole process (time ratio)",
+                f"{ratio:.2f} ({wall:.2f} s vs {bare:.2f} s; CPU {cpu:.2f})", "<= 1.5",
+                _verdict(ratio <= 1.5), "cli_startup")]  # fmt: skip
+
+
 PARSERS: dict[str, Callable[[str], list[Row]]] = {
     "overhead": overhead, "preprocess": preprocess, "ledger": ledger, "fairness": fairness,
     "discord_load": discord_load, "slack_load": slack_load, "load_burst": load_burst,
+    "cli_startup": cli_startup,
 }  # fmt: skip
 
 
