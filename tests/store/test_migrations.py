@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -57,3 +61,34 @@ async def test_open_without_migrate_on_empty_db_does_not_create(db_url: str) -> 
             assert "job" not in inspect(conn).get_table_names()
     finally:
         await store.close()
+
+
+def test_head_constant_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from core.migrations import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+
+
+async def test_a_database_at_head_opens_without_loading_alembic(db_url: str) -> None:
+    store = await Store.open(db_url)  # migrated to head here
+    await store.close()
+    code = (
+        "import asyncio, sys\n"
+        "from core.store import Store\n"
+        "async def main():\n"
+        f"    store = await Store.open({db_url!r})\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m == 'alembic' or m.startswith('alembic.')))\n"
+    )
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
