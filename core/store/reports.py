@@ -86,7 +86,7 @@ class ReportRoom(Room):
             stmt = stmt.where(JOB.c.created_at >= _since(since))
         with self._db.transaction(write=False) as tx:
             out = []
-            for d, g, n, c in tx.execute(stmt):
-                d = date.fromisoformat(d) if isinstance(d, str) else d
+            for raw_day, g, n, c in tx.execute(stmt):
+                d = date.fromisoformat(raw_day) if isinstance(raw_day, str) else raw_day
                 out.append(DailySpend(day=d, group=g or "-", jobs=int(n), cost_micros=int(c or 0)))
             return out
