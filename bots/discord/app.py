@@ -22,7 +22,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bots.discord import render
+from bots.discord import render, web
 from bots.discord.bot import PixelsmithBot
 from bots.discord.delivery import DeliveryFailed, Retry, deliver
 from bots.discord.identity import check_role_settings
@@ -118,7 +118,14 @@ class DiscordAdapter:
                 self.client, int(identity.channel_id), int(identity.user_id), identity.locale
             )
             deadline = datetime.now(UTC) + timedelta(minutes=1)
-            await deliver(post, result, DEFAULT_FILE_LIMIT, retry=self.retry, deadline=deadline)
+            await deliver(
+                post,
+                result,
+                DEFAULT_FILE_LIMIT,
+                retry=self.retry,
+                deadline=deadline,
+                region=web.web_on(self.settings),
+            )
         except (DeliveryFailed, ValueError) as exc:
             log.warning("could not post a result in %s: %s", identity.channel_id, exc)
             return False

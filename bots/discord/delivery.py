@@ -103,6 +103,7 @@ async def deliver(
     *,
     retry: Retry,
     deadline: datetime,
+    region: bool = False,
 ) -> None:
     """Header + images split to Discord's limits, retried and re-packed as the module says."""
     images, limits = list(result.images), upload_limits(filesize_limit)
@@ -114,7 +115,7 @@ async def deliver(
     while pending:
         batch, first = pending[0], sent == 0
         header = render.result_header(result, reply.locale, requester, notes) if first else None
-        view = views.result_view(str(result.job_id), reply.locale) if first else None
+        view = views.result_view(str(result.job_id), reply.locale, region=region) if first else None
         try:
             await reply.send_batch(header, batch, view, first=first)
         except Exception as exc:

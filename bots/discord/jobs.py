@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from bots.discord import permissions, render, views
+from bots.discord import permissions, render, views, web
 from bots.discord.delivery import DeliveryFailed, Retry, deliver, token_deadline
 from bots.discord.identity import locale_of
 from bots.discord.memory import PendingRequests, SourceCache, Sources
@@ -106,6 +106,7 @@ class JobRunner:
                 interaction.filesize_limit,
                 retry=self.retry,
                 deadline=token_deadline(interaction),
+                region=web.web_on(self.settings),
             )
             return
         except DeliveryFailed as exc:

@@ -81,9 +81,12 @@ class PendingButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PEN
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (JobButton, PendingButton)
 
 
-def result_view(ref: str, locale: str) -> discord.ui.View:
+def result_view(ref: str, locale: str, *, region: bool = False) -> discord.ui.View:
+    """Re-roll / Edit / Variations, and Edit region while the web companion is on."""
     view = discord.ui.View(timeout=None)
     for action in JOB_ACTIONS:
+        if action == "region" and not region:
+            continue
         label = messages.text(f"discord.button.{action}", locale)
         view.add_item(JobButton(action, ref, label))
     return view

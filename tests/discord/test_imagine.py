@@ -58,7 +58,15 @@ async def test_synced_commands_match_the_fixture(fake: FakeDiscord, bot: Discord
     [sync] = fake.commands
     assert sync.method == "PUT" and sync.guild_id == fake.guild_id
     by_name = {c["name"]: c for c in sync.payload}
-    assert set(by_name) == {"imagine", "edit", "quota", "history", "Edit image", "pixelsmith-admin"}
+    assert set(by_name) == {
+        "imagine",
+        "edit",
+        "quota",
+        "history",
+        "gallery",
+        "Edit image",
+        "pixelsmith-admin",
+    }
     assert by_name["Edit image"]["type"] == 3
     assert by_name["Edit image"]["name_localizations"]["zh-CN"] == "编辑图片"
     imagine = {o["name"]: o for o in by_name["imagine"]["options"]}

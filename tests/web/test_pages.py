@@ -227,3 +227,21 @@ async def test_redeliver_refuses_others_results_and_says_when_the_chat_fails(
     webapp.poster.answer = False
     failed = await webapp.client.post(f"/api/redeliver/{mine}", headers=headers)
     assert failed.status == 502 and (await failed.json())["error"]
+
+
+async def test_several_images_edit_the_first_and_send_the_others_as_references(
+    webapp: Web, gateway: FakeGateway
+) -> None:
+    job, csrf = await open_edit(webapp)
+    webapp.kept[job].append(KeptImage(png(320, 320)))
+    html = await (await webapp.client.get(f"/edit/{job}")).text()
+    assert f'src="/img/{job}/0"' in html and 'class="references"' in html
+    answer = await webapp.client.post(
+        f"/api/edit/{job}", data=edit_form(png(hole=(5, 5, 50, 50))), headers={"X-CSRF-Token": csrf}
+    )
+    assert (await finish(webapp, answer))["state"] == "done"
+    [call] = gateway.calls_to("/v1/images/edits")
+    images = [f for f in call.files if f.field in ("image", "image[]")]
+    assert [(f.width, f.height) for f in images] == [(W, H), (320, 320)]
+    [mask] = [f for f in call.files if f.field == "mask"]
+    assert (mask.width, mask.height) == (W, H)  # the mask belongs to the first image

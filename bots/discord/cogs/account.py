@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord import render
+from bots.discord import render, web
 from bots.discord.answers import Answers
 from bots.discord.choices import t
 from core.service import ImageService
@@ -22,6 +22,13 @@ class AccountCog(commands.Cog):
     async def quota(self, interaction: discord.Interaction) -> None:
         async def work(identity: Identity) -> str:
             return render.quota(await self.service.quota_status(identity), identity.locale)
+
+        await self.answers.answer(interaction, work)
+
+    @app_commands.command(name="gallery", description=t("discord.cmd.gallery"))
+    async def gallery(self, interaction: discord.Interaction) -> None:
+        async def work(identity: Identity) -> str:
+            return web.gallery_text(self.answers.settings, identity)
 
         await self.answers.answer(interaction, work)
 

@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord import render
+from bots.discord import render, web
 from bots.discord.answers import Answers
 from bots.discord.choices import LIMIT_CHOICES, Choice, choices, t
 from bots.discord.identity import identity_of, locale_of
@@ -192,6 +192,15 @@ class AdminCog(
             for row in rows[:25]
         ]
         return render.fit(lines)
+
+    @app_commands.command(name="dashboard", description=t("discord.cmd.admin_dashboard"))
+    async def dashboard(self, interaction: discord.Interaction) -> None:
+        """A private link to this server's dashboard in the web companion."""
+
+        async def work(me: Identity) -> str:
+            return web.dashboard_text(self.answers.settings, me)
+
+        await self.answers.answer(interaction, work, admin_only=True)
 
     @app_commands.command(name="chart", description=t("discord.cmd.admin_chart"))
     @app_commands.describe(by=t("discord.opt.by"), days=t("discord.opt.days"))

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bots.discord import components
+from bots.discord import components, web
 from bots.discord.identity import idem_key, identity_of, locale_of
 from bots.discord.inputs import Inputs, images_in, options_of
 from bots.discord.jobs import JobRunner
@@ -94,6 +94,10 @@ class ButtonsCog(commands.Cog):
         if job is None:
             log.warning("button for a job not visible here: %s", action)
             await self.invalid(interaction, "discord.button_invalid")
+            return
+        if action == "region":  # a private link to the painter; no job runs here
+            text = web.region_text(self.settings, identity, ref)
+            await interaction.response.send_message(text, ephemeral=True)
             return
         if action == "edit":
             message = interaction.message

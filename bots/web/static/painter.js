@@ -25,14 +25,28 @@
   var tool = "brush";
   var zoom = 1;
   var PAINT = "rgb(255, 40, 120)";
+  var colour = document.getElementById("colour") || { value: PAINT };
+
+  // "mask": the painted area is what changes; "sketch" (models with a markup input): the strokes,
+  // in their colours on a transparent layer, are sent as guidance drawn over the image.
+  function mode() {
+    var picked = document.querySelector('input[name="mode"]:checked');
+    return picked ? picked.value : "mask";
+  }
+  document.querySelectorAll('input[name="mode"]').forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      root.dataset.mode = mode();
+      canvas.classList.toggle("sketch", mode() === "sketch");
+    });
+  });
 
   function say(text) { status.textContent = text; }
 
   function drawStroke(stroke) {
     ctx.save();
     ctx.globalCompositeOperation = stroke.tool === "eraser" ? "destination-out" : "source-over";
-    ctx.strokeStyle = PAINT;
-    ctx.fillStyle = PAINT;
+    ctx.strokeStyle = stroke.color || PAINT;
+    ctx.fillStyle = stroke.color || PAINT;
     ctx.lineWidth = stroke.size;
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
@@ -91,7 +105,10 @@
     if (event.button !== 0 && event.pointerType === "mouse") { return; }
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
-    current = { tool: tool, size: Number(size.value), points: [at(event)], pointer: event.pointerId };
+    current = {
+      tool: tool, size: Number(size.value), color: mode() === "sketch" ? colour.value : PAINT,
+      points: [at(event)], pointer: event.pointerId
+    };
     redraw();
   });
   canvas.addEventListener("pointermove", function (event) {
@@ -104,7 +121,7 @@
   });
   function finish(event) {
     if (!current || current.pointer !== event.pointerId) { return; }
-    strokes.push({ tool: current.tool, size: current.size, points: current.points });
+    strokes.push({ tool: current.tool, size: current.size, color: current.color, points: current.points });
     undone = [];
     current = null;
     redraw();
@@ -164,6 +181,17 @@
     });
   }
 
+  // Sketch: the strokes themselves, full opacity, transparent elsewhere (the markup image).
+  function markupBlob() {
+    var painted = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    var any = false;
+    for (var i = 3; i < painted.length && !any; i += 4) { any = painted[i] >= 128; }
+    return new Promise(function (resolve) {
+      if (!any) { resolve(null); return; }
+      canvas.toBlob(resolve, "image/png");
+    });
+  }
+
   function poll(url) {
     fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (task) {
       if (task.state === "running") { setTimeout(function () { poll(url); }, 1500); return; }
@@ -189,13 +217,14 @@
     event.preventDefault();
     var prompt = document.getElementById("prompt").value.trim();
     if (!prompt) { say(root.dataset.needPrompt); return; }
-    maskBlob().then(function (blob) {
+    var sketch = mode() === "sketch";
+    (sketch ? markupBlob() : maskBlob()).then(function (blob) {
       if (!blob) { say(root.dataset.needPaint); return; }
       var body = new FormData();
       body.append("prompt", prompt);
       body.append("form", root.dataset.form);
-      body.append("mode", "mask");
-      body.append("mask", blob, "mask.png");
+      body.append("mode", sketch ? "sketch" : "mask");
+      body.append(sketch ? "markup" : "mask", blob, sketch ? "markup.png" : "mask.png");
       submit.disabled = true;
       say(root.dataset.sending);
       return fetch("/api/edit/" + encodeURIComponent(root.dataset.job), {
