@@ -108,7 +108,7 @@ async def _usage(bot: SlackBot, who: Identity, words: list[str]) -> str:
 async def _chart(bot: SlackBot, who: Identity, words: list[str]) -> str:
     """The daily spend chart (the CLI's), uploaded where the admin asked for it."""
     by = words[1] if len(words) > 1 and words[1] in ("community", "model") else "community"
-    days = int(words[2]) if len(words) > 2 and words[2].isdigit() else 30
+    days = int(words[2]) if len(words) > 2 and words[2].isascii() and words[2].isdigit() else 30
     since = (datetime.now(UTC) - timedelta(days=max(1, min(days, 3660)))).date()
     title = chart_title(by, since, who.locale)
     png = await spend_chart_png(
