@@ -243,3 +243,27 @@ def link_for(
     return mint_link(
         secret, web.base_url, purpose, identity, minutes=web.link_minutes, admin=admin, job=job
     )
+
+
+OPERATOR_USER = "operator"
+
+
+def operator_dashboard_link(settings: Settings, community: str) -> str | None:
+    """``pixelsmith dashboard-link``: the operator opens one community's dashboard.
+
+    ``community`` is ``<platform>:<community id>`` (``discord:1234``, ``slack:T0123``); raises
+    ValueError for anything else. None while the web companion is off.
+    """
+    platform, _, community_id = community.partition(":")
+    if platform not in ("discord", "slack") or not community_id or len(community_id) > 100:
+        raise ValueError("community must look like discord:<server id> or slack:<team id>")
+    if not community_id.replace("-", "").replace("_", "").isalnum():
+        raise ValueError("community must look like discord:<server id> or slack:<team id>")
+    identity = Identity(
+        platform=platform,
+        user_id=OPERATOR_USER,
+        community_id=community_id,
+        locale=settings.console.locale,
+        is_admin=True,
+    )
+    return link_for(settings, "dashboard", identity, admin=True)

@@ -6,64 +6,33 @@ asks :class:`WebBackend` as the session's caller: a job of another community is 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bots.web import texts
-from bots.web.backend import BACKEND, POSTERS, KeptImage, post_back
+from bots.web import tasks, texts
+from bots.web.backend import BACKEND, POSTERS, post_back
 from bots.web.render import page
 from bots.web.security import forbidden, grant_of
-from core import incidents, messages
-from core.errors import DuplicateJob, PixelsmithError
 from core.types import ImageResult, JobView
 
 log = logging.getLogger("pixelsmith.web")
 
 PAGE_SIZE = 12
 MAX_PAGE = 40  # PAGE_SIZE * MAX_PAGE stays within what the history keeps
-MAX_TASKS = 200
-TASK_KEEP_S = 1800.0
 MASK_MAX_BYTES = 4 * 1024 * 1024
 FIELD_MAX_BYTES = 64 * 1024
 
 
-@dataclass
-class Task:
-    """An edit started from the painter; its page polls it."""
-
-    owner: tuple[str, str | None]
-    started: float = field(default_factory=time.monotonic)
-    state: str = "running"  # running | done | failed
-    posted: bool = False
-    message: str = ""
-    cost: str = ""
-    images: list[KeptImage] = field(default_factory=list)
-    handle: asyncio.Task[None] | None = None
-
-
-TASKS_KEY = web.AppKey("tasks", dict[str, Task])
-
-
 def add_routes(app: web.Application) -> None:
-    app[TASKS_KEY] = {}
+    tasks.add_routes(app)
     app.router.add_get("/edit/{job}", edit_page)
     app.router.add_get("/img/{job}/{index}", kept_image)
     app.router.add_post("/api/edit/{job}", start_edit)
-    app.router.add_get("/api/tasks/{task}", task_status)
-    app.router.add_get("/api/tasks/{task}/{index}", task_image)
     app.router.add_get("/gallery", gallery_page)
     app.router.add_post("/api/redeliver/{job}", redeliver)
-
-
-def _owner(request: web.Request) -> tuple[str, str | None]:
-    identity = grant_of(request).identity()
-    return identity.user_scope, identity.community_scope
+    app.router.add_post("/api/reroll/{job}", reroll)
 
 
 async def _job(request: web.Request) -> JobView | None:
@@ -153,85 +122,15 @@ async def start_edit(request: web.Request) -> web.Response:
     sources = await backend.kept_images(caller, job)
     if not sources:
         return _error(request, "web.edit.no_source", 409)
-    tasks = request.app[TASKS_KEY]
-    _prune(tasks)
-    task_id = secrets.token_urlsafe(16)
-    task = Task(owner=_owner(request))
-    tasks[task_id] = task
     idem_key = f"web:edit:{caller.platform}:{caller.community_id}:{caller.user_id}:{form_id}"
-    work = _edit(request.app, task, job, form["mask"], prompt, sources, idem_key, caller)
-    task.handle = asyncio.create_task(work, name="pixelsmith-web-edit")
-    return web.json_response({"task": task_id}, status=202)
+    mask = form["mask"]
 
-
-async def _edit(
-    app: web.Application,
-    task: Task,
-    job: JobView,
-    mask: bytes,
-    prompt: str,
-    sources: list[KeptImage],
-    idem_key: str,
-    caller: Any,
-) -> None:
-    locale = caller.locale
-    try:
-        result: ImageResult = await app[BACKEND].run_edit(
+    async def work() -> ImageResult:
+        return await backend.run_edit(
             caller, job, prompt=prompt, sources=sources, mask=mask, idem_key=idem_key
         )
-    except DuplicateJob:
-        task.state, task.message = "failed", texts.text("web.error.duplicate", locale)
-        return
-    except PixelsmithError as exc:
-        task.state, task.message = "failed", messages.render(exc, locale)
-        return
-    except Exception as exc:
-        task.state, task.message = "failed", incidents.incident_text(exc, locale, "a web edit")
-        return
-    task.cost = f"${result.cost_usd:.4f}"
-    task.posted = await post_back(app[POSTERS], caller, result)
-    if not task.posted:
-        task.images = [KeptImage(i.data, i.mime) for i in result.images]
-    task.state = "done"
 
-
-def _prune(tasks: dict[str, Task]) -> None:
-    now = time.monotonic()
-    for key, task in list(tasks.items()):
-        if task.state != "running" and now - task.started > TASK_KEEP_S:
-            del tasks[key]
-    while len(tasks) >= MAX_TASKS:
-        del tasks[next(iter(tasks))]
-
-
-def _task(request: web.Request) -> Task | None:
-    task = request.app[TASKS_KEY].get(request.match_info["task"])
-    return task if task is not None and task.owner == _owner(request) else None
-
-
-async def task_status(request: web.Request) -> web.Response:
-    task = _task(request)
-    if task is None:
-        return forbidden(request)
-    base = request.path
-    return web.json_response(
-        {
-            "state": task.state,
-            "posted": task.posted,
-            "message": task.message,
-            "cost": task.cost,
-            "images": [f"{base}/{i}" for i in range(len(task.images))],
-        }
-    )
-
-
-async def task_image(request: web.Request) -> web.Response:
-    task, index = _task(request), _index(request)
-    if task is None or index is None:
-        return forbidden(request)
-    if index >= len(task.images):
-        raise web.HTTPNotFound()
-    return web.Response(body=task.images[index].data, content_type=task.images[index].mime)
+    return tasks.start(request, caller, work)
 
 
 async def gallery_page(request: web.Request) -> web.Response:
@@ -267,3 +166,21 @@ async def redeliver(request: web.Request) -> web.Response:
     if not await post_back(request.app[POSTERS], caller, result):
         return _error(request, "web.gallery.redeliver_failed", 502)
     return web.json_response({"ok": True})
+
+
+async def reroll(request: web.Request) -> web.Response:
+    """The same request again as a new job of the caller (charged to the caller), from My images."""
+    job = await _job(request)
+    caller = grant_of(request).identity()
+    backend = request.app[BACKEND]
+    if job is None or not backend.is_mine(caller, job):
+        return forbidden(request)
+    form_id = request.headers.get("X-Form-Id", "")
+    if not form_id or len(form_id) > 64 or not form_id.isascii():
+        return _error(request, "web.error.bad_request")
+    key = f"web:reroll:{caller.platform}:{caller.community_id}:{caller.user_id}:{form_id}"
+
+    async def work() -> ImageResult:
+        return await backend.service.run(backend.service.rebuild(job, caller, idem_key=key))
+
+    return tasks.start(request, caller, work)

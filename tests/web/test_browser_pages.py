@@ -43,12 +43,17 @@ async def test_my_images_shows_my_results_and_posts_one_again(browser: Browser, 
         "Array.from(document.querySelectorAll('img.thumb')).every(i => i.complete && i.naturalWidth)"
     )
     assert loaded
-    await browser.screenshot("gallery")
     await browser.click(f'.card[data-job="{jobs[1]}"] button.redeliver')
     await browser.wait_for(f"document.querySelector('.card[data-job=\"{jobs[1]}\"] .status.ok')")
     [(identity, result)] = live.poster.posted
     assert identity.channel_id == ALICE.channel_id and result.cost_micros == 0
     assert result.images[0].data == live.kept[jobs[1]][0].data
+    # Re-roll: a new job of the same request, charged to the clicker, posted in the chat
+    await browser.click(f'.card[data-job="{jobs[2]}"] button.reroll')
+    await browser.wait_for(f"document.querySelector('.card[data-job=\"{jobs[2]}\"] .status.ok')")
+    await browser.screenshot("gallery")
+    _, rerolled = live.poster.posted[-1]
+    assert rerolled.request.prompt == prompts[2] and rerolled.cost_micros > 0
 
 
 async def test_the_dashboard_chart_shows_the_ledgers_spend(browser: Browser, live: Live) -> None:
@@ -76,7 +81,6 @@ async def test_the_dashboard_chart_shows_the_ledgers_spend(browser: Browser, liv
         today,
     )
     assert int(jobs) == row.jobs == 3
-    await browser.screenshot("dashboard")
 
 
 async def test_forged_and_expired_links_get_the_403_page(browser: Browser, live: Live) -> None:

@@ -245,3 +245,27 @@ async def test_several_images_edit_the_first_and_send_the_others_as_references(
     assert [(f.width, f.height) for f in images] == [(W, H), (320, 320)]
     [mask] = [f for f in call.files if f.field == "mask"]
     assert (mask.width, mask.height) == (W, H)  # the mask belongs to the first image
+
+
+async def test_reroll_from_my_images_is_a_new_job_of_mine(
+    webapp: Web, gateway: FakeGateway
+) -> None:
+    job = await make_job(webapp.service, ALICE, "a windmill")
+    bobs = await make_job(webapp.service, BOB, "bob's windmill")
+    await webapp.login(ALICE)
+    html = await (await webapp.client.get("/gallery")).text()
+    assert f'class="reroll" data-job="{job}"' in html
+    headers = {"X-CSRF-Token": await webapp.csrf(), "X-Form-Id": "click-1"}
+    status = await finish(webapp, await webapp.client.post(f"/api/reroll/{job}", headers=headers))
+    assert status["state"] == "done" and status["posted"] is True
+    [(_, result)] = webapp.poster.posted
+    assert result.request.prompt == "a windmill" and result.request.identity.user_id == "111"
+    assert result.cost_micros > 0  # a new job, charged to the clicker
+    again = await finish(webapp, await webapp.client.post(f"/api/reroll/{job}", headers=headers))
+    assert again["state"] == "failed" and "already" in again["message"]
+    prompts = [c.json["prompt"] for c in gateway.calls_to("/v1/images/generations")]
+    assert prompts.count("a windmill") == 2  # the original and one re-roll, not two
+    assert (await webapp.client.post(f"/api/reroll/{bobs}", headers=headers)).status == 403
+    no_form = {"X-CSRF-Token": headers["X-CSRF-Token"]}
+    assert (await webapp.client.post(f"/api/reroll/{job}", headers=no_form)).status == 400
+    assert await webapp.service.store.check() == []

@@ -193,3 +193,21 @@ def test_the_web_companion_refuses_to_start_without_a_strong_secret(tmp_path: An
         with pytest.raises(ConfigError) as caught:
             signer_for(settings)
         assert caught.value.params["key"] == "web.secret_key"
+
+
+def test_the_operators_dashboard_link_binds_one_community() -> None:
+    from bots.web.links import operator_dashboard_link
+
+    settings = Settings.model_validate(
+        {"web": {"port": 8080, "secret_key": SECRET, "public_url": "https://px.example.org"}}
+    )
+    url = operator_dashboard_link(settings, "discord:900")
+    assert url is not None and url.startswith("https://px.example.org/l/")
+    grant = Signer(SECRET).open("link", url.rsplit("/", 1)[1])
+    assert grant is not None and grant.admin and grant.purpose == "dashboard"
+    assert (grant.platform, grant.community_id) == ("discord", "900")
+    for bad in ("900", "irc:900", "discord:", "discord:9 00", "discord:" + "9" * 200):
+        with pytest.raises(ValueError):
+            operator_dashboard_link(settings, bad)
+    off = Settings.model_validate({"web": {"secret_key": SECRET}})
+    assert operator_dashboard_link(off, "discord:900") is None

@@ -22,4 +22,45 @@
       });
     });
   });
+  function poll(url, status, button) {
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (task) {
+      if (task.state === "running") { setTimeout(function () { poll(url, status, button); }, 1500); return; }
+      button.disabled = false;
+      var ok = task.state === "done";
+      status.className = "status " + (ok ? "ok" : "bad");
+      status.textContent = ok
+        ? (task.posted ? root.dataset.posted : root.dataset.here) + " " + task.cost
+        : root.dataset.jobFailed + " " + task.message;
+      if (ok && !task.posted) {
+        task.images.forEach(function (src) {
+          var link = document.createElement("a");
+          link.href = src; link.target = "_blank"; link.rel = "noopener"; link.textContent = src.split("/").pop();
+          status.appendChild(document.createTextNode(" ")); status.appendChild(link);
+        });
+      }
+    });
+  }
+
+  // Re-roll: the same request again, a new job charged to you; the result goes to your chat.
+  root.querySelectorAll("button.reroll").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var status = button.closest(".card").querySelector(".status");
+      button.disabled = true;
+      var form = Date.now().toString(36) + Math.random().toString(36).slice(2);
+      fetch("/api/reroll/" + encodeURIComponent(button.dataset.job), {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf, "X-Form-Id": form }
+      }).then(function (r) { return r.json().then(function (d) { return { status: r.status, data: d }; }); })
+        .then(function (answer) {
+          if (answer.status !== 202) {
+            button.disabled = false;
+            status.className = "status bad";
+            status.textContent = answer.data.error || root.dataset.failed;
+            return;
+          }
+          status.className = "status";
+          status.textContent = root.dataset.working;
+          poll("/api/tasks/" + answer.data.task, status, button);
+        });
+    });
+  });
 }());
