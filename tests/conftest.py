@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 
+from core import messages
 from core.config import Settings
 from core.service import ImageService
 from tests.fakes.gateway import FakeGateway
+
+# An unknown key, a missing translation or a missing parameter fails the test that hits it.
+messages.set_strict(True)
 
 TEST_KEY = "sk-test-pixelsmith-0123456789"
 

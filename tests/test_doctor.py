@@ -153,7 +153,7 @@ async def test_bad_gateway_key(fakes: Fakes) -> None:
     assert line.startswith("✗ ") and "HTTP 401" in line
     assert "Fix: The gateway rejected the API key (HTTP 401). Set PIXELSMITH_API_KEY" in line
     assert line_for(text, "Model gpt-image-2").startswith("- ")
-    assert text.splitlines()[-1].startswith("1 check(s) failed")
+    assert text.splitlines()[-1].startswith("1 check failed: fix it,")
 
 
 async def test_model_not_served(fakes: Fakes) -> None:

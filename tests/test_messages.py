@@ -1,17 +1,30 @@
-"""Every key core raises has a sentence in both languages, and no sentence leaks internals."""
+"""The message catalogs: every key in every language renders, nothing leaks, plurals are real.
+
+The catalog test renders each message of each catalog (core, chat, terminal, Discord, Slack) in
+English and Chinese with a value for every variable it uses (once with 1 and once with 2, so both
+plural branches run) in strict mode, and fails on a key missing from a language, a leftover
+placeholder, a Fluent error, or English words inside a Chinese sentence.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import logging
 import re
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+import bots.discord  # noqa: F401  (registers the Discord catalog)
+import bots.slack  # noqa: F401  (registers the Slack catalog)
 from core import messages
 from core.errors import (
     Charge,
     ConfigError,
+    InvalidImage,
+    InvalidRequest,
     PreflightMatch,
     PreflightRefused,
     QuotaExceeded,
@@ -20,33 +33,148 @@ from core.errors import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+LANGUAGES = tuple(messages.LANGUAGES)
+CATALOG_FILES = sorted(ROOT.glob("*/**/locales/*/*.ftl"))
+
+# Capitalised words are product names and the platforms' own UI labels ("Basic Information",
+# "OAuth & Permissions"); these lowercase words are literal values a person types.
+TYPED_WORDS = {"id", "alpha", "http", "socket"}
+
+
+def _english_words(sentence: str) -> list[str]:
+    s = re.sub(r"`[^`]*`|“[^”]*”|\"[^\"]*\"|'[^']*'", " ", sentence)  # code and quoted input
+    s = re.sub(r"https?://\S+", " ", s)
+    s = re.sub(r"\S+ = \S+|--\S+ \S+", " ", s)  # config assignments, flags with a value
+    s = re.sub(
+        r"[A-Za-z0-9_.]*[./_=@:<>\[\]|+-][A-Za-z0-9./_=@:<>\[\]|+…-]*", " ", s
+    )  # keys, paths
+    return [w for w in re.findall(r"[A-Za-z]{2,}", s) if w.islower() and w not in TYPED_WORDS]
+
+
+def _all_ids() -> set[str]:
+    return set().union(*(messages.entries(language) for language in LANGUAGES))
+
+
+def test_every_catalog_has_both_languages() -> None:
+    owners = {(p.parent.parent, p.name) for p in CATALOG_FILES}
+    assert len(owners) == 5  # core, chat, terminal, discord, slack
+    for root, name in owners:
+        for locale in messages.LANGUAGES.values():
+            assert (root / locale / name).is_file(), f"{root}/{locale}/{name}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_key_is_missing_from_a_language(language: str) -> None:
+    assert sorted(_all_ids() - messages.entries(language).keys()) == []
+
+
+def test_every_message_renders_in_every_language() -> None:
+    problems: list[str] = []
+    english = messages.entries("en")
+    for language in LANGUAGES:
+        for message_id, entry in sorted(messages.entries(language).items()):
+            if entry.variables != english[message_id].variables:
+                problems.append(f"{message_id} [{language}] takes {sorted(entry.variables)}")
+            for sample in (1, 2):
+                params = {name: sample for name in entry.variables}
+                try:
+                    out = messages.text(message_id, language, **params)
+                except messages.MessageError as exc:
+                    problems.append(f"{message_id} [{language}]: {exc}")
+                    continue
+                if not out.strip() or re.search(r"[{}]|\$[a-z_]", out):
+                    problems.append(f"{message_id} [{language}] renders {out!r}")
+                if language == "zh" and (words := _english_words(out)):
+                    problems.append(f"{message_id} [zh] has English {words}: {out!r}")
+    assert problems == []
 
 
 def _keys_used_in_code() -> set[str]:
-    pattern = re.compile(
-        r"""["']((?:invalid|image|refused|quota|upstream|config|note|output|"""
-        r"""cli|console|reaper|run|doctor|job)\.[a-z_]+)["']"""
-    )
+    prefixes = {message_id.split("-", 1)[0] for message_id in _all_ids()}
+    alternatives = "|".join(sorted(prefixes))
+    pattern = re.compile(rf"""["']((?:{alternatives})\.[A-Za-z_.]+)["']""")
     keys: set[str] = set()
     for path in list((ROOT / "core").rglob("*.py")) + list((ROOT / "bots").rglob("*.py")):
-        if path.name == "messages.py":
-            continue
         keys.update(pattern.findall(path.read_text("utf-8")))
-    # File names and reason codes that look like keys but are never rendered.
-    return keys - {"config.toml", "image.png", "image.undecodable", "job.id"}
+    # File names, config keys, columns and reason codes that look like keys but are not sentences.
+    config = {"discord.gateway", "discord.token", "slack.app_token", "slack.bot_token"}
+    config |= {"slack.signing_secret", "config.toml"}
+    return keys - config - {"image.png", "image.undecodable", "job.id"}
 
 
-def test_every_key_in_the_code_has_english_and_chinese() -> None:
-    missing_en = sorted(k for k in _keys_used_in_code() if k not in messages.EN)
-    missing_zh = sorted(k for k in messages.EN if k not in messages.ZH)
-    assert missing_en == []
-    assert missing_zh == []
+def test_every_key_in_the_code_exists() -> None:
+    assert sorted(k for k in _keys_used_in_code() if not messages.has(k)) == []
+
+
+def test_strict_mode_fails_on_unknown_keys_and_missing_parameters() -> None:
+    with pytest.raises(messages.MessageError, match="unknown key"):
+        messages.text("invalid.no_such_sentence", "en")
+    with pytest.raises(messages.MessageError, match="missing parameter limit"):
+        messages.text("invalid.prompt_too_long", "zh", length=5000)
+
+
+def test_production_logs_once_and_falls_back(caplog: pytest.LogCaptureFixture) -> None:
+    messages.set_strict(False)
+    try:
+        with caplog.at_level(logging.ERROR, logger="pixelsmith.messages"):
+            first = messages.text("invalid.prompt_too_long", "en", length=5000)
+            again = messages.text("invalid.prompt_too_long", "en", length=5000)
+            unknown = messages.text("invalid.no_such_sentence_either", "zh")
+    finally:
+        messages.set_strict(True)
+    assert first == again == "The prompt is 5000 characters; the limit is …. Please shorten it."
+    assert unknown == messages.text("error.internal", "zh")
+    logged = [r.getMessage() for r in caplog.records]
+    assert len([m for m in logged if "missing parameter limit" in m]) == 1
+    assert any("unknown key" in m for m in logged)
+
+
+def test_plurals_follow_each_language() -> None:
+    assert messages.text("unit.images", "en", value=1) == "1 image"
+    assert messages.text("unit.images", "en", value=3) == "3 images"
+    assert messages.text("result.saved", "en", count=1, dir="out") == "Saved 1 image to out"
+    assert messages.text("doctor.some_failed", "en", count=2).startswith("2 checks failed")
+    assert messages.text("unit.images", "zh", value=1) == messages.text(
+        "unit.images", "zh", value=1
+    )
+    assert "1 张" in messages.text("unit.images", "zh", value=1)
+    assert "3 张" in messages.text("unit.images", "zh", value=3)
+    for files in CATALOG_FILES:
+        assert "(s)" not in files.read_text("utf-8").replace("http(s)", ""), files
+
+
+def test_numbers_keep_their_digits() -> None:
+    # Ids and ports are copied by people: no thousands separators; money keeps its decimals.
+    assert "id 123456789012" in messages.text(
+        "doctor.discord_ok", "en", name="bot", id=123456789012
+    )
+    assert messages.text("unit.usd", "en", value=1234.5) == "$1234.50"
 
 
 def test_locale_choice() -> None:
     assert messages.lang("zh-CN") == "zh" and messages.lang("zh_TW.UTF-8") == "zh"
     assert messages.lang("en-US") == "en" and messages.lang(None) == "en"
     assert "提示词" in messages.text("invalid.empty_prompt", "zh-CN")
+
+
+def test_render_puts_no_english_into_chinese() -> None:
+    size = InvalidRequest(
+        "invalid.size", value="5000x5000", model="gpt-image-2", allowed=["1024x1024"], flexible=True
+    )
+    failures = [
+        size,
+        InvalidImage("image.corrupt"),
+        PreflightRefused(
+            matches=[PreflightMatch("Hayao Miyazaki", "living_artist", "anime style")],
+            suggestion="一座城堡",
+        ),
+        Refused(stage="output", categories=["暴力"], suggestion=None),
+    ]
+    for failure in failures:
+        zh = messages.render(failure, "zh")
+        words = _english_words(zh.replace("Hayao Miyazaki", "").replace("gpt-image-2", ""))
+        assert words == [], zh
+    assert "multiples of 16" in messages.render(size, "en")
 
 
 def test_preflight_message_names_terms_and_suggestion() -> None:
@@ -69,7 +197,7 @@ def test_quota_says_when_to_come_back() -> None:
     when = datetime(2026, 11, 25, tzinfo=UTC)
     failure = QuotaExceeded(limit="user_daily_images", remaining=0, unit="images", resets_at=when)
     text = messages.render(failure, "en", time_format=lambda t: f"<t:{int(t.timestamp())}:R>")
-    assert "daily image limit" in text and f"<t:{int(when.timestamp())}:R>" in text
+    assert "daily image limit: 0 images left" in text and f"<t:{int(when.timestamp())}:R>" in text
     zh = messages.render(failure, "zh")
     assert "每日图片上限" in zh and "2026-11-25" in zh
 
@@ -100,7 +228,10 @@ def test_config_error_names_the_key() -> None:
     assert "provider.timeout_s" in text and "c.toml" in text
 
 
-@pytest.mark.parametrize("key", sorted(messages.EN))
-def test_every_sentence_formats_without_params(key: str) -> None:
-    # A missing parameter must never crash a reply.
-    assert messages.text(key, "en") and messages.text(key, "zh")
+def test_catalog_files_ship_in_the_package() -> None:
+    # `pip install .` (and so the Docker image) only carries files listed as package data.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]
+    for path in CATALOG_FILES:
+        package, _, inside = path.relative_to(ROOT).as_posix().partition("/")
+        assert any(fnmatch.fnmatch(inside, glob) for glob in package_data.get(package, [])), path

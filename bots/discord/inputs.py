@@ -32,7 +32,7 @@ def options_of(request: ImageRequest, *, force: bool = False) -> Options:
 def images_in(message: discord.Message | None) -> list[discord.Attachment]:
     found = [a for a in (message.attachments if message else []) if attachments.looks_like_image(a)]
     if not found:
-        raise PixelsmithError("discord.no_image_in_message")
+        raise PixelsmithError("chat.no_images")
     return found
 
 

@@ -100,7 +100,7 @@ def progress(p: Progress, locale: str, model: str, prompt: str) -> str:
 def _limit_line(item: LimitStatus, locale: str) -> str:
     name = messages.text(f"limit.{item.name}", locale)
     if item.limit is None:
-        return messages.text("discord.quota.unlimited", locale, name=name)
+        return messages.text("chat.quota.unlimited", locale, name=name)
 
     def amount(value: float | int | None) -> str:
         if item.unit in ("images", "usd", "jobs"):
@@ -135,10 +135,10 @@ def history(jobs: Sequence[JobView], locale: str) -> str:
         return messages.text("discord.history.empty", locale)
     return fit(
         messages.text(
-            "discord.history.line",
+            "chat.history.line",
             locale,
             when=discord_time(job.created_at),
-            state=messages.text(f"discord.state.{job.state}", locale),
+            state=messages.text(f"chat.state.{job.state}", locale),
             cost=job.cost_micros / 1_000_000,
             prompt=clip(job.prompt, 120),
         )

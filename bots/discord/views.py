@@ -81,13 +81,17 @@ class PendingButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PEN
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (JobButton, PendingButton)
 
 
+def _label_key(action: str) -> str:
+    return "discord.button.vary" if action == "vary" else f"chat.button.{action}"
+
+
 def result_view(ref: str, locale: str, *, region: bool = False) -> discord.ui.View:
     """Re-roll / Edit / Variations, and Edit region while the web companion is on."""
     view = discord.ui.View(timeout=None)
     for action in JOB_ACTIONS:
         if action == "region" and not region:
             continue
-        label = messages.text(f"discord.button.{action}", locale)
+        label = messages.text(_label_key(action), locale)
         view.add_item(JobButton(action, ref, label))
     return view
 
@@ -98,7 +102,7 @@ def refusal_view(token: str, locale: str, *, suggest: bool, force: bool) -> disc
     view = discord.ui.View(timeout=None)
     for action, wanted in (("suggest", suggest), ("force", force)):
         if wanted:
-            label = messages.text(f"discord.button.{action}", locale)
+            label = messages.text(_label_key(action), locale)
             view.add_item(PendingButton(action, token, label))
     return view
 
@@ -129,7 +133,7 @@ class PromptModal(discord.ui.Modal):
         )
         # Discord's modal layout: each text input inside a Label (the action-row form is
         # deprecated); discord.py has discord.ui.Label since 2.6.
-        label = messages.text("discord.modal.prompt_label", locale)
+        label = messages.text("chat.modal.prompt", locale)
         self.add_item(discord.ui.Label(text=label, component=self.prompt))
         self._on_prompt = on_prompt
         self._locale = locale

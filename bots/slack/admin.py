@@ -81,11 +81,11 @@ async def _ban(bot: SlackBot, who: Identity, words: list[str]) -> str:
     scope = f"user:slack:{user}"
     if words[0] == "ban":
         done = await bot.service.admin_ban(scope, " ".join(words[2:]) or None)
-        key = "slack.admin.banned" if done else "slack.admin.already_banned"
+        key = "chat.admin.banned" if done else "chat.admin.already_banned"
     else:
         done = await bot.service.admin_unban(scope)
-        key = "slack.admin.unbanned" if done else "slack.admin.not_banned"
-    return messages.text(key, who.locale, user=mention(user))
+        key = "chat.admin.unbanned" if done else "chat.admin.not_banned"
+    return messages.text(key, who.locale, target=mention(user))
 
 
 async def _usage(bot: SlackBot, who: Identity, words: list[str]) -> str:

@@ -58,8 +58,8 @@ def result_controls(
     """Re-roll and Edit (and Edit region) under a result; the values carry the job's public id
     (and the files)."""
     buttons = [
-        button(REROLL, messages.text("slack.button.reroll", locale), ref),
-        button(EDIT, messages.text("slack.button.edit", locale), result_value(ref, file_ids)),
+        button(REROLL, messages.text("chat.button.reroll", locale), ref),
+        button(EDIT, messages.text("chat.button.edit", locale), result_value(ref, file_ids)),
     ]
     if region:
         buttons.append(button(REGION, messages.text("slack.button.region", locale), ref))
@@ -75,12 +75,10 @@ def refusal_controls(
         return None
     elements = []
     if retry.get("s"):
-        label = messages.text("slack.button.use_suggestion", locale)
+        label = messages.text("chat.button.suggest", locale)
         elements.append(button(USE_SUGGESTION, label, value, "primary"))
     if preflight:
-        elements.append(
-            button(SEND_ANYWAY, messages.text("slack.button.send_anyway", locale), value)
-        )
+        elements.append(button(SEND_ANYWAY, messages.text("chat.button.force", locale), value))
     if not elements:
         return None
     return [section(text), actions("refusal_actions", *elements)]
@@ -90,7 +88,7 @@ def _prompt_input(locale: str) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": PROMPT_BLOCK,
-        "label": plain(messages.text("slack.modal.prompt", locale)),
+        "label": plain(messages.text("chat.modal.prompt", locale)),
         "element": {
             "type": "plain_text_input",
             "action_id": PROMPT_INPUT,
@@ -181,7 +179,7 @@ def home_view(quota_lines: list[str], job_lines: list[str], locale: str) -> dict
             {"type": "header", "text": plain(messages.text("slack.home.quota", locale))},
             section("\n".join(quota_lines)),
             {"type": "divider"},
-            {"type": "header", "text": plain(messages.text("slack.home.recent", locale))},
+            {"type": "header", "text": plain(messages.text("chat.recent", locale))},
             section("\n".join(recent)),
         ],
     }

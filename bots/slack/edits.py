@@ -78,7 +78,7 @@ async def open_prompt_modal(bot: SlackBot, shortcut: dict[str, Any]) -> None:
     file_ids = [f for f in (slack_id(file.get("id"), "F") for file in files) if f]
     if not file_ids:
         locale = bot.cached_locale(where.user) or await bot.locale(where.user)
-        await bot.ephemeral(where.channel, where.user, messages.text("slack.no_images", locale))
+        await bot.ephemeral(where.channel, where.user, messages.text("chat.no_images", locale))
         return
     channel = where.channel
 

@@ -65,7 +65,7 @@ async def prepare(bot: SlackBot, files: list[dict[str, Any]]) -> tuple[PreparedI
     """Download (in parallel) and sanitize; typed failures (InvalidImage) propagate."""
     candidates = image_files(files)
     if not candidates:
-        raise InvalidImage("slack.no_images")
+        raise InvalidImage("chat.no_images")
     session = bot.http
     if session is None:
         raise RuntimeError("SlackBot.http is not open")

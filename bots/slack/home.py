@@ -24,7 +24,7 @@ def quota_lines(status: QuotaStatus, locale: str) -> list[str]:
     for item in status.limits:
         name = messages.text(f"limit.{item.name}", locale)
         if item.limit is None or item.remaining is None:
-            lines.append(messages.text("slack.home.unlimited", locale, name=name))
+            lines.append(messages.text("chat.quota.unlimited", locale, name=name))
             continue
         resets = (
             messages.text("slack.home.resets", locale, when=slack_time(item.resets_at))
@@ -50,11 +50,11 @@ def job_lines(jobs: list[JobView], locale: str) -> list[str]:
         prompt = job.prompt if len(job.prompt) <= 80 else job.prompt[:79] + "…"
         out.append(
             messages.text(
-                "slack.home.job",
+                "chat.history.line",
                 locale,
                 when=slack_time(job.created_at),
                 cost=job.cost_usd,
-                state=messages.text(f"slack.state.{job.state.value}", locale),
+                state=messages.text(f"chat.state.{job.state.value}", locale),
                 prompt=escape(prompt),
             )
         )

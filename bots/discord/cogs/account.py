@@ -32,7 +32,7 @@ class AccountCog(commands.Cog):
 
         await self.answers.answer(interaction, work)
 
-    @app_commands.command(name="history", description=t("discord.cmd.history"))
+    @app_commands.command(name="history", description=t("chat.recent"))
     async def history(self, interaction: discord.Interaction) -> None:
         async def work(identity: Identity) -> str:
             return render.history(await self.service.history(identity), identity.locale)

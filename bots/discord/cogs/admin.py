@@ -142,7 +142,7 @@ class AdminCog(
     ) -> None:
         async def work(me: Identity) -> str:
             done = await self.service.admin_ban(user_scope(user), reason)
-            key = "discord.admin.banned" if done else "discord.admin.already_banned"
+            key = "chat.admin.banned" if done else "chat.admin.already_banned"
             return messages.text(key, me.locale, target=render.mention(user.id))
 
         await self.answers.answer(interaction, work, admin_only=True)
@@ -152,7 +152,7 @@ class AdminCog(
     async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
         async def work(me: Identity) -> str:
             done = await self.service.admin_unban(user_scope(user))
-            key = "discord.admin.unbanned" if done else "discord.admin.not_banned"
+            key = "chat.admin.unbanned" if done else "chat.admin.not_banned"
             return messages.text(key, me.locale, target=render.mention(user.id))
 
         await self.answers.answer(interaction, work, admin_only=True)

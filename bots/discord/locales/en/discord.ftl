@@ -1,0 +1,89 @@
+# The discord catalog, en. Fluent syntax (https://projectfluent.org/fluent/guide/):
+#   key-with-hyphens = Sentence with { $param } and a plural { $n ->
+#       [one] form
+#      *[other] forms
+#   }
+# A key in the code is its id with dots for hyphens: `invalid.flag_value` is `invalid-flag_value`.
+# Every id exists in en and zh-CN (tests/test_messages.py renders them all).
+
+## discord
+discord-cmd-imagine = Generate images from a prompt
+discord-cmd-edit = Edit images you attach
+discord-cmd-edit_menu = Edit image
+discord-cmd-quota = What you can still generate today and this month
+discord-cmd-admin = Pixelsmith admin: limits, grants, bans, usage
+discord-cmd-admin_limits = Set a limit for a user or for this whole server
+discord-cmd-admin_grant = Give a user extra images or dollars this month
+discord-cmd-admin_ban = Stop a user from generating images
+discord-cmd-admin_unban = Let a banned user generate images again
+discord-cmd-admin_usage = Spending summary
+discord-cmd-admin_chart = Chart of daily spend
+discord-opt-prompt = What to draw (flags like --ar 2:3 work too)
+discord-opt-edit_prompt = What to change
+discord-opt-aspect = Aspect ratio
+discord-opt-quality = Quality (higher costs more)
+discord-opt-n = How many images
+discord-opt-model = Model
+discord-opt-background = Background
+discord-opt-image = The image to edit
+discord-opt-image_more = Another input image
+discord-opt-mask = PNG mask: transparent pixels mark the area to change
+discord-opt-user = The user (leave empty for the whole server)
+discord-opt-limit = Which limit
+discord-opt-value = A number, or “unlimited”
+discord-opt-amount = How much (negative takes back)
+discord-opt-unit = Images or US dollars
+discord-opt-reason = Why (kept in the database)
+discord-opt-by = Group by
+discord-opt-days = How many days back (default 30)
+discord-choice-auto = auto
+discord-choice-low = low
+discord-choice-medium = medium
+discord-choice-high = high
+discord-choice-transparent = transparent
+discord-choice-opaque = opaque
+discord-choice-images = images
+discord-choice-usd = US dollars
+discord-choice-user = user
+discord-choice-community = server
+discord-choice-model = model
+discord-button-vary = Variations
+discord-modal-edit_title = Edit image
+discord-modal-prompt_placeholder = e.g. make the sky purple and add a small boat
+discord-mention = { $mention } { $text }
+discord-expired_button = This button has expired (the bot restarted or too much time passed). Please run the command again.
+discord-job_gone = That image's record is gone, so it cannot be re-rolled. Please run /imagine again.
+discord-sources_gone = The original images of this edit are no longer available (the bot restarted). Use Edit on the result instead.
+discord-left = Left: { $parts }
+discord-left-images_today = { $value ->
+        [one] { $value } image
+       *[other] { $value } images
+    } today
+discord-left-images_month = { $value ->
+        [one] { $value } image
+       *[other] { $value } images
+    } this month
+discord-left-usd_today = ${ NUMBER($value, minimumFractionDigits: 2, maximumFractionDigits: 2) } today
+discord-left-usd_month = ${ NUMBER($value, minimumFractionDigits: 2, maximumFractionDigits: 2) } this month
+discord-left-community_usd_month = server budget ${ NUMBER($value, minimumFractionDigits: 2, maximumFractionDigits: 2) } this month
+discord-quota-title = Your image allowance:
+discord-quota-line = { $name }: { $remaining } of { $limit } left, resets { $resets }
+discord-quota-line_noreset = { $name }: { $remaining } of { $limit } left
+discord-quota-none = No limits apply to you here.
+discord-quota-cooldown = Your next request is possible { $resets }.
+discord-history-empty = You have no images yet. Try /imagine.
+discord-admin-denied = Only people with the Manage Server permission or a configured admin role can use this.
+discord-admin-bad_value = “{ $value }” is not a valid value: give a number of at least 0, or “unlimited”.
+discord-admin-budget_needs_server = The server budget applies to the whole server: leave the user out.
+discord-admin-this_server = this server
+discord-admin-limits_set = The { $limit_name } for { $target } is now { $value }.
+discord-admin-granted = Granted { $amount } to { $target } for this month.
+discord-admin-usage_title = Charged jobs since { $since }, by { $by }:
+discord-admin-usage_line = { $group }: { $jobs ->
+        [one] { $jobs } job
+       *[other] { $jobs } jobs
+    }, { $images ->
+        [one] { $images } image
+       *[other] { $images } images
+    }, ${ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 2) }
+discord-admin-usage_empty = No charged jobs since { $since }.

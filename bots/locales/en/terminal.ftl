@@ -1,0 +1,138 @@
+# The terminal catalog, en. Fluent syntax (https://projectfluent.org/fluent/guide/):
+#   key-with-hyphens = Sentence with { $param } and a plural { $n ->
+#       [one] form
+#      *[other] forms
+#   }
+# A key in the code is its id with dots for hyphens: `invalid.flag_value` is `invalid-flag_value`.
+# Every id exists in en and zh-CN (tests/test_messages.py renders them all).
+
+## cli
+cli-unreadable_file = Cannot read { $path }: check the path and permissions.
+
+## console
+console-edit_usage = Usage: /edit FILE [FILE ...] [--mask FILE] -- PROMPT
+
+## reaper
+reaper-unknown = Your request “{ $prompt }” was interrupted by a restart before it finished. It may have been billed, so it is counted as charged. Please try again.
+reaper-released = Your request “{ $prompt }” was interrupted by a restart before it was sent. Nothing was charged. Please try again.
+
+## run
+run-no_platform = No chat platform is configured. Set DISCORD_TOKEN, or SLACK_BOT_TOKEN with SLACK_APP_TOKEN (socket mode) or SLACK_SIGNING_SECRET (http mode). To try Pixelsmith without any token, run `pixelsmith console`.
+run-incomplete_platform = Slack needs SLACK_BOT_TOKEN plus SLACK_APP_TOKEN in socket mode or SLACK_SIGNING_SECRET in http mode (slack.mode). `pixelsmith doctor` checks everything.
+run-ready = Pixelsmith is running on: { $platforms }. Stop with Ctrl+C or SIGTERM.
+
+## doctor
+doctor-fix = Fix: { $fix }
+doctor-hint = Hint: { $fix }
+doctor-all_ok = All checks passed.
+doctor-some_failed = { $count ->
+        [one] { $count } check failed: fix it, then run `pixelsmith doctor` again.
+       *[other] { $count } checks failed: fix them, then run `pixelsmith doctor` again.
+    }
+doctor-what_config = Config
+doctor-what_database = Database
+doctor-what_gateway = Gateway key
+doctor-what_model = Model { $model }
+doctor-what_prices = Prices of { $model }
+doctor-what_discord = Discord token
+doctor-what_slack = Slack
+doctor-what_slack_bot = Slack bot token
+doctor-what_slack_app = Slack app token
+doctor-what_slack_secret = Slack signing secret
+doctor-config_file = loaded from { $path } and validated
+doctor-config_defaults = no config file: built-in defaults, validated (copy config.example.toml to config.toml to change them)
+doctor-db_ok = { $backend } { $where }, migrated to head ({ $revision })
+doctor-db_ok_postgres = PostgreSQL { $where }, migrated to head ({ $revision }); several bot processes may share it
+doctor-db_not_head = { $backend } { $where } is at revision { $revision }, not at head { $head }
+doctor-db_not_head_fix = Run every bot process with the same Pixelsmith version; a database migrated by a newer version cannot be used by an older one.
+doctor-db_failed = cannot open { $backend } { $where } ({ $error })
+doctor-db_fix_postgres = Start the PostgreSQL server, or correct host, port, user, password and database name in database.url (postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB); the database must exist and the user must be allowed to create tables in it.
+doctor-db_fix_sqlite = Make sure the folder of database.url exists and is writable by this user, and that no other program holds a lock on the file.
+doctor-db_bad_url = database.url is not a supported database URL
+doctor-db_bad_url_fix = Use sqlite:///PATH (a file) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB.
+doctor-gateway_demo = provider.kind = demo: placeholder images drawn locally, no gateway used
+doctor-gateway_no_key = no API key is set
+doctor-gateway_no_key_fix = Set PIXELSMITH_API_KEY (or provider.api_key) to your key for { $base_url }, or set provider.kind = "demo" to try Pixelsmith without one.
+doctor-gateway_ok = accepted by { $base_url } ({ $count ->
+        [one] { $count } model
+       *[other] { $count } models
+    } listed; nothing generated, nothing billed)
+doctor-gateway_rejected = the gateway rejected the key (HTTP { $status })
+doctor-gateway_forbidden = the gateway refused access for this key (HTTP { $status })
+doctor-gateway_forbidden_fix = Check that the key is enabled in the gateway's console and may list models at { $base_url }; your IP address or region may also be blocked.
+doctor-gateway_unreachable = cannot reach { $base_url } ({ $error })
+doctor-gateway_unreachable_fix = Check provider.base_url (it usually ends in /v1) and that this machine can reach it (proxy, firewall, DNS).
+doctor-gateway_http_error = the gateway answered HTTP { $status } to GET /models
+doctor-gateway_http_error_fix = Check provider.base_url (it usually ends in /v1); if it is right, the gateway may have an outage: try again later.
+doctor-gateway_no_list = { $base_url } does not list its models (HTTP { $status }), so the key cannot be checked without generating an image
+doctor-gateway_no_list_hint = If image requests fail with HTTP 401, check PIXELSMITH_API_KEY.
+doctor-model_ok = served by the gateway
+doctor-model_skipped = not checked: the gateway check did not pass
+doctor-model_demo = not checked: the demo provider ignores the model
+doctor-model_unlisted = not checked: the gateway does not list its models
+doctor-model_not_served = the gateway does not serve it (served models from the catalog: { $served })
+doctor-model_retired = retired on { $date }: the gateway no longer serves it
+doctor-model_retiring = retires on { $date }, in { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    }
+doctor-model_disabled = it is provider.default_model but [models.{ $model }] sets enabled = false
+doctor-model_fix_default = Set provider.default_model to another model (served ones are listed by `pixelsmith doctor`).
+doctor-model_fix_table = Set enabled = false in [models.{ $model }] (or remove that table), or correct the model name.
+doctor-prices_unverified = prices not verified: costs and quotas use estimates
+doctor-prices_fix = Compare the prices of { $model } with the gateway's price page, then set prices_verified = true in [models.{ $model }] (correcting [models.{ $model }.prices] if needed).
+doctor-discord_none = not configured (set DISCORD_TOKEN to run the Discord bot)
+doctor-discord_ok = valid: logged in as { $name } (id { $id })
+doctor-discord_rejected = Discord rejected the token (HTTP { $status })
+doctor-discord_fix = Set DISCORD_TOKEN (or discord.token) to the bot token from the Developer Portal: your application → Bot → Reset Token (not the Client Secret or the Public Key).
+doctor-discord_http_error = Discord answered HTTP { $status }
+doctor-unreachable = cannot reach { $url } ({ $error })
+doctor-unreachable_fix = Check that this machine can reach { $url } (proxy, firewall, DNS), then try again.
+doctor-slack_none = not configured (set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET to run the Slack bot)
+doctor-slack_no_bot = no bot token is set
+doctor-slack_bot_fix = Set SLACK_BOT_TOKEN (or slack.bot_token) to the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page; reinstall the app if it was revoked.
+doctor-slack_bot_ok = valid: @{ $user } in workspace { $team }
+doctor-slack_rejected = Slack rejected the token ({ $error })
+doctor-slack_not_bot = this is not a bot token (auth.test reports no bot)
+doctor-slack_app_missing = slack.mode = socket needs an app-level token, and none is set
+doctor-slack_app_fix = Set SLACK_APP_TOKEN (or slack.app_token) to an app-level token (xapp-…) with the connections:write scope (Basic Information → App-Level Tokens), or set slack.mode = "http" with a signing secret.
+doctor-slack_app_ok = valid: Socket Mode can connect
+doctor-slack_secret_missing = slack.mode = http needs the signing secret to verify requests, and none is set
+doctor-slack_secret_fix = Set SLACK_SIGNING_SECRET (or slack.signing_secret) from your app's Basic Information → App Credentials, or set slack.mode = "socket" with an app token.
+doctor-slack_secret_ok = set (Slack's requests will be verified with it)
+doctor-slack_http_error = Slack answered HTTP { $status }
+doctor-err_timeout = timed out after { $seconds } s
+doctor-err_connect = connection failed
+doctor-err_other = error { $kind }
+
+## cli
+cli-bad_user = '{ $value }' is not a user: use platform:id (e.g. discord:1234) or a bare id for the local user
+cli-bad_community = '{ $value }' is not a community id
+cli-bad_date = '{ $value }' is not a date: use YYYY-MM-DD
+cli-bad_amount = '{ $value }' is not a valid amount of { $unit }
+cli-bad_limit = '{ $value }' is not a limit: use a number >= 0 or 'unlimited'
+cli-bad_limit_value = { $option }: { $problem }
+cli-set_nothing = nothing to set: give at least one of --daily-images, --monthly-images, --daily-usd, --monthly-usd, --budget-usd, --concurrent-jobs (or --clear)
+cli-set_user_xor_community = give either USER or --community C, not both (and not neither)
+cli-budget_needs_community = --budget-usd is a community budget: use it with --community C
+cli-set_done = override for { $scope } now: { $limits }
+cli-set_cleared = override for { $scope } removed; the config applies
+cli-set_none = { $scope } had no override
+cli-grant_done = granted { $amount } to { $scope } for { $period }
+cli-ban_done = { $scope } is banned
+cli-ban_already = { $scope } was already banned
+cli-unban_done = { $scope } is no longer banned
+cli-unban_not = { $scope } was not banned
+cli-show_title = quota for { $scope }{ $community }
+cli-show_banned = BANNED{ $reason }
+cli-show_cooldown = cooldown until { $until }
+cli-show_override = override in the database: { $limits }
+cli-unlimited = unlimited
+cli-check_ok = ok: every counter matches the ledger
+cli-check_bad = { $count ->
+        [one] { $count } difference
+       *[other] { $count } differences
+    } between counters and the ledger:
+cli-usage_empty = no charged jobs{ $since }
+cli-history_empty = no jobs for { $scope }
+cli-total = total

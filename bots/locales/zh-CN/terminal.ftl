@@ -1,0 +1,126 @@
+# The terminal catalog, zh-CN. Fluent syntax (https://projectfluent.org/fluent/guide/):
+#   key-with-hyphens = Sentence with { $param } and a plural { $n ->
+#       [one] form
+#      *[other] forms
+#   }
+# A key in the code is its id with dots for hyphens: `invalid.flag_value` is `invalid-flag_value`.
+# Every id exists in en and zh-CN (tests/test_messages.py renders them all).
+
+## cli
+cli-unreadable_file = 无法读取 { $path }：请检查路径和权限。
+
+## console
+console-edit_usage = 用法：/edit 文件 [文件 ...] [--mask 文件] -- 提示词
+
+## reaper
+reaper-unknown = 你的请求“{ $prompt }”在完成前因重启而中断。它可能已被计费，因此按已计费记录。请重试。
+reaper-released = 你的请求“{ $prompt }”在发送前因重启而中断，未扣费。请重试。
+
+## run
+run-no_platform = 尚未配置任何聊天平台。请设置 DISCORD_TOKEN，或 SLACK_BOT_TOKEN 加上 SLACK_APP_TOKEN（socket 模式）或 SLACK_SIGNING_SECRET（http 模式）。不需要任何令牌即可试用：运行 `pixelsmith console`。
+run-incomplete_platform = Slack 需要 SLACK_BOT_TOKEN，socket 模式还需 SLACK_APP_TOKEN，http 模式还需 SLACK_SIGNING_SECRET（slack.mode）。`pixelsmith doctor` 会检查所有配置。
+run-ready = Pixelsmith 正在运行：{ $platforms }。按 Ctrl+C 或发送 SIGTERM 停止。
+
+## doctor
+doctor-fix = 修复：{ $fix }
+doctor-hint = 提示：{ $fix }
+doctor-all_ok = 全部检查通过。
+doctor-some_failed = { $count } 项检查未通过：修复后请再次运行 `pixelsmith doctor`。
+doctor-what_config = 配置
+doctor-what_database = 数据库
+doctor-what_gateway = 网关密钥
+doctor-what_model = 模型 { $model }
+doctor-what_prices = { $model } 的价格
+doctor-what_discord = Discord 令牌
+doctor-what_slack = Slack
+doctor-what_slack_bot = Slack 机器人令牌
+doctor-what_slack_app = Slack 应用级令牌
+doctor-what_slack_secret = Slack 签名密钥
+doctor-config_file = 已从 { $path } 读取并通过校验
+doctor-config_defaults = 没有配置文件：使用内置默认值，已通过校验（如需修改，请把 config.example.toml 复制为 config.toml）
+doctor-db_ok = { $backend } { $where }，已迁移到最新版本（{ $revision }）
+doctor-db_ok_postgres = PostgreSQL { $where }，已迁移到最新版本（{ $revision }）；可供多个机器人进程共用
+doctor-db_not_head = { $backend } { $where } 处于版本 { $revision }，不是最新版本 { $head }
+doctor-db_not_head_fix = 所有机器人进程请使用同一版本的 Pixelsmith；被新版本迁移过的数据库不能由旧版本使用。
+doctor-db_failed = 无法打开 { $backend } { $where }（{ $error }）
+doctor-db_fix_postgres = 请启动 PostgreSQL 服务器，或更正 database.url 中的主机、端口、用户、密码和数据库名（postgresql+psycopg://用户:密码@主机:端口/数据库）；该数据库必须已存在，且该用户有权在其中建表。
+doctor-db_fix_sqlite = 请确认 database.url 所在的文件夹存在且当前用户可写，并且没有其他程序锁住该文件。
+doctor-db_bad_url = database.url 不是受支持的数据库地址
+doctor-db_bad_url_fix = 请使用 sqlite:///路径（文件）或 postgresql+psycopg://用户:密码@主机:端口/数据库。
+doctor-gateway_demo = provider.kind = demo：在本地绘制占位图片，不使用网关
+doctor-gateway_no_key = 没有设置 API 密钥
+doctor-gateway_no_key_fix = 请把 PIXELSMITH_API_KEY（或 provider.api_key）设为你在 { $base_url } 的密钥；或设置 provider.kind = "demo"，无需密钥即可试用 Pixelsmith。
+doctor-gateway_ok = { $base_url } 接受了该密钥（列出 { $count } 个模型；未生成图片，未计费）
+doctor-gateway_rejected = 网关拒绝了该密钥（HTTP { $status }）
+doctor-gateway_forbidden = 网关拒绝此密钥访问（HTTP { $status }）
+doctor-gateway_forbidden_fix = 请在网关控制台确认该密钥已启用，并允许在 { $base_url } 列出模型；你的 IP 地址或地区也可能被屏蔽。
+doctor-gateway_unreachable = 无法连接 { $base_url }（{ $error }）
+doctor-gateway_unreachable_fix = 请检查 provider.base_url（通常以 /v1 结尾），并确认本机能访问它（代理、防火墙、DNS）。
+doctor-gateway_http_error = 网关对 GET /models 返回了 HTTP { $status }
+doctor-gateway_http_error_fix = 请检查 provider.base_url（通常以 /v1 结尾）；如果地址无误，网关可能正在故障，请稍后再试。
+doctor-gateway_no_list = { $base_url } 不提供模型列表（HTTP { $status }），因此无法在不生成图片的情况下检查密钥
+doctor-gateway_no_list_hint = 如果图片请求返回 HTTP 401，请检查 PIXELSMITH_API_KEY。
+doctor-model_ok = 网关提供该模型
+doctor-model_skipped = 未检查：网关检查没有通过
+doctor-model_demo = 未检查：演示模式不使用模型
+doctor-model_unlisted = 未检查：网关不提供模型列表
+doctor-model_not_served = 网关不提供该模型（网关提供的目录内模型：{ $served }）
+doctor-model_retired = 已于 { $date } 下线：网关不再提供
+doctor-model_retiring = 将于 { $date } 下线，还剩 { $days } 天
+doctor-model_disabled = 它是 provider.default_model，但 [models.{ $model }] 设置了 enabled = false
+doctor-model_fix_default = 请把 provider.default_model 改为其他模型（`pixelsmith doctor` 会列出网关提供的模型）。
+doctor-model_fix_table = 请在 [models.{ $model }] 中设置 enabled = false（或删除该表），或更正模型名称。
+doctor-prices_unverified = 价格未核实：费用和额度按估算计算
+doctor-prices_fix = 请对照网关的价格页面核对 { $model } 的价格，然后在 [models.{ $model }] 中设置 prices_verified = true（如有需要先更正 [models.{ $model }.prices]）。
+doctor-discord_none = 未配置（设置 DISCORD_TOKEN 即可运行 Discord 机器人）
+doctor-discord_ok = 有效：已登录为 { $name }（id { $id }）
+doctor-discord_rejected = Discord 拒绝了该令牌（HTTP { $status }）
+doctor-discord_fix = 请把 DISCORD_TOKEN（或 discord.token）设为开发者门户中的机器人令牌：你的应用 → Bot → Reset Token（不是 Client Secret，也不是 Public Key）。
+doctor-discord_http_error = Discord 返回了 HTTP { $status }
+doctor-unreachable = 无法连接 { $url }（{ $error }）
+doctor-unreachable_fix = 请确认本机能访问 { $url }（代理、防火墙、DNS），然后重试。
+doctor-slack_none = 未配置（设置 SLACK_BOT_TOKEN，并设置 SLACK_APP_TOKEN 或 SLACK_SIGNING_SECRET，即可运行 Slack 机器人）
+doctor-slack_no_bot = 没有设置机器人令牌
+doctor-slack_bot_fix = 请把 SLACK_BOT_TOKEN（或 slack.bot_token）设为应用 OAuth & Permissions 页面上的 Bot User OAuth Token（xoxb-…）；如果令牌已被撤销，请重新安装应用。
+doctor-slack_bot_ok = 有效：工作区 { $team } 中的 @{ $user }
+doctor-slack_rejected = Slack 拒绝了该令牌（{ $error }）
+doctor-slack_not_bot = 这不是机器人令牌（auth.test 显示没有机器人）
+doctor-slack_app_missing = slack.mode = socket 需要应用级令牌，但没有设置
+doctor-slack_app_fix = 请把 SLACK_APP_TOKEN（或 slack.app_token）设为带 connections:write 权限的应用级令牌（xapp-…，在 Basic Information → App-Level Tokens 中创建）；或设置 slack.mode = "http" 并提供签名密钥。
+doctor-slack_app_ok = 有效：Socket Mode 可以连接
+doctor-slack_secret_missing = slack.mode = http 需要签名密钥来校验请求，但没有设置
+doctor-slack_secret_fix = 请把 SLACK_SIGNING_SECRET（或 slack.signing_secret）设为应用 Basic Information → App Credentials 中的值；或设置 slack.mode = "socket" 并提供应用级令牌。
+doctor-slack_secret_ok = 已设置（Slack 的请求将用它校验）
+doctor-slack_http_error = Slack 返回了 HTTP { $status }
+doctor-err_timeout = { $seconds } 秒后超时
+doctor-err_connect = 连接失败
+doctor-err_other = 错误 { $kind }
+
+## cli
+cli-bad_user = '{ $value }' 不是用户：请使用 platform:id（例如 discord:1234），或用纯 id 表示本地用户
+cli-bad_community = '{ $value }' 不是社区 id
+cli-bad_date = '{ $value }' 不是日期：请使用 YYYY-MM-DD
+cli-bad_amount = '{ $value }' 不是有效的 { $unit } 数量
+cli-bad_limit = '{ $value }' 不是有效的限额：请使用 >= 0 的数字或 'unlimited'
+cli-bad_limit_value = { $option }：{ $problem }
+cli-set_nothing = 没有可设置的内容：请至少给出 --daily-images、--monthly-images、--daily-usd、--monthly-usd、--budget-usd、--concurrent-jobs 之一（或 --clear）
+cli-set_user_xor_community = 请给出 USER 或 --community C 之一，不能同时给出，也不能都不给
+cli-budget_needs_community = --budget-usd 是社区预算：请与 --community C 一起使用
+cli-set_done = { $scope } 的覆盖设置现为：{ $limits }
+cli-set_cleared = 已移除 { $scope } 的覆盖设置；改用配置文件
+cli-set_none = { $scope } 没有覆盖设置
+cli-grant_done = 已为 { $scope } 在 { $period } 增加 { $amount }
+cli-ban_done = { $scope } 已被封禁
+cli-ban_already = { $scope } 早已被封禁
+cli-unban_done = { $scope } 已解除封禁
+cli-unban_not = { $scope } 未被封禁
+cli-show_title = { $scope }{ $community } 的配额
+cli-show_banned = 已封禁{ $reason }
+cli-show_cooldown = 冷却至 { $until }
+cli-show_override = 数据库中的覆盖设置：{ $limits }
+cli-unlimited = 无限制
+cli-check_ok = 正常：所有计数器与账本一致
+cli-check_bad = 计数器与账本之间有 { $count } 处差异：
+cli-usage_empty = 没有计费任务{ $since }
+cli-history_empty = { $scope } 没有任务
+cli-total = 合计

@@ -1,0 +1,43 @@
+# The slack catalog, en. Fluent syntax (https://projectfluent.org/fluent/guide/):
+#   key-with-hyphens = Sentence with { $param } and a plural { $n ->
+#       [one] form
+#      *[other] forms
+#   }
+# A key in the code is its id with dots for hyphens: `invalid.flag_value` is `invalid-flag_value`.
+# Every id exists in en and zh-CN (tests/test_messages.py renders them all).
+
+## slack
+slack-modal-title = Edit an image
+slack-modal-submit = Edit
+slack-modal-cancel = Cancel
+slack-modal-images = Images (PNG, JPEG or WEBP)
+slack-modal-prompt_hint = e.g. make it a watercolour --q high
+slack-progress_bar = { $bar } { $percent }%
+slack-home-quota = Your image quota
+slack-home-none = No images yet. Type /imagine in any channel to make one.
+slack-home-limit = { $name }: { $remaining } of { $limit } left{ $resets }
+slack-home-resets = {" "}(resets { $when })
+slack-admin-denied = Only Pixelsmith admins (slack.admin_users) can use /imagine-admin.
+slack-admin-help = Usage: /imagine-admin `limits @user [user_daily_images=5 ...]` · `grant @user AMOUNT [images|usd]` · `ban @user [reason]` · `unban @user` · `usage [user|community|model]` · `chart [community|model] [days]`
+slack-admin-chart_posted = Posted the spend chart in this channel.
+slack-admin-bad_user = { $value } is not a user: mention them (@name) or give their user id.
+slack-admin-bad_amount = { $value } is not a valid amount.
+slack-admin-bad_limit = Cannot set { $value }: use name=number or name=unlimited with one of { $known }.
+slack-admin-limits = Limits for { $user } now: { $limits }
+slack-admin-granted = Granted { $amount } { $unit } to { $user } for this month.
+slack-admin-usage_line = { $group }: { $jobs ->
+        [one] { $jobs } job
+       *[other] { $jobs } jobs
+    }, { $images ->
+        [one] { $images } image
+       *[other] { $images } images
+    }, ${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }
+slack-admin-usage_empty = No charged jobs yet.
+slack-problem-bad_token = Slack rejected the bot token ({ $error }); copy the Bot User OAuth Token (xoxb-...) from the app's OAuth & Permissions page
+slack-problem-missing = not set; it is needed for slack.mode = “{ $mode }”
+slack-upload_failed = The image was made (and charged) but Slack did not let me post it here ({ $error }). Invite the app to this channel (/invite) or use a channel it is in.
+
+slack-modal-more_images = More images (up to { $count } more)
+slack-modal-close = Close
+slack-button_invalid = This button is no longer valid. Please use /imagine again.
+slack-incomplete = Slack sent an incomplete request, so nothing was done (and nothing charged). Please try again.

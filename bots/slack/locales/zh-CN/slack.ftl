@@ -1,0 +1,37 @@
+# The slack catalog, zh-CN. Fluent syntax (https://projectfluent.org/fluent/guide/):
+#   key-with-hyphens = Sentence with { $param } and a plural { $n ->
+#       [one] form
+#      *[other] forms
+#   }
+# A key in the code is its id with dots for hyphens: `invalid.flag_value` is `invalid-flag_value`.
+# Every id exists in en and zh-CN (tests/test_messages.py renders them all).
+
+## slack
+slack-modal-title = 编辑图片
+slack-modal-submit = 编辑
+slack-modal-cancel = 取消
+slack-modal-images = 图片（PNG、JPEG 或 WEBP）
+slack-modal-prompt_hint = 例如：改成水彩画风格 --q high
+slack-progress_bar = { $bar } { $percent }%
+slack-home-quota = 你的图片额度
+slack-home-none = 还没有图片。在任意频道输入 /imagine 来生成一张吧。
+slack-home-limit = { $name }：剩余 { $remaining } / { $limit }{ $resets }
+slack-home-resets = （{ $when } 重置）
+slack-admin-denied = 只有 Pixelsmith 管理员（slack.admin_users）可以使用 /imagine-admin。
+slack-admin-help = 用法：/imagine-admin `limits @用户 [user_daily_images=5 ...]` · `grant @用户 数量 [images|usd]` · `ban @用户 [原因]` · `unban @用户` · `usage [user|community|model]` · `chart [community|model] [天数]`
+slack-admin-chart_posted = 已在此频道发布消费图表。
+slack-admin-bad_user = { $value } 不是用户：请 @ 提及对方或填写其用户 ID。
+slack-admin-bad_amount = { $value } 不是有效的数量。
+slack-admin-bad_limit = 无法设置 { $value }：请使用 名称=数字 或 名称=unlimited，名称可选：{ $known }。
+slack-admin-limits = { $user } 当前的额度：{ $limits }
+slack-admin-granted = 已为 { $user } 增加本月 { $amount } { $unit }。
+slack-admin-usage_line = { $group }：{ $jobs } 个任务，{ $images } 张图片，${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }
+slack-admin-usage_empty = 还没有计费的任务。
+slack-problem-bad_token = Slack 拒绝了机器人令牌（{ $error }）；请从应用的 OAuth & Permissions 页面复制 Bot User OAuth Token（xoxb-...）
+slack-problem-missing = 未设置；slack.mode = “{ $mode }” 需要它
+slack-upload_failed = 图片已生成（并已计费），但 Slack 不允许我在这里发布（{ $error }）。请把应用邀请进此频道（/invite），或在它所在的频道中使用。
+
+slack-modal-more_images = 更多图片（最多再加 { $count } 张）
+slack-modal-close = 关闭
+slack-button_invalid = 此按钮已失效。请重新使用 /imagine。
+slack-incomplete = Slack 发来的请求不完整，因此没有执行任何操作（也没有计费）。请重试。
