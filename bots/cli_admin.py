@@ -37,7 +37,7 @@ class InputError(Exception):
 
 
 def say(key: str, **params: Any) -> str:
-    # Every sentence lives in core/messages.py; the admin CLI speaks the admin's LANG.
+    # Every sentence lives in the message catalogs; the admin CLI speaks the admin's LANG.
     return messages.text(key, os.environ.get("LANG", "en"), **params)
 
 
