@@ -230,8 +230,8 @@ async def quota_grant(
         await store.grant(scope, value, args.unit, args.period)
     except ValueError:
         raise InputError("cli.bad_amount", value=args.amount, unit=args.unit) from None
-    shown = usd(value) if args.unit == "usd" else f"{value} images"
-    out.write(say("cli.grant_done", amount=shown, scope=scope, period=f"this {args.period}") + "\n")
+    shown = usd(value) if args.unit == "usd" else say("unit.images", value=value)
+    out.write(say("cli.grant_done", amount=shown, scope=scope, period=args.period) + "\n")
     return 0
 
 

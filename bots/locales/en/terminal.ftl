@@ -118,7 +118,10 @@ cli-budget_needs_community = --budget-usd is a community budget: use it with --c
 cli-set_done = override for { $scope } now: { $limits }
 cli-set_cleared = override for { $scope } removed; the config applies
 cli-set_none = { $scope } had no override
-cli-grant_done = granted { $amount } to { $scope } for { $period }
+cli-grant_done = granted { $amount } to { $scope } for { $period ->
+        [day] today
+       *[month] this month
+    }
 cli-ban_done = { $scope } is banned
 cli-ban_already = { $scope } was already banned
 cli-unban_done = { $scope } is no longer banned

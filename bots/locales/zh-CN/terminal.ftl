@@ -100,7 +100,10 @@ doctor-err_other = 错误 { $kind }
 cli-bad_user = '{ $value }' 不是用户：请使用 platform:id（例如 discord:1234），或用纯 id 表示本地用户
 cli-bad_community = '{ $value }' 不是社区 id
 cli-bad_date = '{ $value }' 不是日期：请使用 YYYY-MM-DD
-cli-bad_amount = '{ $value }' 不是有效的 { $unit } 数量
+cli-bad_amount = '{ $value }' 不是有效的{ $unit ->
+        [usd] 美元
+       *[images] 图片
+    }数量
 cli-bad_limit = '{ $value }' 不是有效的限额：请使用 >= 0 的数字或 'unlimited'
 cli-bad_limit_value = { $option }：{ $problem }
 cli-set_nothing = 没有可设置的内容：请至少给出 --daily-images、--monthly-images、--daily-usd、--monthly-usd、--budget-usd、--concurrent-jobs 之一（或 --clear）
@@ -109,7 +112,10 @@ cli-budget_needs_community = --budget-usd 是社区预算：请与 --community C
 cli-set_done = { $scope } 的覆盖设置现为：{ $limits }
 cli-set_cleared = 已移除 { $scope } 的覆盖设置；改用配置文件
 cli-set_none = { $scope } 没有覆盖设置
-cli-grant_done = 已为 { $scope } 在 { $period } 增加 { $amount }
+cli-grant_done = 已为 { $scope } 增加{ $period ->
+        [day] 今天
+       *[month] 本月
+    }的 { $amount }
 cli-ban_done = { $scope } 已被封禁
 cli-ban_already = { $scope } 早已被封禁
 cli-unban_done = { $scope } 已解除封禁

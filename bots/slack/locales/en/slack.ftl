@@ -24,7 +24,14 @@ slack-admin-bad_user = { $value } is not a user: mention them (@name) or give th
 slack-admin-bad_amount = { $value } is not a valid amount.
 slack-admin-bad_limit = Cannot set { $value }: use name=number or name=unlimited with one of { $known }.
 slack-admin-limits = Limits for { $user } now: { $limits }
-slack-admin-granted = Granted { $amount } { $unit } to { $user } for this month.
+slack-admin-granted = Granted { $unit ->
+        [usd] ${ $amount }
+        [images] { $amount ->
+            [one] { $amount } image
+           *[other] { $amount } images
+        }
+       *[other] { $amount } { $unit }
+    } to { $user } for this month.
 slack-admin-usage_line = { $group }: { $jobs ->
         [one] { $jobs } job
        *[other] { $jobs } jobs

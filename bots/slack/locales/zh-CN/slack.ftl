@@ -24,7 +24,10 @@ slack-admin-bad_user = { $value } 不是用户：请 @ 提及对方或填写其�
 slack-admin-bad_amount = { $value } 不是有效的数量。
 slack-admin-bad_limit = 无法设置 { $value }：请使用 名称=数字 或 名称=unlimited，名称可选：{ $known }。
 slack-admin-limits = { $user } 当前的额度：{ $limits }
-slack-admin-granted = 已为 { $user } 增加本月 { $amount } { $unit }。
+slack-admin-granted = 已为 { $user } 增加本月 { $unit ->
+        [usd] { $amount } 美元
+       *[images] { $amount } 张图片
+    }。
 slack-admin-usage_line = { $group }：{ $jobs } 个任务，{ $images } 张图片，${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }
 slack-admin-usage_empty = 还没有计费的任务。
 slack-problem-bad_token = Slack 拒绝了机器人令牌（{ $error }）；请从应用的 OAuth & Permissions 页面复制 Bot User OAuth Token（xoxb-...）
