@@ -159,6 +159,8 @@ def target(key: str) -> Path:
         return Path("bots/discord/locales/{locale}/discord.ftl")
     if prefix == "slack":
         return Path("bots/slack/locales/{locale}/slack.ftl")
+    if prefix == "web":
+        return Path("bots/web/locales/{locale}/web.ftl")
     if prefix == "chat":
         return Path("bots/locales/{locale}/chat.ftl")
     if prefix in TERMINAL:

@@ -19,6 +19,7 @@ import pytest
 
 import bots.discord  # noqa: F401  (registers the Discord catalog)
 import bots.slack  # noqa: F401  (registers the Slack catalog)
+import bots.web  # noqa: F401  (registers the web catalog)
 from core import messages
 from core.errors import (
     Charge,
@@ -57,7 +58,8 @@ def _all_ids() -> set[str]:
 
 def test_every_catalog_has_both_languages() -> None:
     owners = {(p.parent.parent, p.name) for p in CATALOG_FILES}
-    assert len(owners) == 5  # core, chat, terminal, discord, slack
+    names = {name for _, name in owners}
+    assert {"core.ftl", "chat.ftl", "terminal.ftl", "discord.ftl", "slack.ftl", "web.ftl"} <= names
     for root, name in owners:
         for locale in messages.LANGUAGES.values():
             assert (root / locale / name).is_file(), f"{root}/{locale}/{name}"
@@ -94,11 +96,12 @@ def _keys_used_in_code() -> set[str]:
     alternatives = "|".join(sorted(prefixes))
     pattern = re.compile(rf"""["']((?:{alternatives})\.[A-Za-z_.]+)["']""")
     keys: set[str] = set()
-    for path in list((ROOT / "core").rglob("*.py")) + list((ROOT / "bots").rglob("*.py")):
+    sources = [*(ROOT / "core").rglob("*.py"), *(ROOT / "bots").rglob("*.py")]
+    for path in [*sources, *(ROOT / "bots").rglob("*.html")]:
         keys.update(pattern.findall(path.read_text("utf-8")))
-    # File names, config keys, columns and reason codes that look like keys but are not sentences.
+    # File names, config keys, modules, columns and reason codes that look like keys but are not sentences.
     config = {"discord.gateway", "discord.token", "slack.app_token", "slack.bot_token"}
-    config |= {"slack.signing_secret", "config.toml"}
+    config |= {"slack.signing_secret", "web.secret_key", "config.toml"}
     return keys - config - {"image.png", "image.undecodable", "job.id"}
 
 

@@ -1,0 +1,97 @@
+# The web catalog, en. Fluent syntax (https://projectfluent.org/fluent/guide/):
+#   key-with-hyphens = Sentence with { $param } and a plural { $n ->
+#       [one] form
+#      *[other] forms
+#   }
+# A key in the code is its id with dots for hyphens: `invalid.flag_value` is `invalid-flag_value`.
+# Every id exists in en and zh-CN (tests/test_messages.py renders them all).
+
+## web
+web-name = Pixelsmith
+web-forbidden-title = This link cannot be used
+web-forbidden-body = It is invalid, expired or already used, or it belongs to someone else. Ask the bot for a new one in your chat.
+web-notfound-title = Not found
+web-continue-title = Opening Pixelsmith…
+web-continue-body = This link works once. Continue to open it in this browser.
+web-continue-button = Continue
+web-nav-gallery = My images
+web-nav-dashboard = Dashboard
+web-edit-title = Edit region
+web-edit-help = Paint over the part of the image you want changed, describe the change, and send. The result is posted back in your chat.
+web-edit-brush = Brush
+web-edit-eraser = Eraser
+web-edit-size = Brush size
+web-edit-undo = Undo
+web-edit-redo = Redo
+web-edit-clear = Clear
+web-edit-zoom_in = Zoom in
+web-edit-zoom_out = Zoom out
+web-edit-zoom_fit = Fit
+web-edit-mode = Mode
+web-edit-mode_mask = Mask: change the painted area
+web-edit-mode_sketch = Sketch: strokes guide the edit
+web-edit-prompt = What should change?
+web-edit-submit = Edit the painted region
+web-edit-references = Also sent as references
+web-edit-need_paint = Paint the region to change first.
+web-edit-need_prompt = Describe the change first.
+web-edit-sending = Sending…
+web-edit-working = Working on it…
+web-edit-done_posted = Done: the result is in your chat.
+web-edit-done_here = Done. It could not be posted in your chat, so here it is:
+web-edit-failed = The edit did not work:
+web-edit-no_source = This image is no longer kept, so it cannot be edited here.
+web-edit-cost = Cost
+web-gallery-title = My images
+web-gallery-empty = No images yet in this community.
+web-gallery-prompt = Prompt
+web-gallery-model = Model
+web-gallery-cost = Cost
+web-gallery-date = Date
+web-gallery-open = Full size
+web-gallery-download = Download
+web-gallery-redeliver = Post in my chat again
+web-gallery-edit = Edit region
+web-gallery-not_kept = not kept any more
+web-gallery-newer = Newer
+web-gallery-older = Older
+web-gallery-redelivered = Posted in your chat again.
+web-gallery-redeliver_failed = Could not post it in your chat.
+web-dash-title = Community dashboard
+web-dash-spend = Spend per day (USD)
+web-dash-jobs_per_day = Charged jobs per day
+web-dash-members = Members
+web-dash-member = Member
+web-dash-jobs = Jobs
+web-dash-images_col = Images
+web-dash-cost = Cost (USD)
+web-dash-limits = Limits
+web-dash-limit_key = Limit
+web-dash-limit_value = Value (a number, or “unlimited”)
+web-dash-limit_target = Member id (empty: the whole community)
+web-dash-save = Save
+web-dash-grants = Grants
+web-dash-grant_amount = Amount (negative takes back)
+web-dash-grant_unit = Unit
+web-dash-grant_period = Period
+web-dash-grant = Grant
+web-dash-bans = Bans
+web-dash-ban = Ban
+web-dash-unban = Unban
+web-dash-reason = Reason
+web-dash-audit = Audit log
+web-dash-attention = Jobs that need attention
+web-dash-none = Nothing here.
+web-dash-ledger = Download the ledger (CSV)
+web-dash-saved = Saved.
+web-dash-error = Not saved:
+web-dash-when = When
+web-dash-who = Who
+web-dash-what = What
+web-dash-before = Before
+web-dash-after = After
+web-dash-state = State
+web-error-bad_request = That request could not be read.
+web-error-too_large = That upload is too large.
+web-error-duplicate = This was already sent.
+web-error-internal = Something went wrong on our side. Please try again.

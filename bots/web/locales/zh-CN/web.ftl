@@ -1,0 +1,97 @@
+# The web catalog, zh-CN. Fluent syntax (https://projectfluent.org/fluent/guide/):
+#   key-with-hyphens = Sentence with { $param } and a plural { $n ->
+#       [one] form
+#      *[other] forms
+#   }
+# A key in the code is its id with dots for hyphens: `invalid.flag_value` is `invalid-flag_value`.
+# Every id exists in en and zh-CN (tests/test_messages.py renders them all).
+
+## web
+web-name = Pixelsmith
+web-forbidden-title = 此链接无法使用
+web-forbidden-body = 链接无效、已过期、已被使用，或属于其他人。请在聊天中向机器人重新获取。
+web-notfound-title = 未找到
+web-continue-title = 正在打开 Pixelsmith…
+web-continue-body = 此链接只能使用一次。点击继续，在此浏览器中打开。
+web-continue-button = 继续
+web-nav-gallery = 我的图片
+web-nav-dashboard = 管理面板
+web-edit-title = 局部编辑
+web-edit-help = 涂抹想要修改的区域，描述修改内容后发送。结果会发回你的聊天。
+web-edit-brush = 画笔
+web-edit-eraser = 橡皮擦
+web-edit-size = 笔刷大小
+web-edit-undo = 撤销
+web-edit-redo = 重做
+web-edit-clear = 清除
+web-edit-zoom_in = 放大
+web-edit-zoom_out = 缩小
+web-edit-zoom_fit = 适应窗口
+web-edit-mode = 模式
+web-edit-mode_mask = 蒙版：修改涂抹的区域
+web-edit-mode_sketch = 草图：笔画引导编辑
+web-edit-prompt = 要改成什么样？
+web-edit-submit = 编辑涂抹的区域
+web-edit-references = 同时作为参考图发送
+web-edit-need_paint = 请先涂抹要修改的区域。
+web-edit-need_prompt = 请先描述要做的修改。
+web-edit-sending = 正在发送…
+web-edit-working = 正在处理…
+web-edit-done_posted = 完成：结果已发到你的聊天中。
+web-edit-done_here = 完成。无法发到你的聊天中，结果在这里：
+web-edit-failed = 编辑未成功：
+web-edit-no_source = 这张图片已不再保存，无法在此编辑。
+web-edit-cost = 费用
+web-gallery-title = 我的图片
+web-gallery-empty = 你在这个社区还没有图片。
+web-gallery-prompt = 提示词
+web-gallery-model = 模型
+web-gallery-cost = 费用
+web-gallery-date = 日期
+web-gallery-open = 查看原图
+web-gallery-download = 下载
+web-gallery-redeliver = 重新发到我的聊天
+web-gallery-edit = 局部编辑
+web-gallery-not_kept = 已不再保存
+web-gallery-newer = 较新
+web-gallery-older = 较早
+web-gallery-redelivered = 已重新发到你的聊天中。
+web-gallery-redeliver_failed = 无法发到你的聊天中。
+web-dash-title = 社区管理面板
+web-dash-spend = 每日花费（美元）
+web-dash-jobs_per_day = 每日计费任务数
+web-dash-members = 成员
+web-dash-member = 成员
+web-dash-jobs = 任务数
+web-dash-images_col = 图片数
+web-dash-cost = 费用（美元）
+web-dash-limits = 限额
+web-dash-limit_key = 限额项
+web-dash-limit_value = 数值（数字或 “unlimited”）
+web-dash-limit_target = 成员 ID（留空：整个社区）
+web-dash-save = 保存
+web-dash-grants = 额外额度
+web-dash-grant_amount = 数量（负数表示收回）
+web-dash-grant_unit = 单位
+web-dash-grant_period = 周期
+web-dash-grant = 发放
+web-dash-bans = 封禁
+web-dash-ban = 封禁
+web-dash-unban = 解除封禁
+web-dash-reason = 原因
+web-dash-audit = 审计日志
+web-dash-attention = 需要关注的任务
+web-dash-none = 暂无内容。
+web-dash-ledger = 下载账本（CSV）
+web-dash-saved = 已保存。
+web-dash-error = 未保存：
+web-dash-when = 时间
+web-dash-who = 操作人
+web-dash-what = 操作
+web-dash-before = 之前
+web-dash-after = 之后
+web-dash-state = 状态
+web-error-bad_request = 无法读取该请求。
+web-error-too_large = 上传的文件太大。
+web-error-duplicate = 已经发送过了。
+web-error-internal = 我们这边出了点问题，请重试。
