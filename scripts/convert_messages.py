@@ -229,6 +229,22 @@ def _check(key: str, old: str, new: str, language: str) -> None:
         raise SystemExit(f"{key} [{language}]: {old!r} -> {new!r} renders {got!r} {errors}")
 
 
+def _report_change(key: str, template: str, path: Path, language: str) -> None:
+    """Say when a sentence already in the catalog now reads differently in the old form."""
+    if key in PLURALS or key in SHARED.values():
+        return
+    source = path.read_text("utf-8")
+    message_id = key.replace(".", "-")
+    match = re.search(rf"^{re.escape(message_id)} = (.*(?:\n[ \t]+.*)*)", source, re.M)
+    if match is None:
+        return
+    rename = next((v for k, v in RENAME_PARAMS.items() if key.startswith(k)), {})
+    try:
+        _check(key, template, match.group(1), language)
+    except SystemExit:
+        print(f"CHANGED {key} [{language}]: now {to_fluent(template, rename)!r}")
+
+
 def _check_loose(key: str, got: str, want: str) -> None:
     norm = lambda s: re.sub(r"\s+", " ", s.replace("“", "").replace("”", ""))  # noqa: E731
     if norm(got) != norm(want):
@@ -251,9 +267,10 @@ def main() -> None:
             seen.add(key)
             path = ROOT / str(target(key)).format(locale=LOCALES[language])
             message_id = key.replace(".", "-")
-            if message_id in _existing_ids(path) or any(
-                f"{message_id} =" in line for line in written.get(path, [])
-            ):
+            if message_id in _existing_ids(path):
+                _report_change(key, template, path, language)
+                continue
+            if any(f"{message_id} =" in line for line in written.get(path, [])):
                 continue
             rename = next((v for k, v in RENAME_PARAMS.items() if key.startswith(k)), {})
             if language == "en" and key in PLURALS:
@@ -263,7 +280,7 @@ def main() -> None:
             _check(key, template, pattern, language)
             group = key.split(".", 1)[0]
             lines = written.setdefault(path, [])
-            if _group(lines) != group:
+            if (_group(lines) or _file_group(path)) != group:
                 lines.append(f"\n## {group}\n")
             lines.append(f"{message_id} = {pattern}\n")
     for path, lines in written.items():
@@ -277,6 +294,11 @@ def main() -> None:
             )
         with path.open("a", encoding="utf-8") as f:
             f.writelines(lines)
+
+
+def _file_group(path: Path) -> str:
+    groups = re.findall(r"^## (.*)$", path.read_text("utf-8"), re.M) if path.exists() else []
+    return groups[-1].strip() if groups else ""
 
 
 def _group(lines: list[str]) -> str:

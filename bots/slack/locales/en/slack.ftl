@@ -42,9 +42,11 @@ slack-admin-usage_line = { $group }: { $jobs ->
 slack-admin-usage_empty = No charged jobs yet.
 slack-problem-bad_token = Slack rejected the bot token ({ $error }); copy the Bot User OAuth Token (xoxb-...) from the app's OAuth & Permissions page
 slack-problem-missing = not set; it is needed for slack.mode = “{ $mode }”
-slack-upload_failed = The image was made (and charged) but Slack did not let me post it here ({ $error }). Invite the app to this channel (/invite) or use a channel it is in.
+slack-upload_failed = Your image was made and charged (${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }), but Slack did not let me post it here ({ $error }). Invite me to this channel (/invite) or use a channel I am in.
 
 slack-modal-more_images = More images (up to { $count } more)
 slack-modal-close = Close
 slack-button_invalid = This button is no longer valid. Please use /imagine again.
 slack-incomplete = Slack sent an incomplete request, so nothing was done (and nothing charged). Please try again.
+
+slack-not_in_channel = I can't post images in this channel yet: invite me with /invite { $bot }, then try again. Nothing was charged.

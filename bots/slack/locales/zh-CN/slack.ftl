@@ -32,9 +32,11 @@ slack-admin-usage_line = { $group }：{ $jobs } 个任务，{ $images } 张图�
 slack-admin-usage_empty = 还没有计费的任务。
 slack-problem-bad_token = Slack 拒绝了机器人令牌（{ $error }）；请从应用的 OAuth & Permissions 页面复制 Bot User OAuth Token（xoxb-...）
 slack-problem-missing = 未设置；slack.mode = “{ $mode }” 需要它
-slack-upload_failed = 图片已生成（并已计费），但 Slack 不允许我在这里发布（{ $error }）。请把应用邀请进此频道（/invite），或在它所在的频道中使用。
+slack-upload_failed = 你的图片已生成并已计费（${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }），但 Slack 不允许我在这里发布（{ $error }）。请把我邀请进此频道（/invite），或在我所在的频道中使用。
 
 slack-modal-more_images = 更多图片（最多再加 { $count } 张）
 slack-modal-close = 关闭
 slack-button_invalid = 此按钮已失效。请重新使用 /imagine。
 slack-incomplete = Slack 发来的请求不完整，因此没有执行任何操作（也没有计费）。请重试。
+
+slack-not_in_channel = 我还不能在这个频道发布图片：请用 /invite { $bot } 邀请我，然后再试一次。没有产生任何费用。
