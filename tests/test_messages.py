@@ -21,6 +21,7 @@ import bots.discord  # noqa: F401  (registers the Discord catalog)
 import bots.slack  # noqa: F401  (registers the Slack catalog)
 import bots.web  # noqa: F401  (registers the web catalog)
 from core import messages
+from core.config import Settings
 from core.errors import (
     Charge,
     ConfigError,
@@ -99,10 +100,17 @@ def _keys_used_in_code() -> set[str]:
     sources = [*(ROOT / "core").rglob("*.py"), *(ROOT / "bots").rglob("*.py")]
     for path in [*sources, *(ROOT / "bots").rglob("*.html")]:
         keys.update(pattern.findall(path.read_text("utf-8")))
-    # File names, config keys, modules, columns and reason codes that look like keys but are not sentences.
-    config = {"discord.gateway", "discord.token", "slack.app_token", "slack.bot_token"}
-    config |= {"slack.signing_secret", "web.secret_key", "config.toml"}
-    return keys - config - {"image.png", "image.undecodable", "job.id"}
+    # Config keys, file names, modules, columns and reason codes look like keys but are not sentences.
+    config = {
+        f"{section}.{key}"
+        for section, field in Settings.model_fields.items()
+        for key in getattr(field.annotation, "model_fields", {})
+    }
+    return (
+        keys
+        - config
+        - {"config.toml", "discord.gateway", "image.png", "image.undecodable", "job.id"}
+    )
 
 
 def test_every_key_in_the_code_exists() -> None:

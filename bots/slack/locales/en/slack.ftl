@@ -18,7 +18,7 @@ slack-home-none = No images yet. Type /imagine in any channel to make one.
 slack-home-limit = { $name }: { $remaining } of { $limit } left{ $resets }
 slack-home-resets = {" "}(resets { $when })
 slack-admin-denied = Only Pixelsmith admins (slack.admin_users) can use /imagine-admin.
-slack-admin-help = Usage: /imagine-admin `limits @user [user_daily_images=5 ...]` · `grant @user AMOUNT [images|usd]` · `ban @user [reason]` · `unban @user` · `usage [user|community|model]` · `chart [community|model] [days]`
+slack-admin-help = Usage: /imagine-admin `limits @user [user_daily_images=5 ...]` · `grant @user AMOUNT [images|usd]` · `ban @user [reason]` · `unban @user` · `usage [user|community|model]` · `chart [community|model] [days]` · `dashboard`
 slack-admin-chart_posted = Posted the spend chart in this channel.
 slack-admin-bad_user = { $value } is not a user: mention them (@name) or give their user id.
 slack-admin-bad_amount = { $value } is not a valid amount.
@@ -50,3 +50,6 @@ slack-button_invalid = This button is no longer valid. Please use /imagine again
 slack-incomplete = Slack sent an incomplete request, so nothing was done (and nothing charged). Please try again.
 
 slack-not_in_channel = I can't post images in this channel yet: invite me with /invite { $bot }, then try again. Nothing was charged.
+slack-button-region = Edit region
+slack-web-link = Open this link within { $minutes } minutes; it works once: { $url }
+slack-web-off = The web companion is not set up on this bot (web.port).

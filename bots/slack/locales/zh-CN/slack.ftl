@@ -18,7 +18,7 @@ slack-home-none = 还没有图片。在任意频道输入 /imagine 来生成一�
 slack-home-limit = { $name }：剩余 { $remaining } / { $limit }{ $resets }
 slack-home-resets = （{ $when } 重置）
 slack-admin-denied = 只有 Pixelsmith 管理员（slack.admin_users）可以使用 /imagine-admin。
-slack-admin-help = 用法：/imagine-admin `limits @用户 [user_daily_images=5 ...]` · `grant @用户 数量 [images|usd]` · `ban @用户 [原因]` · `unban @用户` · `usage [user|community|model]` · `chart [community|model] [天数]`
+slack-admin-help = 用法：/imagine-admin `limits @用户 [user_daily_images=5 ...]` · `grant @用户 数量 [images|usd]` · `ban @用户 [原因]` · `unban @用户` · `usage [user|community|model]` · `chart [community|model] [天数]` · `dashboard`
 slack-admin-chart_posted = 已在此频道发布消费图表。
 slack-admin-bad_user = { $value } 不是用户：请 @ 提及对方或填写其用户 ID。
 slack-admin-bad_amount = { $value } 不是有效的数量。
@@ -40,3 +40,6 @@ slack-button_invalid = 此按钮已失效。请重新使用 /imagine。
 slack-incomplete = Slack 发来的请求不完整，因此没有执行任何操作（也没有计费）。请重试。
 
 slack-not_in_channel = 我还不能在这个频道发布图片：请用 /invite { $bot } 邀请我，然后再试一次。没有产生任何费用。
+slack-button-region = 编辑局部
+slack-web-link = 请在 { $minutes } 分钟内打开此链接，它只能使用一次：{ $url }
+slack-web-off = 此机器人未启用网页伴侣（web.port）。
