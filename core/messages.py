@@ -46,7 +46,6 @@ LANGUAGES: dict[str, str] = {"en": "en", "zh": "zh-CN"}
 """Our language codes -> the locale folder (and CLDR locale) of their catalog files."""
 
 MISSING = "…"
-_strict = os.environ.get("PIXELSMITH_STRICT_MESSAGES") == "1"
 
 
 class MessageError(LookupError):
@@ -64,8 +63,7 @@ class Entry:
 
 def set_strict(on: bool) -> None:
     """Strict mode: catalog bugs raise :class:`MessageError` instead of being logged once."""
-    global _strict
-    _strict = on
+    _mode["strict"] = on
 
 
 def register(root: Path) -> None:
@@ -94,11 +92,12 @@ _roots: list[Path] = [Path(__file__).resolve().parent / "locales"]
 _lock = threading.Lock()
 _bundles: dict[str, tuple[FluentBundle, dict[str, Entry]]] = {}
 _reported: set[tuple[str, ...]] = set()
+_mode = {"strict": os.environ.get("PIXELSMITH_STRICT_MESSAGES") == "1"}
 
 
 def _problem(*what: str) -> None:
     message = ": ".join(what)
-    if _strict:
+    if _mode["strict"]:
         raise MessageError(message)
     if what not in _reported:
         _reported.add(what)
@@ -111,7 +110,7 @@ def _variables(node: Any) -> set[str]:
     found: set[str] = set()
 
     class Finder(Visitor):
-        def visit_VariableReference(self, ref: ast.VariableReference) -> None:  # noqa: N802
+        def visit_VariableReference(self, ref: ast.VariableReference) -> None:
             found.add(ref.id.name)
             self.generic_visit(ref)
 
@@ -133,7 +132,7 @@ def _load(language: str) -> tuple[FluentBundle, dict[str, Entry]]:
     locale = LANGUAGES[language]
     bundle = FluentBundle([locale], use_isolating=False, functions={"NUMBER": _number})
     entries: dict[str, Entry] = {}
-    for root in list(_roots):
+    for root in _roots:  # the caller holds _lock
         for path in sorted((root / locale).glob("*.ftl")):
             resource = FluentResource(path.read_text("utf-8"))
             for item in resource.body:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-import bots.discord  # noqa: F401  (registers the Discord catalog)
-import bots.slack  # noqa: F401  (registers the Slack catalog)
-import bots.web  # noqa: F401  (registers the web catalog)
+import bots.discord
+import bots.slack
+import bots.web  # noqa: F401  (each package registers its catalog on import)
 from core import messages
 from core.config import Settings
 from core.errors import (

@@ -198,3 +198,7 @@ chart-by_community = community
 chart-by_model = model
 chart-by_user = user
 chart-unwritable = Cannot write the chart to { $path }: check that the folder exists and is writable.
+
+## error
+error-incident = Something went wrong on our side (incident { $incident }). Please try again, and if it keeps happening, tell your admin the incident id.
+error-incident_log = Details for the operator, under incident { $incident }: { $path }

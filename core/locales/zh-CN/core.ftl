@@ -178,3 +178,7 @@ chart-by_community = 社区
 chart-by_model = 模型
 chart-by_user = 用户
 chart-unwritable = 无法把图表写入 { $path }：请确认文件夹存在且可写。
+
+## error
+error-incident = 我们这边出了点问题（事件编号 { $incident }）。请重试；如反复出现，请把事件编号告知管理员。
+error-incident_log = 给运维人员的详细信息（事件编号 { $incident }）：{ $path }
