@@ -33,6 +33,8 @@ SHARED = {
     "discord.button.suggest": "chat.button.suggest",
     "slack.button.use_suggestion": "chat.button.suggest",
     "discord.button.force": "chat.button.force",
+    "discord.button.region": "chat.button.region",
+    "slack.button.region": "chat.button.region",
     "slack.button.send_anyway": "chat.button.force",
     "discord.modal.prompt_label": "chat.modal.prompt",
     "slack.modal.prompt": "chat.modal.prompt",

@@ -62,7 +62,7 @@ def result_controls(
         button(EDIT, messages.text("chat.button.edit", locale), result_value(ref, file_ids)),
     ]
     if region:
-        buttons.append(button(REGION, messages.text("slack.button.region", locale), ref))
+        buttons.append(button(REGION, messages.text("chat.button.region", locale), ref))
     return [context(summary), actions("result_actions", *buttons)]
 
 

@@ -12,6 +12,7 @@ chat-button-reroll = Re-roll
 chat-button-edit = Edit
 chat-button-suggest = Use suggested prompt
 chat-button-force = Send anyway
+chat-button-region = Edit region
 chat-modal-prompt = What should change?
 chat-no_images = That message has no PNG, JPEG or WEBP image to edit.
 chat-quota-unlimited = { $name }: unlimited

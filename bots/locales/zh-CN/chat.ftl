@@ -12,6 +12,7 @@ chat-button-reroll = 重新生成
 chat-button-edit = 编辑
 chat-button-suggest = 使用建议的提示词
 chat-button-force = 仍然发送
+chat-button-region = 局部编辑
 chat-modal-prompt = 要修改什么？
 chat-no_images = 这条消息里没有可编辑的 PNG、JPEG 或 WEBP 图片。
 chat-quota-unlimited = { $name }：无限制

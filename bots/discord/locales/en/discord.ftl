@@ -104,3 +104,7 @@ discord-undelivered-unavailable = Discord kept failing
 discord-undelivered-other = Discord refused the upload
 discord-undelivered-how_fix = Running it again would charge you again: first give me the permission I lack here (or ask an admin), then try once more.
 discord-undelivered-how_wait = Running it again would charge you again: please wait a little, and ask an admin if it keeps failing.
+discord-cmd-gallery = A private link to your images on the web
+discord-cmd-admin_dashboard = A private link to this server's dashboard on the web
+discord-web-link = Open this link within { $minutes } minutes; it works once: { $url }
+discord-web-off = The web companion is not set up on this bot (web.port).

@@ -92,3 +92,7 @@ discord-undelivered-unavailable = Discord 一直出错
 discord-undelivered-other = Discord 拒绝了上传
 discord-undelivered-how_fix = 再次生成会再次计费：请先授予我在此处缺少的权限（或联系管理员），然后再试一次。
 discord-undelivered-how_wait = 再次生成会再次计费：请稍等片刻；如果一直失败，请联系管理员。
+discord-cmd-gallery = 获取你的网页图库私密链接
+discord-cmd-admin_dashboard = 获取本服务器网页管理面板的私密链接
+discord-web-link = 请在 { $minutes } 分钟内打开此链接，它只能使用一次：{ $url }
+discord-web-off = 此机器人未启用网页伴侣（web.port）。

@@ -50,6 +50,5 @@ slack-button_invalid = This button is no longer valid. Please use /imagine again
 slack-incomplete = Slack sent an incomplete request, so nothing was done (and nothing charged). Please try again.
 
 slack-not_in_channel = I can't post images in this channel yet: invite me with /invite { $bot }, then try again. Nothing was charged.
-slack-button-region = Edit region
 slack-web-link = Open this link within { $minutes } minutes; it works once: { $url }
 slack-web-off = The web companion is not set up on this bot (web.port).

@@ -40,6 +40,5 @@ slack-button_invalid = 此按钮已失效。请重新使用 /imagine。
 slack-incomplete = Slack 发来的请求不完整，因此没有执行任何操作（也没有计费）。请重试。
 
 slack-not_in_channel = 我还不能在这个频道发布图片：请用 /invite { $bot } 邀请我，然后再试一次。没有产生任何费用。
-slack-button-region = 编辑局部
 slack-web-link = 请在 { $minutes } 分钟内打开此链接，它只能使用一次：{ $url }
 slack-web-off = 此机器人未启用网页伴侣（web.port）。
