@@ -97,3 +97,4 @@ web-error-duplicate = This was already sent.
 web-error-internal = Something went wrong on our side. Please try again.
 web-edit-colour = Sketch colour
 web-dash-limits_help = For every member of this community. The operator's own limits still apply on top: a community can only restrict them.
+web-gallery-reroll = Re-roll

@@ -97,3 +97,4 @@ web-error-duplicate = 已经发送过了。
 web-error-internal = 我们这边出了点问题，请重试。
 web-edit-colour = 草图颜色
 web-dash-limits_help = 适用于本社区的每位成员。运营者的限额仍然有效：社区只能在其范围内进一步收紧。
+web-gallery-reroll = 重新生成
