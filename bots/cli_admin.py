@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import re
@@ -22,6 +23,8 @@ from pydantic import ValidationError
 from core import messages
 from core.store import QuotaOverrides, QuotaSettings, Store, effective_limits
 from core.types import Identity, JobView
+
+OPERATOR = Identity.operator()  # every change from the CLI is the operator's, and audited
 
 USER_RE = re.compile(r"^(?:(?P<platform>[a-z][a-z0-9_-]*):)?(?P<id>[^\s:]+)$")
 
@@ -187,7 +190,7 @@ async def quota_set(
         else user_identity(args.user).user_scope
     )
     if args.clear:
-        removed = await store.clear_override(scope)
+        removed = await store.clear_override(scope, by=OPERATOR)
         out.write(say("cli.set_cleared" if removed else "cli.set_none", scope=scope) + "\n")
         return 0
     given: dict[str, Any] = {}
@@ -211,7 +214,7 @@ async def quota_set(
         raise InputError(
             "cli.bad_limit_value", option=".".join(map(str, first["loc"])), problem=first["msg"]
         ) from None
-    merged = await store.set_override(scope, given)
+    merged = await store.set_override(scope, given, by=OPERATOR)
     out.write(say("cli.set_done", scope=scope, limits=_fmt_override(merged)) + "\n")
     return 0
 
@@ -227,7 +230,7 @@ async def quota_grant(
     if math.isnan(value) or abs(value) > 1e12:
         raise InputError("cli.bad_amount", value=args.amount, unit=args.unit)
     try:
-        await store.grant(scope, value, args.unit, args.period)
+        await store.grant(scope, value, args.unit, args.period, by=OPERATOR)
     except ValueError:
         raise InputError("cli.bad_amount", value=args.amount, unit=args.unit) from None
     shown = usd(value) if args.unit == "usd" else say("unit.images", value=value)
@@ -239,7 +242,7 @@ async def quota_ban(
     args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
 ) -> int:
     scope = user_identity(args.user).user_scope
-    done = await store.ban(scope, args.reason)
+    done = await store.ban(scope, args.reason, by=OPERATOR)
     out.write(say("cli.ban_done" if done else "cli.ban_already", scope=scope) + "\n")
     return 0
 
@@ -248,7 +251,7 @@ async def quota_unban(
     args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
 ) -> int:
     scope = user_identity(args.user).user_scope
-    done = await store.unban(scope)
+    done = await store.unban(scope, by=OPERATOR)
     out.write(say("cli.unban_done" if done else "cli.unban_not", scope=scope) + "\n")
     return 0
 
@@ -301,6 +304,31 @@ async def usage(
         ]
     )
     table(body, [args.by, "jobs", "images", "cost"], out)
+    return 0
+
+
+async def audit(
+    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+) -> int:
+    """The admin audit log, newest first: every community's (the operator sees all), or one."""
+    if args.community:
+        entries = await store.audit(community_scope(args.community), limit=args.limit)
+    else:
+        entries = await store.audit(everywhere=True, limit=args.limit)
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(["at", "actor", "community", "action", "target", "before", "after"])
+    for e in entries:
+        writer.writerow(
+            [
+                e.at.isoformat(timespec="seconds"),
+                e.actor,
+                e.community_scope or "-",
+                e.action,
+                e.target,
+                json.dumps(e.before, sort_keys=True),
+                json.dumps(e.after, sort_keys=True),
+            ]
+        )
     return 0
 
 
@@ -410,6 +438,11 @@ def add_admin_commands(subparsers: Any) -> None:
         "--chart", metavar="FILE.png", help="write a PNG of daily spend per group (stacked bars)"
     )
     use.set_defaults(admin_handler=guarded(usage))
+
+    aud = subparsers.add_parser("audit", help="who changed which limit, grant or ban (admin)")
+    aud.add_argument("--community", metavar="COMMUNITY", help="platform:id, e.g. discord:1234")
+    aud.add_argument("--limit", type=_positive_int, default=50, metavar="N")
+    aud.set_defaults(admin_handler=guarded(audit))
 
     hist = subparsers.add_parser("history", help="a user's recent jobs")
     hist.add_argument("user", metavar="USER")

@@ -53,6 +53,14 @@ class ConfigError(PixelsmithError):
     exit_code = 2
 
 
+class Forbidden(PixelsmithError):
+    """An admin action outside the caller's power (not an admin, or another community's
+    scope); nothing was changed."""
+
+    key = "admin.forbidden"
+    exit_code = 2
+
+
 class InvalidImage(PixelsmithError):
     """An attached image (or mask) cannot be used; nothing was sent or charged.
 

@@ -18,7 +18,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 import aiohttp
 import openai
@@ -30,6 +31,8 @@ from core.errors import (
     Charge,
     ConfigError,
     DuplicateJob,
+    Forbidden,
+    InvalidRequest,
     Note,
     PixelsmithError,
     Refused,
@@ -41,9 +44,11 @@ from core.providers.demo import DemoProvider
 from core.queue import FairQueue
 from core.request import Options, build_request
 from core.safety import check_prompt
-from core.store import Store
+from core.store import EVERYWHERE, Store
 from core.store.policy import effective_limits
 from core.types import (
+    AuditEntry,
+    DailySpend,
     Identity,
     ImageRequest,
     ImageResult,
@@ -56,6 +61,7 @@ from core.types import (
     QuotaLeft,
     QuotaStatus,
     Stage,
+    UsageRow,
 )
 
 log = logging.getLogger("pixelsmith.service")
@@ -378,7 +384,8 @@ class ImageService:
                 # the money rules and tells its user.
                 await asyncio.shield(self.store.abandon(job_id))
             raise
-        return await self._succeed(request, spec, job_id, result, notes)
+        done = await self._succeed(request, spec, job_id, result, notes)
+        return replace(done, public_id=claim.job.public_id)
 
     async def _settle_cancelled(self, job_id: int, worst: int) -> None:
         job = await self.store.get_job(job_id)
@@ -559,10 +566,11 @@ class ImageService:
     # -- status and admin ------------------------------------------------------------------
 
     async def quota_left(self, identity: Identity) -> QuotaLeft:
-        limits = await self.store.effective_limits(self.settings.quota, identity)
+        config = effective_limits(self.settings.quota, identity)
+        limits = await self.store.effective_limits_of(identity, config)
         if all(getattr(limits, name) is None for name in _LEFT_LIMITS):
             return QuotaLeft()  # nothing is limited: no need to add up the period's usage
-        return (await self.store.quota_status(identity, limits)).quota_left()
+        return (await self.store.quota_status(identity, config)).quota_left()
 
     async def quota_status(self, identity: Identity) -> QuotaStatus:
         # config limits only: the store applies the database overrides itself
@@ -571,10 +579,27 @@ class ImageService:
         )
 
     async def history(self, identity: Identity, limit: int = 10) -> list[JobView]:
-        return await self.store.history(identity.user_scope, limit=limit)
+        """The caller's own recent jobs in the community it asks from (outside any: its own)."""
+        return await self.store.history(
+            identity.user_scope, limit=limit, within=identity.community_scope
+        )
 
     async def job(self, job_id: int) -> JobView | None:
+        """By row id: for core and the operator only. Adapters use :meth:`job_for`."""
         return await self.store.get_job(job_id)
+
+    async def job_for(self, caller: Identity, public_id: str) -> JobView | None:
+        """The job a button or link names, if ``caller`` may use it: made on the caller's
+        platform, in the caller's community (made outside any community: by the caller). None
+        for an unknown, malformed, oversized or other-community id; never raises for an id."""
+        job = await self.store.get_job_by_public_id(public_id)
+        if job is None or not job.user_scope.startswith(f"user:{caller.platform}:"):
+            return None
+        if caller.community_scope is None:
+            return (
+                job if job.community_scope is None and job.user_scope == caller.user_scope else None
+            )
+        return job if job.community_scope == caller.community_scope else None
 
     def rebuild(
         self,
@@ -613,25 +638,87 @@ class ImageService:
             idem_key=idem_key,
         )
 
-    # -- admin (adapters check permissions before calling these) ----------------------------
+    # -- admin: every call takes the caller and acts only inside its power ------------------
 
-    async def admin_grant(self, scope: str, amount: float, unit: str = "images") -> Any:
-        return await self.store.grant(scope, amount, unit)
+    @staticmethod
+    def _target(caller: Identity, target: str | None) -> str:
+        """The scope an admin call acts on. A community admin names a user of its own
+        platform by id (their member scope in the caller's community), or None for the
+        community's default for every member. The operator names any scope
+        (``user:<p>:<id>``, ``community:<p>:<id>``, ``member:...``)."""
+        if caller.is_operator:
+            if not target or ":" not in target:
+                raise Forbidden(target=target)
+            return target
+        if not caller.is_admin or caller.community_id is None:
+            raise Forbidden(target=target)
+        if target is None:
+            members = caller.members_scope
+            assert members is not None
+            return members
+        if not target or any(c in target for c in ":*") or len(target) > 64:
+            raise Forbidden(target=target)
+        return caller.member_of_mine(target).member_scope
 
-    async def admin_ban(self, scope: str, reason: str | None = None) -> bool:
-        return await self.store.ban(scope, reason)
+    @staticmethod
+    def _within(caller: Identity) -> str | None:
+        """Which community's reports the caller may read (EVERYWHERE for the operator)."""
+        if caller.is_operator:
+            return EVERYWHERE
+        if not caller.is_admin or caller.community_scope is None:
+            raise Forbidden()
+        return caller.community_scope
 
-    async def admin_unban(self, scope: str) -> bool:
-        return await self.store.unban(scope)
+    async def admin_set_limits(
+        self, caller: Identity, target: str | None, limits: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Set limits (config-style keys; None = unlimited) for a member or, with ``target``
+        None, the caller's community. A community's limits only restrict (see
+        :mod:`core.store.policy`). Audited."""
+        return await self.store.set_override(self._target(caller, target), limits, by=caller)
 
-    async def admin_set_limits(self, scope: str, limits: dict[str, Any]) -> dict[str, Any]:
-        return await self.store.set_override(scope, limits)
+    async def admin_grant(
+        self,
+        caller: Identity,
+        target: str,
+        amount: float,
+        unit: str = "images",
+        period: str = "month",
+    ) -> int:
+        """Extra allowance for this ``period`` (``day``/``month``); negative takes it back (never
+        below zero). Returns what was actually granted (stored unit). Audited."""
+        if target is None:
+            raise Forbidden(target=target)
+        scope = self._target(caller, target)
+        return await self.store.grant(scope, amount, unit, period, by=caller)
 
-    async def usage(self, since: Any = None, by: str = "user") -> list[Any]:
-        return await self.store.usage(since, by)  # type: ignore[arg-type]
+    async def admin_ban(self, caller: Identity, target: str, reason: str | None = None) -> bool:
+        if target is None:
+            raise Forbidden(target=target)
+        return await self.store.ban(self._target(caller, target), reason, by=caller)
 
-    async def daily_spend(self, since: Any = None, by: str = "community") -> list[Any]:
-        return await self.store.daily_spend(since, by)  # type: ignore[arg-type]
+    async def admin_unban(self, caller: Identity, target: str) -> bool:
+        if target is None:
+            raise Forbidden(target=target)
+        return await self.store.unban(self._target(caller, target), by=caller)
+
+    async def usage(
+        self, caller: Identity, since: date | None = None, by: str = "user"
+    ) -> list[UsageRow]:
+        """Charged jobs grouped by ``by``: the caller's community only (the operator: all)."""
+        return await self.store.usage(since, _group(by), within=self._within(caller))
+
+    async def daily_spend(
+        self, caller: Identity, since: date | None = None, by: str = "community"
+    ) -> list[DailySpend]:
+        return await self.store.daily_spend(since, _group(by), within=self._within(caller))
+
+    async def audit(self, caller: Identity, limit: int = 20) -> list[AuditEntry]:
+        """The newest admin actions of the caller's community (the operator: every one)."""
+        within = self._within(caller)
+        if within == EVERYWHERE:
+            return await self.store.audit(everywhere=True, limit=limit)
+        return await self.store.audit(within, limit=limit)
 
     async def notices(self) -> list[JobView]:
         """Jobs the reaper ended whose users have not been told yet."""
@@ -639,6 +726,16 @@ class ImageService:
 
     async def mark_notified(self, job_id: int) -> None:
         await self.store.mark_notified(job_id)
+
+
+def _group(by: str) -> Literal["user", "community", "model"]:
+    if by == "user":
+        return "user"
+    if by == "community":
+        return "community"
+    if by == "model":
+        return "model"
+    raise InvalidRequest("invalid.generic")
 
 
 def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:

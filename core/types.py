@@ -20,6 +20,7 @@ from typing import Any
 from core.errors import Note, PixelsmithError, QuotaExceeded
 
 MICROS = 1_000_000
+OPERATOR = "operator"
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,41 @@ class Identity:
     is_admin: bool = False
     channel_id: str | None = None  # where to answer, also after a restart (reaper notices)
 
+    @classmethod
+    def operator(cls) -> Identity:
+        """The operator (config and the ``pixelsmith`` CLI): bound by nothing, sees everything."""
+        return cls(platform=OPERATOR, user_id=OPERATOR, is_admin=True)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.platform == OPERATOR
+
     @property
     def user_scope(self) -> str:
         return f"user:{self.platform}:{self.user_id}"
+
+    @property
+    def member_scope(self) -> str:
+        """This user inside this community (``member:<platform>:<community>:<user>``), or in
+        a direct-message context (``member:<platform>:dm:<user>``)."""
+        where = "dm" if self.community_id is None else self.community_id
+        return f"member:{self.platform}:{where}:{self.user_id}"
+
+    @property
+    def members_scope(self) -> str | None:
+        """Every member of this community: where its admins' default limits live."""
+        if self.community_id is None:
+            return None
+        return f"member:{self.platform}:{self.community_id}:*"
+
+    @property
+    def any_community_scope(self) -> str:
+        """This user in every community (restrict-only limits kept by an upgrade)."""
+        return f"member:{self.platform}:*:{self.user_id}"
+
+    def member_of_mine(self, user_id: str) -> Identity:
+        """Another user of this caller's platform and community (the target of an admin action)."""
+        return Identity(self.platform, user_id, self.community_id)
 
     @property
     def community_scope(self) -> str | None:
@@ -180,6 +213,7 @@ class ImageResult:
     demo: bool = False
     duplicate: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    public_id: str = ""  # what buttons and links carry (never the row id)
 
     @property
     def cost_usd(self) -> float:
@@ -229,6 +263,8 @@ class JobView:
     updated_at: datetime
     request: dict[str, Any] = field(default_factory=dict, compare=False)
     notified: bool = True
+    public_id: str = ""
+    cost_capped: bool = False
 
     @property
     def cost_usd(self) -> float:
@@ -302,7 +338,23 @@ class DailySpend:
     group: str
     jobs: int
     cost_micros: int
+    images: int = 0
 
     @property
     def cost_usd(self) -> float:
         return self.cost_micros / MICROS
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One admin action: who (a user scope, or ``operator``), in which community, what, on
+    which scope, the value before and after, when."""
+
+    id: int
+    actor: str
+    community_scope: str | None
+    action: str
+    target: str
+    before: Any
+    after: Any
+    at: datetime

@@ -733,7 +733,7 @@ async def test_quota_left_and_database_overrides(
         bob = Identity(platform="cli", user_id="bob")
         unlimited = await svc.run(svc.build(PROMPT, bob))
         assert unlimited.quota_left == QuotaLeft()  # nothing limited
-        await svc.admin_set_limits(ALICE.user_scope, {"user_daily_images": 2})
+        await svc.admin_set_limits(Identity.operator(), ALICE.user_scope, {"user_daily_images": 2})
         first = await svc.run(svc.build(PROMPT, ALICE))
         assert first.quota_left == QuotaLeft(images_today=1)
         second = await svc.run(svc.build(PROMPT, ALICE))

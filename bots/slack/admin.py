@@ -57,7 +57,7 @@ async def _limits_cmd(bot: SlackBot, who: Identity, words: list[str]) -> str:
     if len(words) == 2:
         target = Identity("slack", user, who.community_id, locale=who.locale)
         return "\n".join(quota_lines(await bot.service.quota_status(target), who.locale))
-    merged = await bot.service.admin_set_limits(f"user:slack:{user}", _limits(words[2:]))
+    merged = await bot.service.admin_set_limits(who, user, _limits(words[2:]))
     shown = ", ".join(f"{k}={v}" for k, v in merged.items())
     return messages.text("slack.admin.limits", who.locale, user=mention(user), limits=shown)
 
@@ -67,7 +67,7 @@ async def _grant(bot: SlackBot, who: Identity, words: list[str]) -> str:
     unit = words[3].lower() if len(words) > 3 else "images"
     try:
         amount = float(words[2])
-        await bot.service.admin_grant(f"user:slack:{user}", amount, unit)
+        await bot.service.admin_grant(who, user, amount, unit)
     except (IndexError, ValueError):
         raise AdminInput("slack.admin.bad_amount", value=" ".join(words[2:])) from None
     shown = int(amount) if amount.is_integer() else amount
@@ -78,19 +78,18 @@ async def _grant(bot: SlackBot, who: Identity, words: list[str]) -> str:
 
 async def _ban(bot: SlackBot, who: Identity, words: list[str]) -> str:
     user = _user(words)
-    scope = f"user:slack:{user}"
     if words[0] == "ban":
-        done = await bot.service.admin_ban(scope, " ".join(words[2:]) or None)
+        done = await bot.service.admin_ban(who, user, " ".join(words[2:]) or None)
         key = "chat.admin.banned" if done else "chat.admin.already_banned"
     else:
-        done = await bot.service.admin_unban(scope)
+        done = await bot.service.admin_unban(who, user)
         key = "chat.admin.unbanned" if done else "chat.admin.not_banned"
     return messages.text(key, who.locale, target=mention(user))
 
 
 async def _usage(bot: SlackBot, who: Identity, words: list[str]) -> str:
     by = words[1] if len(words) > 1 and words[1] in ("user", "community", "model") else "user"
-    rows = await bot.service.usage(None, by)
+    rows = await bot.service.usage(who, None, by)
     lines = [
         messages.text(
             "slack.admin.usage_line",
@@ -112,7 +111,7 @@ async def _chart(bot: SlackBot, who: Identity, words: list[str]) -> str:
     since = (datetime.now(UTC) - timedelta(days=max(1, min(days, 3660)))).date()
     title = chart_title(by, since, who.locale)
     png = await spend_chart_png(
-        await bot.service.daily_spend(since, by), title=title, by=by, locale=who.locale
+        await bot.service.daily_spend(who, since, by), title=title, by=by, locale=who.locale
     )
     await bot.client.files_upload_v2(
         channel=who.channel_id, file=png, filename="pixelsmith-spend.png", title=title

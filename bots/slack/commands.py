@@ -14,7 +14,7 @@ from bots.slack import blocks
 from bots.slack.home import quota_lines
 from bots.slack.jobs import run_job
 from bots.slack.modals import open_then_check
-from bots.slack.payload import MAX_MESSAGE, origin, text
+from bots.slack.payload import origin, text
 from bots.slack.runtime import SlackBot
 
 
@@ -24,7 +24,7 @@ async def imagine(bot: SlackBot, command: dict[str, Any]) -> None:
         await bot.incomplete(where, "/imagine")
         return
     identity, locale = bot.identity_soon(where.user, where.team, where.channel)
-    prompt = text(command.get("text"), MAX_MESSAGE) or ""
+    prompt = text(command.get("text")) or ""
     request = bot.service.build(prompt, identity, idem_key=f"slack:command:{trigger}")
     await run_job(bot, request, where.channel, locale=locale)
 

@@ -16,7 +16,7 @@ from bots.slack import blocks, ids
 from bots.slack.files import image_files, prepare
 from bots.slack.jobs import run_job
 from bots.slack.modals import open_then_check
-from bots.slack.payload import MAX_MESSAGE, metadata, obj, origin, slack_id, text
+from bots.slack.payload import metadata, obj, origin, slack_id, text
 from bots.slack.runtime import LocaleFuture, SlackBot
 from core import messages
 from core.types import Identity
@@ -59,7 +59,7 @@ async def on_mention(bot: SlackBot, event: dict[str, Any], team_id: str | None) 
     if not bot.seen.add(key):
         return  # the other event for the same message (or a retry) is already handled
     identity, locale = bot.identity_soon(user, slack_id(team_id, "T"), channel)
-    prompt = strip_mention(text(event.get("text"), MAX_MESSAGE) or "", bot.bot_user_id)
+    prompt = strip_mention(text(event.get("text")) or "", bot.bot_user_id)
     thread_ts = text(event.get("thread_ts"), 32)
     files = image_files(event.get("files"))
     if files:

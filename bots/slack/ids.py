@@ -87,7 +87,7 @@ async def job_for(service: ImageService, caller: Identity, ref: str) -> JobView 
     if lookup is not None:  # the service's own, when it has one
         found: JobView | None = await lookup(caller, ref)
         return found
-    if not ref.isascii() or not ref.isdigit() or len(ref) > 12:
+    if not ref.isdigit() or len(ref) > 12:
         return None
     job = await service.job(int(ref))
     if job is None or not job.user_scope.startswith("user:slack:"):

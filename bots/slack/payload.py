@@ -16,7 +16,6 @@ from typing import Any
 # E enterprise, C/G/D channel). Anything else is not an id and is not used.
 _ID = re.compile(r"^[A-Z][A-Z0-9]{1,63}$")
 MAX_METADATA = 3000  # Slack's limit for a view's private_metadata
-MAX_MESSAGE = 40_000  # Slack truncates message text beyond this; core checks prompt length
 
 
 def text(value: Any, limit: int = 4000) -> str | None:

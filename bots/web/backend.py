@@ -55,18 +55,11 @@ class WebBackend:
 
     async def job(self, caller: Identity, public_id: str) -> JobView | None:
         """The job behind a link or button, only if it belongs to the caller's community."""
-        if not public_id or len(public_id) > MAX_PUBLIC_ID or not public_id.isdigit():
-            return None
-        job = await self.service.job(int(public_id))
-        if job is None or job.community_scope != caller.community_scope:
-            return None
-        if caller.community_scope is None and job.user_scope != caller.user_scope:
-            return None  # a DM context is one user's own
-        return job
+        return await self.service.job_for(caller, public_id)
 
     @staticmethod
     def public_id(job: JobView) -> str:
-        return str(getattr(job, "public_id", None) or job.id)
+        return job.public_id
 
     async def kept_images(self, caller: Identity, job: JobView) -> list[KeptImage]:
         """The result images of ``job`` still in the result store (empty: none kept)."""
@@ -122,8 +115,7 @@ class WebBackend:
     # -- the dashboard (admin sessions only; the pages check ``grant.admin`` first) ---------
 
     async def daily(self, caller: Identity, since: date | None) -> list[DailySpend]:
-        rows = await self.service.daily_spend(since, by="community")
-        return [r for r in rows if r.group == caller.community_scope]
+        return await self.service.daily_spend(caller, since, by="community")
 
     async def members(self, caller: Identity, since: date | None) -> list[UsageRow]:
         raise PixelsmithError("error.internal")

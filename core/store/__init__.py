@@ -33,11 +33,13 @@ from core.store.policy import (
     micros_to_usd,
     usd_to_micros,
 )
+from core.store.reports import EVERYWHERE
 from core.store.store import Store
 
 __all__ = [
     "ERROR_EXPIRED",
     "ERROR_UNKNOWN",
+    "EVERYWHERE",
     "EffectiveLimits",
     "JobClaim",
     "JobConflict",

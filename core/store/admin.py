@@ -6,12 +6,36 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select, update
 
 from core.store.clock import now_or, period_key, utc
-from core.store.engine import Room
+from core.store.engine import Room, Tx
 from core.store.policy import usd_to_micros
-from core.store.statements import BAN, BUCKET, GRANT, OVERRIDE, SETTING
+from core.store.statements import AUDIT, BAN, BUCKET, GRANT, OVERRIDE, SETTING
+from core.types import OPERATOR, AuditEntry, Identity
+
+
+def audit_row(
+    tx: Tx,
+    by: Identity,
+    action: str,
+    target: str,
+    before: Any,
+    after: Any,
+    now: datetime,
+) -> None:
+    """One append-only audit row, in the transaction of the action it records."""
+    tx.execute(
+        AUDIT.insert().values(
+            actor=OPERATOR if by.is_operator else by.user_scope,
+            community_scope=by.community_scope,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+            created_at=now,
+        )
+    )
 
 
 class AdminRoom(Room):
@@ -23,13 +47,19 @@ class AdminRoom(Room):
         period: str = "month",
         *,
         reason: str | None = None,
+        by: Identity | None = None,
         now: datetime | None = None,
-    ) -> None:
-        """Give ``scope`` extra allowance for the current ``period`` (``day``/``month``).
+    ) -> int:
+        """Give ``scope`` extra allowance for the current ``period`` (``day`` or ``month``).
 
         ``unit``: ``images`` (int), ``usd`` (float, stored as micro-USD) or ``jobs``. A negative
-        amount takes a grant back (never below zero in total).
+        amount takes a grant back, never below zero: what is taken is at most what was granted
+        for that period. On a ``member:`` scope it is a community's grant to one member: it
+        raises the community's limit for them, never the operator's bound. Returns the amount
+        actually granted (in the stored unit). ``by``: who, for the audit log.
         """
+        if period not in ("day", "month"):
+            raise ValueError(f"period must be day or month, not {period!r}")
         if unit == "usd":
             unit, value = "micro_usd", usd_to_micros(float(amount))
         elif unit in ("images", "jobs", "micro_usd"):
@@ -40,45 +70,62 @@ class AdminRoom(Room):
             raise ValueError(f"unknown unit {unit!r}")
         at = now_or(now)
         key = "live" if unit == "jobs" else period_key(period, at)
-        await self._call(self._grant_sync, scope, key, unit, value, reason, at)
+        return await self._call(self._grant_sync, scope, key, unit, value, reason, by, at)
 
     def _grant_sync(
-        self, scope: str, period: str, unit: str, amount: int, reason: str | None, now: datetime
-    ) -> None:
+        self,
+        scope: str,
+        period: str,
+        unit: str,
+        amount: int,
+        reason: str | None,
+        by: Identity | None,
+        now: datetime,
+    ) -> int:
         ins = self._db.sql.insert
-        grant = ins(BUCKET).values(
-            scope=bindparam("scope"),
-            period=bindparam("period"),
-            unit=bindparam("unit"),
-            limit=0,
-            granted=bindparam("amount"),
-            reserved=0,
-            spent=0,
-        )
-        upsert = grant.on_conflict_do_update(
-            index_elements=["scope", "period", "unit"],
-            set_={"granted": BUCKET.c.granted + grant.excluded.granted},
-        )
+        key = {"scope": scope, "period": period, "unit": unit}
         with self._db.transaction() as tx:
-            tx.execute(
-                GRANT.insert().values(
-                    scope=scope,
-                    period=period,
-                    unit=unit,
-                    amount=amount,
-                    reason=reason,
-                    created_at=now,
+            given = tx.execute(
+                select(BUCKET.c.granted)
+                .where(*(BUCKET.c[k] == v for k, v in key.items()))
+                .with_for_update()
+            ).scalar()
+            before = int(given or 0)
+            amount = max(amount, -before)  # take back at most what was given
+            if amount == 0:
+                return 0
+            tx.execute(GRANT.insert().values(**key, amount=amount, reason=reason, created_at=now))
+            if amount < 0:  # the bucket exists (something was granted): never insert < 0
+                tx.execute(
+                    update(BUCKET)
+                    .where(*(BUCKET.c[k] == v for k, v in key.items()))
+                    .values(granted=BUCKET.c.granted + amount)
                 )
-            )
-            tx.execute(upsert, {"scope": scope, "period": period, "unit": unit, "amount": amount})
+            else:
+                grant = ins(BUCKET).values(**key, limit=0, granted=amount, reserved=0, spent=0)
+                tx.execute(
+                    grant.on_conflict_do_update(
+                        index_elements=["scope", "period", "unit"],
+                        set_={"granted": BUCKET.c.granted + grant.excluded.granted},
+                    )
+                )
+            if by is not None:
+                after = {"period": period, "unit": unit, "granted": before + amount}
+                audit_row(tx, by, "grant", scope, {**after, "granted": before}, after, now)
+            return amount
 
     async def ban(
-        self, scope: str, reason: str | None = None, *, now: datetime | None = None
+        self,
+        scope: str,
+        reason: str | None = None,
+        *,
+        by: Identity | None = None,
+        now: datetime | None = None,
     ) -> bool:
-        """Ban ``scope`` (a user or a community). Returns False if it was already banned."""
-        return await self._call(self._ban_sync, scope, reason, now_or(now))
+        """Ban ``scope`` (a user, a member or a community). False if it was already banned."""
+        return await self._call(self._ban_sync, scope, reason, by, now_or(now))
 
-    def _ban_sync(self, scope: str, reason: str | None, now: datetime) -> bool:
+    def _ban_sync(self, scope: str, reason: str | None, by: Identity | None, now: datetime) -> bool:
         with self._db.transaction() as tx:
             done = tx.execute(
                 self._db.sql.insert(BAN)
@@ -86,15 +133,23 @@ class AdminRoom(Room):
                 .on_conflict_do_nothing(index_elements=["scope"])
                 .returning(BAN.c.scope)
             ).first()
+            if done is not None and by is not None:
+                audit_row(tx, by, "ban", scope, None, {"reason": reason}, now)
             return done is not None
 
-    async def unban(self, scope: str) -> bool:
+    async def unban(self, scope: str, *, by: Identity | None = None) -> bool:
         """Lift a ban. Returns False if ``scope`` was not banned."""
-        return await self._call(self._unban_sync, scope)
+        return await self._call(self._unban_sync, scope, by, now_or(None))
 
-    def _unban_sync(self, scope: str) -> bool:
+    def _unban_sync(self, scope: str, by: Identity | None, now: datetime) -> bool:
         with self._db.transaction() as tx:
-            return bool(tx.execute(BAN.delete().where(BAN.c.scope == scope)).rowcount)
+            found = tx.execute(select(BAN.c.reason).where(BAN.c.scope == scope)).first()
+            if found is None:
+                return False
+            tx.execute(BAN.delete().where(BAN.c.scope == scope))
+            if by is not None:
+                audit_row(tx, by, "unban", scope, {"reason": found.reason}, None, now)
+            return True
 
     async def bans(self) -> list[tuple[str, str | None, datetime]]:
         return await self._call(self._bans_sync)
@@ -107,15 +162,22 @@ class AdminRoom(Room):
             ]
 
     async def set_override(
-        self, scope: str, limits: dict[str, Any], *, now: datetime | None = None
+        self,
+        scope: str,
+        limits: dict[str, Any],
+        *,
+        by: Identity | None = None,
+        now: datetime | None = None,
     ) -> dict[str, Any]:
         """Merge config-style ``limits`` (``{"user_daily_images": 5, "user_daily_usd": None}``;
-        None = unlimited) into the database override of ``scope``; they win over the config.
+        None = unlimited) into the database override of ``scope``. On a ``user:`` or
+        ``community:`` scope it is the operator's (it may raise the config); on a ``member:``
+        scope it is a community's, which only restricts (see :mod:`core.store.policy`).
         Returns the override now in force."""
-        return await self._call(self._set_override_sync, scope, limits, now_or(now))
+        return await self._call(self._set_override_sync, scope, limits, by, now_or(now))
 
     def _set_override_sync(
-        self, scope: str, limits: dict[str, Any], now: datetime
+        self, scope: str, limits: dict[str, Any], by: Identity | None, now: datetime
     ) -> dict[str, Any]:
         with self._db.transaction() as tx:
             current = tx.execute(
@@ -129,14 +191,24 @@ class AdminRoom(Room):
                     set_={"limits": stmt.excluded.limits, "updated_at": stmt.excluded.updated_at},
                 )
             )
+            if by is not None:
+                audit_row(tx, by, "limits", scope, current, merged, now)
             return merged
 
-    async def clear_override(self, scope: str) -> bool:
-        return await self._call(self._clear_override_sync, scope)
+    async def clear_override(self, scope: str, *, by: Identity | None = None) -> bool:
+        return await self._call(self._clear_override_sync, scope, by, now_or(None))
 
-    def _clear_override_sync(self, scope: str) -> bool:
+    def _clear_override_sync(self, scope: str, by: Identity | None, now: datetime) -> bool:
         with self._db.transaction() as tx:
-            return bool(tx.execute(OVERRIDE.delete().where(OVERRIDE.c.scope == scope)).rowcount)
+            current = tx.execute(
+                select(OVERRIDE.c.limits).where(OVERRIDE.c.scope == scope)
+            ).scalar()
+            if current is None:
+                return False
+            tx.execute(OVERRIDE.delete().where(OVERRIDE.c.scope == scope))
+            if by is not None:
+                audit_row(tx, by, "limits_clear", scope, current, None, now)
+            return True
 
     async def get_override(self, scope: str) -> dict[str, Any] | None:
         return await self._call(self._get_override_sync, scope)
@@ -145,6 +217,36 @@ class AdminRoom(Room):
         with self._db.transaction(write=False) as tx:
             found = tx.execute(select(OVERRIDE.c.limits).where(OVERRIDE.c.scope == scope)).scalar()
             return None if found is None else dict(found)
+
+    async def audit(
+        self, community_scope: str | None = None, *, everywhere: bool = False, limit: int = 20
+    ) -> list[AuditEntry]:
+        """The newest audit rows first: of ``community_scope`` (None: the operator's own), or
+        of every community with ``everywhere``."""
+        limit = max(1, min(int(limit), 1000))
+        return await self._call(self._audit_sync, community_scope, everywhere, limit)
+
+    def _audit_sync(
+        self, community_scope: str | None, everywhere: bool, limit: int
+    ) -> list[AuditEntry]:
+        stmt = select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)
+        if not everywhere:
+            col = AUDIT.c.community_scope
+            stmt = stmt.where(col.is_(None) if community_scope is None else col == community_scope)
+        with self._db.transaction(write=False) as tx:
+            return [
+                AuditEntry(
+                    id=r.id,
+                    actor=r.actor,
+                    community_scope=r.community_scope,
+                    action=r.action,
+                    target=r.target,
+                    before=r.before,
+                    after=r.after,
+                    at=utc(r.created_at),
+                )
+                for r in tx.execute(stmt)
+            ]
 
     async def secret(self, name: str) -> str:
         """A random value generated once per database and kept (get or create, race-free)."""

@@ -28,16 +28,51 @@ from core.store.clock import (
 )
 from core.store.engine import Room, Tx
 from core.store.policy import (
+    UNSET,
     EffectiveLimits,
     QuotaSettings,
     apply_overrides,
     effective_limits,
     micros_to_usd,
+    restrict,
 )
-from core.store.statements import BUCKET, JOB, USER_STATE
+from core.store.statements import (
+    BAN_SCOPES,
+    BUCKET,
+    JOB,
+    OVERRIDE_SCOPES,
+    USER_STATE,
+    from_json,
+    scopes_of,
+)
 from core.types import CHARGED_STATES, LIVE_STATES, Identity, JobState, LimitStatus, QuotaStatus
 
 Failure = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """The limits of one identity by tier (see :mod:`core.store.policy`): the operator bound
+    (counted on the user's own buckets, across communities) and the community's own value
+    (counted on the member's buckets: what the user did in this community)."""
+
+    bound: EffectiveLimits
+    local: EffectiveLimits
+
+    @property
+    def effective(self) -> EffectiveLimits:
+        return restrict(self.bound, self.local)
+
+
+def resolve(limits: EffectiveLimits, overrides: dict[str, dict[str, Any]]) -> Tiers:
+    """``limits`` (the config's) with the database overrides of each tier, keyed by the tier
+    names of :data:`core.store.statements.OVERRIDE_SCOPES`."""
+    bound = apply_overrides(limits, overrides.get("community") or {})
+    bound = apply_overrides(bound, overrides.get("user") or {})
+    legacy = apply_overrides(UNSET, overrides.get("any_community") or {})
+    local = apply_overrides(UNSET, overrides.get("members") or {})
+    local = apply_overrides(local, overrides.get("member") or {})
+    return Tiers(bound, restrict(legacy, local))
 
 
 @dataclass(frozen=True)
@@ -73,10 +108,13 @@ POLICIES: tuple[tuple[str, str, str, str, str, str], ...] = (
 
 
 def all_specs(
-    identity: Identity, limits: EffectiveLimits, images: int, worst: int, now: datetime
+    identity: Identity, tiers: Tiers, images: int, worst: int, now: datetime
 ) -> list[tuple[Spec, bool]]:
-    """Every policy that has a scope for ``identity``, with whether it is limited."""
+    """Every bucket a job of ``identity`` counts on, with whether it is limited: the operator's
+    (user or community scope) for each policy, plus the community's own where it set a value
+    (the member's scope; the community budget on every member's scope ``member:<p>:<c>:*``)."""
     scopes = {"user": identity.user_scope, "community": identity.community_scope}
+    local_scopes = {"user": identity.member_scope, "community": identity.members_scope}
     periods = {"day": day_period(now), "month": month_period(now), "live": "live"}
     resets = {"day": next_day(now), "month": next_month(now), "live": None}
     amounts = {"images": images, "worst": worst, "one": 1}
@@ -85,19 +123,18 @@ def all_specs(
         scope = scopes[scope_kind]
         if scope is None:
             continue
-        limit = getattr(limits, attr)
-        spec = Spec(
-            policy, scope, periods[period], unit, limit or 0, amounts[amount], resets[period]
-        )
-        out.append((spec, limit is not None))
+        at = (periods[period], unit, amounts[amount], resets[period])
+        bound = getattr(tiers.bound, attr)
+        out.append((Spec(policy, scope, at[0], at[1], bound or 0, at[2], at[3]), bound is not None))
+        local, local_scope = getattr(tiers.local, attr), local_scopes[scope_kind]
+        if local is not None and local_scope is not None:
+            out.append((Spec(policy, local_scope, at[0], at[1], local, at[2], at[3]), True))
     return out
 
 
-def specs(
-    identity: Identity, limits: EffectiveLimits, images: int, worst: int, now: datetime
-) -> list[Spec]:
+def specs(identity: Identity, tiers: Tiers, images: int, worst: int, now: datetime) -> list[Spec]:
     """The buckets a job reserves on, in lock order."""
-    found = [s for s, limited in all_specs(identity, limits, images, worst, now) if limited]
+    found = [s for s, limited in all_specs(identity, tiers, images, worst, now) if limited]
     found.sort(key=lambda s: (s.scope, s.period, s.unit))
     return found
 
@@ -165,25 +202,42 @@ def capture(
     return 0
 
 
+def read_tiers(tx: Tx, identity: Identity, limits: EffectiveLimits, now: datetime) -> Tiers:
+    """The tiers of ``identity`` from the database overrides (and the member's grants)."""
+    scopes = scopes_of(identity)
+    names = {scope: name for name, scope in scopes.items()}
+    params = {f"o{i}": scopes[name] for i, name in enumerate(OVERRIDE_SCOPES)}
+    overrides = {names[s]: from_json(v) for s, v in tx.all("overrides", params)}
+    return resolve(limits, overrides)
+
+
+def banned(tx: Tx, identity: Identity) -> bool:
+    scopes = scopes_of(identity)
+    return tx.one("bans", {f"b{i}": scopes[n] for i, n in enumerate(BAN_SCOPES)}) is not None
+
+
 class QuotaRoom(Room):
     """Limits in force and what is left of them."""
 
     async def effective_limits(
         self, settings: QuotaSettings, identity: Identity
     ) -> EffectiveLimits:
-        """Config limits for ``identity`` with the ``quota set`` overrides of the database on top."""
+        """The limits in force for ``identity``: the config and the operator's overrides,
+        lowered by its community's settings (grants not included)."""
         base = effective_limits(settings, identity)
-        return await self._call(self._with_overrides_sync, identity, base)
+        return await self._call(self._effective_sync, identity, base, now_or(None))
 
-    def _with_overrides_sync(self, identity: Identity, limits: EffectiveLimits) -> EffectiveLimits:
-        scopes = [s for s in (identity.community_scope, identity.user_scope) if s is not None]
+    async def effective_limits_of(
+        self, identity: Identity, limits: EffectiveLimits, now: datetime | None = None
+    ) -> EffectiveLimits:
+        """``limits`` (the config's for ``identity``) with every tier's overrides applied."""
+        return await self._call(self._effective_sync, identity, limits, now_or(now))
+
+    def _effective_sync(
+        self, identity: Identity, limits: EffectiveLimits, now: datetime
+    ) -> EffectiveLimits:
         with self._db.transaction(write=False) as tx:
-            found: dict[str, Any] = {
-                r.scope: r.limits for r in tx.execute(self._db.sql.overrides_of, {"scopes": scopes})
-            }
-        for scope in scopes:
-            limits = apply_overrides(limits, found.get(scope) or {})
-        return limits
+            return read_tiers(tx, identity, limits, now).effective
 
     async def quota_status(
         self, identity: Identity, limits: EffectiveLimits, now: datetime | None = None
@@ -197,10 +251,11 @@ class QuotaRoom(Room):
     def _quota_status_sync(
         self, identity: Identity, limits: EffectiveLimits, now: datetime
     ) -> QuotaStatus:
-        limits = self._with_overrides_sync(identity, limits)
         user, community = identity.user_scope, identity.community_scope
-        scopes = [s for s in (user, community) if s is not None]
         with self._db.transaction(write=False) as tx:
+            tiers = read_tiers(tx, identity, limits, now)
+            wanted = all_specs(identity, tiers, 0, 0, now)
+            scopes = sorted({spec.scope for spec, _ in wanted})
             buckets = {
                 (r.scope, r.period, r.unit): r
                 for r in tx.execute(
@@ -210,35 +265,44 @@ class QuotaRoom(Room):
                     )
                 )
             }
-            ban = tx.execute(self._db.sql.bans_of, {"scopes": scopes}).first()
+            ban = tx.execute(
+                self._db.sql.bans_of,
+                {"scopes": [s for s in (user, community, identity.member_scope) if s]},
+            ).first()
             last = tx.execute(
                 select(USER_STATE.c.last_job_at).where(USER_STATE.c.scope == user)
             ).scalar()
             used_jobs = _used_from_jobs(tx, user, community, now)
-        items = []
-        for spec, limited in all_specs(identity, limits, 0, 0, now):
+        shown: dict[str, LimitStatus] = {}
+        for spec, limited in wanted:
             bucket = buckets.get((spec.scope, spec.period, spec.unit))
             granted = bucket.granted if bucket is not None else 0
             if bucket is not None and limited:
                 used, reserved = bucket.spent, bucket.reserved
+            elif spec.scope.startswith("member:"):  # a community's count starts with its limit
+                used, reserved = 0, 0
             else:
                 used, reserved = used_jobs.get(spec.policy, 0), 0
             remaining = max(0, spec.limit + granted - used - reserved) if limited else None
-            items.append(
-                LimitStatus(
-                    name=spec.policy,
-                    unit=public_unit(spec.unit),
-                    limit=in_unit(spec.unit, spec.limit) if limited else None,
-                    used=in_unit(spec.unit, used),
-                    reserved=in_unit(spec.unit, reserved),
-                    remaining=None if remaining is None else in_unit(spec.unit, remaining),
-                    resets_at=spec.resets_at,
-                    granted=in_unit(spec.unit, granted),
-                )
+            item = LimitStatus(
+                name=spec.policy,
+                unit=public_unit(spec.unit),
+                limit=in_unit(spec.unit, spec.limit) if limited else None,
+                used=in_unit(spec.unit, used),
+                reserved=in_unit(spec.unit, reserved),
+                remaining=None if remaining is None else in_unit(spec.unit, remaining),
+                resets_at=spec.resets_at,
+                granted=in_unit(spec.unit, granted),
             )
+            before = shown.get(spec.policy)
+            # the operator's line first; the community's replaces it when it leaves less
+            if before is None or _tighter(item, before):
+                shown[spec.policy] = item
+        items = list(shown.values())
         cooldown_until = None
-        if last is not None and limits.cooldown_s > 0:
-            until = utc(last) + timedelta(seconds=limits.cooldown_s)
+        cooldown_s = tiers.effective.cooldown_s
+        if last is not None and cooldown_s > 0:
+            until = utc(last) + timedelta(seconds=cooldown_s)
             cooldown_until = until if until > now else None
         return QuotaStatus(
             user_scope=user,
@@ -248,6 +312,15 @@ class QuotaRoom(Room):
             ban_reason=None if ban is None else ban.reason,
             cooldown_until=cooldown_until,
         )
+
+
+def _tighter(item: LimitStatus, than: LimitStatus) -> bool:
+    """Less left, or as much left under a lower limit (unlimited is never tighter)."""
+    if item.remaining is None or item.limit is None:
+        return False
+    if than.remaining is None or than.limit is None:
+        return True
+    return (item.remaining, item.limit) < (than.remaining, than.limit)
 
 
 def _used_from_jobs(tx: Tx, user: str, community: str | None, now: datetime) -> dict[str, int]:

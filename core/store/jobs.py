@@ -15,6 +15,8 @@ in the same transaction.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,8 +25,8 @@ from core.errors import PixelsmithError, QuotaExceeded
 from core.store import buckets
 from core.store.clock import bind_time, now_or, utc
 from core.store.engine import PRIORITY_CLAIM, PRIORITY_FINISH, PRIORITY_SUBMIT, Room
-from core.store.policy import EffectiveLimits, apply_overrides
-from core.store.statements import from_json, job_view, job_view_of_tuple
+from core.store.policy import EffectiveLimits
+from core.store.statements import job_view, job_view_of_tuple
 from core.types import CHARGED_STATES, LIVE_STATES, Identity, JobState, JobView
 
 
@@ -46,6 +48,10 @@ class JobClaim:
 
     job: JobView
     new: bool
+
+
+PUBLIC_ID_BYTES = 16  # 22 url-safe characters: 128 random bits
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +112,7 @@ class JobRoom(Room):
         now: datetime,
     ) -> JobClaim:
         user, community = identity.user_scope, identity.community_scope
-        scopes = {"s1": community or user, "s2": user}
+        public_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
         sqlite = self._db.sqlite
         at = bind_time(now, sqlite=sqlite)
         failure: buckets.Failure | None = None
@@ -115,6 +121,7 @@ class JobRoom(Room):
                 "claim",
                 {
                     "idem_key": idem_key,
+                    "public_id": public_id,
                     "platform": identity.platform,
                     "user_scope": user,
                     "community_scope": community,
@@ -131,21 +138,18 @@ class JobRoom(Room):
                 first = tx.one("job_by_key", {"key": idem_key})
                 return JobClaim(job_view_of_tuple(first), new=False)
             job_id = row[0]
-            overrides = {s: from_json(v) for s, v in tx.all("overrides", scopes)}
-            for scope in (community, user):  # community first, then the user's own wins
-                if scope is not None:
-                    limits = apply_overrides(limits, overrides.get(scope) or {})
-            if tx.one("bans", scopes) is not None:
+            tiers = buckets.read_tiers(tx, identity, limits, now)
+            if buckets.banned(tx, identity):
                 failure = (
                     "quota.banned",
                     {"limit": "ban", "remaining": 0, "unit": None, "resets_at": None},
                 )
             else:
                 tx.raw("SAVEPOINT reserve")
-                failure = buckets.cooldown(tx, user, limits.cooldown_s, now)
+                failure = buckets.cooldown(tx, user, tiers.effective.cooldown_s, now)
                 entries: list[tuple[int, buckets.Spec]] = []
                 if failure is None:
-                    wanted = buckets.specs(identity, limits, images, worst, now)
+                    wanted = buckets.specs(identity, tiers, images, worst, now)
                     failure, entries = buckets.reserve(tx, wanted)
                 if failure is None:
                     tx.raw("RELEASE SAVEPOINT reserve")
@@ -189,6 +193,7 @@ class JobRoom(Room):
                     updated_at=created,
                     request=request,
                     notified=False,
+                    public_id=public_id,
                 )
                 return JobClaim(view, new=True)
             key, params = failure
@@ -360,6 +365,12 @@ class JobRoom(Room):
 
     async def get_job(self, job_id: int) -> JobView | None:
         return await self._call(self._get_sync, self._db.sql.job_by_id, {"id": job_id})
+
+    async def get_job_by_public_id(self, public_id: str) -> JobView | None:
+        """The job with this public id; None for an unknown or malformed one (never raises)."""
+        if not isinstance(public_id, str) or PUBLIC_ID.fullmatch(public_id) is None:
+            return None
+        return await self._call(self._get_sync, self._db.sql.job_by_public, {"pid": public_id})
 
     async def get_job_by_key(self, idem_key: str) -> JobView | None:
         return await self._call(self._get_sync, self._db.sql.job_by_key, {"key": idem_key})

@@ -1,11 +1,20 @@
 """The ``[quota]`` settings and how they resolve to the limits of one identity.
 
 Every limit is optional: unset (or ``"unlimited"``) means no limit. USD limits are floats in the
-config and integer micro-dollars from :func:`effective_limits` on. Resolution order, later wins:
-the base ``[quota]`` values, ``[quota.communities."<community id>"]``, then
-``[quota.roles."<role>"]`` (with several roles, the most generous value of each limit), then the
-database overrides written by ``pixelsmith quota set`` (applied by the store, see
-:func:`apply_overrides`).
+config and integer micro-dollars from :func:`effective_limits` on.
+
+Two tiers decide a limit:
+
+1. **The operator bound.** The base ``[quota]`` values, then ``[quota.communities."<id>"]``,
+   then ``[quota.roles."<role>"]`` (with several roles, the most generous value of each limit),
+   then the database overrides the operator wrote with ``pixelsmith quota set`` on a
+   ``community:`` or ``user:`` scope; later wins (:func:`apply_overrides`).
+2. **The community's own settings**, written by that community's admins: its default for every
+   member (``member:<p>:<community>:*``), then the member's own override
+   (``member:<p>:<community>:<user>``); later wins within the tier.
+
+The limit in force is ``min(operator bound, community value)`` (:func:`restrict`): a community can
+lower what the operator allows, never raise it. A cooldown is the longer of the two.
 """
 
 from __future__ import annotations
@@ -201,3 +210,31 @@ def effective_limits(settings: QuotaSettings, identity: Identity) -> EffectiveLi
 
 def limits_as_dict(limits: EffectiveLimits) -> dict[str, Any]:
     return {f.name: getattr(limits, f.name) for f in fields(limits)}
+
+
+UNSET = EffectiveLimits()
+"""No limit at all: the community tier before any community setting applies."""
+
+
+def _lower(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def restrict(bound: EffectiveLimits, local: EffectiveLimits) -> EffectiveLimits:
+    """``bound`` lowered by ``local`` wherever ``local`` is stricter (never raised)."""
+    return EffectiveLimits(
+        user_daily_images=_lower(bound.user_daily_images, local.user_daily_images),
+        user_monthly_images=_lower(bound.user_monthly_images, local.user_monthly_images),
+        user_daily_micros=_lower(bound.user_daily_micros, local.user_daily_micros),
+        user_monthly_micros=_lower(bound.user_monthly_micros, local.user_monthly_micros),
+        community_monthly_micros=_lower(
+            bound.community_monthly_micros, local.community_monthly_micros
+        ),
+        user_concurrent_jobs=_lower(bound.user_concurrent_jobs, local.user_concurrent_jobs),
+        cooldown_s=max(bound.cooldown_s, local.cooldown_s),
+        count_refused=bound.count_refused,
+    )

@@ -21,33 +21,55 @@ def _group_col(by: str) -> Any:
     return cols[by]
 
 
+EVERYWHERE = "*"
+"""``within=EVERYWHERE``: every community (the operator's view)."""
+MAX_ROWS = 1000
+
+
+def _within(stmt: Any, within: str | None) -> Any:
+    if within == EVERYWHERE:
+        return stmt
+    col = JOB.c.community_scope
+    return stmt.where(col.is_(None) if within is None else col == within)
+
+
 def _since(since: date) -> datetime:
     return datetime(since.year, since.month, since.day, tzinfo=UTC)
 
 
 class ReportRoom(Room):
-    async def history(self, user_scope: str, limit: int = 10) -> list[JobView]:
-        """The user's most recent jobs, newest first."""
-        return await self._call(self._history_sync, user_scope, limit)
+    async def history(
+        self, user_scope: str, limit: int = 10, *, within: str | None = EVERYWHERE
+    ) -> list[JobView]:
+        """The user's most recent jobs, newest first (at most 1,000): those made in community
+        ``within`` (None: outside any community), or everywhere."""
+        limit = max(0, min(int(limit), MAX_ROWS))
+        return await self._call(self._history_sync, user_scope, limit, within)
 
-    def _history_sync(self, user_scope: str, limit: int) -> list[JobView]:
+    def _history_sync(self, user_scope: str, limit: int, within: str | None) -> list[JobView]:
+        stmt = (
+            select(JOB)
+            .where(JOB.c.user_scope == user_scope)
+            .order_by(JOB.c.created_at.desc(), JOB.c.id.desc())
+            .limit(limit)
+        )
         with self._db.transaction(write=False) as tx:
-            rows = tx.execute(
-                select(JOB)
-                .where(JOB.c.user_scope == user_scope)
-                .order_by(JOB.c.created_at.desc(), JOB.c.id.desc())
-                .limit(limit)
-            ).mappings()
+            rows = tx.execute(_within(stmt, within)).mappings()
             return [job_view(r) for r in rows]
 
     async def usage(
-        self, since: date | None = None, by: Literal["user", "community", "model"] = "user"
+        self,
+        since: date | None = None,
+        by: Literal["user", "community", "model"] = "user",
+        *,
+        within: str | None = EVERYWHERE,
     ) -> list[UsageRow]:
         """Charged jobs since ``since`` (UTC date, inclusive) grouped by user, community or model:
-        job count, images delivered, cost. Most expensive first."""
-        return await self._call(self._usage_sync, since, by)
+        job count, images delivered, cost. Most expensive first. Only the jobs of community
+        ``within`` (None: outside any community), or everywhere."""
+        return await self._call(self._usage_sync, since, by, within)
 
-    def _usage_sync(self, since: date | None, by: str) -> list[UsageRow]:
+    def _usage_sync(self, since: date | None, by: str, within: str | None) -> list[UsageRow]:
         col = _group_col(by)
         cost = func.sum(JOB.c.cost_micros)
         stmt = (
@@ -58,6 +80,7 @@ class ReportRoom(Room):
         )
         if since is not None:
             stmt = stmt.where(JOB.c.created_at >= _since(since))
+        stmt = _within(stmt, within)
         with self._db.transaction(write=False) as tx:
             return [
                 UsageRow(group=g or "-", jobs=int(n), images=int(i or 0), cost_micros=int(c or 0))
@@ -65,28 +88,50 @@ class ReportRoom(Room):
             ]
 
     async def daily_spend(
-        self, since: date | None = None, by: Literal["community", "model", "user"] = "community"
+        self,
+        since: date | None = None,
+        by: Literal["community", "model", "user"] = "community",
+        *,
+        within: str | None = EVERYWHERE,
     ) -> list[DailySpend]:
-        """Cost per UTC day and group (for a chart), oldest day first."""
-        return await self._call(self._daily_spend_sync, since, by)
+        """Cost and images per UTC day and group (for a chart), oldest day first; ``within``
+        as for :meth:`usage`."""
+        return await self._call(self._daily_spend_sync, since, by, within)
 
-    def _daily_spend_sync(self, since: date | None, by: str) -> list[DailySpend]:
+    def _daily_spend_sync(
+        self, since: date | None, by: str, within: str | None
+    ) -> list[DailySpend]:
         col = _group_col(by)
         created: Any = JOB.c.created_at
         if not self._db.sqlite:  # the UTC day, not the session time zone's
             created = func.timezone("UTC", created)
         day = func.date(created)
         stmt = (
-            select(day, col, func.count(), func.sum(JOB.c.cost_micros))
+            select(
+                day,
+                col,
+                func.count(),
+                func.sum(JOB.c.cost_micros),
+                func.sum(JOB.c.images_delivered),
+            )
             .where(JOB.c.state.in_(_CHARGED))
             .group_by(day, col)
             .order_by(day, col)
         )
         if since is not None:
             stmt = stmt.where(JOB.c.created_at >= _since(since))
+        stmt = _within(stmt, within)
         with self._db.transaction(write=False) as tx:
             out = []
-            for raw_day, g, n, c in tx.execute(stmt):
+            for raw_day, g, n, c, i in tx.execute(stmt):
                 d = date.fromisoformat(raw_day) if isinstance(raw_day, str) else raw_day
-                out.append(DailySpend(day=d, group=g or "-", jobs=int(n), cost_micros=int(c or 0)))
+                out.append(
+                    DailySpend(
+                        day=d,
+                        group=g or "-",
+                        jobs=int(n),
+                        cost_micros=int(c or 0),
+                        images=int(i or 0),
+                    )
+                )
             return out

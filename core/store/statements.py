@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.store.clock import utc
 from core.store.tables import metadata
-from core.types import JobState, JobView
+from core.types import Identity, JobState, JobView
 
 JOB: Table = metadata.tables["job"]
 BUCKET: Table = metadata.tables["quota_bucket"]
@@ -29,7 +29,25 @@ USER_STATE: Table = metadata.tables["user_state"]
 SETTING: Table = metadata.tables["setting"]
 OVERRIDE: Table = metadata.tables["quota_override"]
 
+AUDIT: Table = metadata.tables["audit_entry"]
+
 JOB_COLUMNS = tuple(c.name for c in JOB.c)
+
+# the scopes begin_job reads overrides and bans of (see core.store.policy for the tiers)
+OVERRIDE_SCOPES = ("community", "user", "any_community", "members", "member")
+BAN_SCOPES = ("community", "user", "member")
+NO_SCOPE = "-"  # stands for a scope the identity does not have (matches no row)
+
+
+def scopes_of(identity: Identity) -> dict[str, str]:
+    """Every scope of ``identity`` by tier name (:data:`NO_SCOPE` where it has none)."""
+    return {
+        "community": identity.community_scope or NO_SCOPE,
+        "user": identity.user_scope,
+        "any_community": identity.any_community_scope,
+        "members": identity.members_scope or NO_SCOPE,
+        "member": identity.member_scope,
+    }
 
 
 def insert_for(dialect_name: str) -> Any:
@@ -62,6 +80,8 @@ def job_view(row: Mapping[str, Any] | RowMapping) -> JobView:
         updated_at=utc(row["updated_at"]),
         request=request,
         notified=bool(row["notified"]),
+        public_id=row["public_id"],
+        cost_capped=bool(row["cost_capped"]),
     )
 
 
@@ -74,6 +94,7 @@ def _money_statements(ins: Any) -> dict[str, Any]:
     b = BUCKET.c
     claim = ins(JOB).values(
         idem_key=bindparam("idem_key"),
+        public_id=bindparam("public_id"),
         platform=bindparam("platform"),
         user_scope=bindparam("user_scope"),
         community_scope=bindparam("community_scope"),
@@ -87,6 +108,7 @@ def _money_statements(ins: Any) -> dict[str, Any]:
         lease_until=bindparam("lease_until"),
         attempts=0,
         notified=False,
+        cost_capped=False,
         created_at=bindparam("now"),
         updated_at=bindparam("now2"),
     )
@@ -101,7 +123,8 @@ def _money_statements(ins: Any) -> dict[str, Any]:
     )
     ex = upsert.excluded
     cool = ins(USER_STATE).values(scope=bindparam("scope"), last_job_at=bindparam("now"))
-    two_scopes: tuple[Any, Any] = (bindparam("s1"), bindparam("s2"))
+    override_scopes: list[Any] = [bindparam(f"o{i}") for i in range(len(OVERRIDE_SCOPES))]
+    ban_scopes: list[Any] = [bindparam(f"b{i}") for i in range(len(BAN_SCOPES))]
     return {
         "claim": claim.on_conflict_do_nothing(index_elements=["idem_key"]).returning(
             JOB.c.id, JOB.c.created_at
@@ -109,9 +132,9 @@ def _money_statements(ins: Any) -> dict[str, Any]:
         "job_by_key": select(JOB).where(JOB.c.idem_key == bindparam("key")),
         "job_by_id": select(JOB).where(JOB.c.id == bindparam("jid")),
         "overrides": select(OVERRIDE.c.scope, OVERRIDE.c.limits).where(
-            or_(*(OVERRIDE.c.scope == s for s in two_scopes))
+            or_(*(OVERRIDE.c.scope == s for s in override_scopes))
         ),
-        "bans": select(BAN.c.scope).where(or_(*(BAN.c.scope == s for s in two_scopes))),
+        "bans": select(BAN.c.scope).where(or_(*(BAN.c.scope == s for s in ban_scopes))),
         "cooldown": cool.on_conflict_do_update(
             index_elements=["scope"],
             set_={"last_job_at": cool.excluded.last_job_at},
@@ -207,6 +230,7 @@ class Statements:
         )
         self.job_by_id = select(JOB).where(JOB.c.id == bindparam("id"))
         self.job_by_key = select(JOB).where(JOB.c.idem_key == bindparam("key"))
+        self.job_by_public = select(JOB).where(JOB.c.public_id == bindparam("pid"))
 
     def bind(self, name: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         text, defaults = self.compiled[name]

@@ -28,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -66,10 +67,13 @@ class Job(SQLModel, table=True):
         Index("ix_job_user_created", "user_scope", "created_at"),
         Index("ix_job_state_lease", "state", "lease_until"),
         Index("ix_job_created", "created_at"),
+        Index("ix_job_community_created", "community_scope", "created_at"),
+        Index("ix_job_public_id", "public_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     idem_key: str = Field(max_length=200, unique=True)
+    public_id: str = Field(max_length=32)
     platform: str = Field(max_length=32)
     user_scope: str = Field(max_length=200)
     community_scope: str | None = Field(default=None, max_length=200)
@@ -85,6 +89,7 @@ class Job(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=100)
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notified: bool = False
+    cost_capped: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(sa_type=TZ)
     updated_at: datetime = Field(sa_type=TZ)
 
@@ -161,6 +166,24 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=500)
+    created_at: datetime = Field(sa_type=TZ)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: one admin action. ``actor`` is the caller's user scope (``operator`` for the
+    CLI); ``community_scope`` the community it acted in (None: the operator); ``before`` and
+    ``after`` the value of ``target`` around the action."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_community", "community_scope", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str = Field(max_length=200)
+    community_scope: str | None = Field(default=None, max_length=200)
+    action: str = Field(max_length=32)
+    target: str = Field(max_length=200)
+    before: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_type=TZ)
 
 

@@ -45,12 +45,12 @@ class RecordingPoster:
 class KeptBackend(WebBackend):
     """The real backend with the kept result files given by the test (the result store's role)."""
 
-    def __init__(self, service: ImageService, kept: dict[int, list[KeptImage]]) -> None:
+    def __init__(self, service: ImageService, kept: dict[str, list[KeptImage]]) -> None:
         super().__init__(service)
         self.kept = kept
 
     async def kept_images(self, caller: Identity, job: JobView) -> list[KeptImage]:
-        return self.kept.get(job.id, [])
+        return self.kept.get(job.public_id, [])
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Web:
     service: ImageService
     settings: Settings
     poster: RecordingPoster
-    kept: dict[int, list[KeptImage]] = field(default_factory=dict)
+    kept: dict[str, list[KeptImage]] = field(default_factory=dict)
 
     def link(
         self,
@@ -114,7 +114,7 @@ async def web_factory(tmp_path: Path, gateway: FakeGateway) -> AsyncIterator[Cal
         settings = make_settings(tmp_path, gateway.base_url, web=web_section, **sections)
         service = await ImageService.create(settings)
         poster = RecordingPoster()
-        kept: dict[int, list[KeptImage]] = {}
+        kept: dict[str, list[KeptImage]] = {}
         backend = KeptBackend(service, kept)
         app: web.Application = build_app(service, settings, {"discord": poster}, backend=backend)
         client: TestClient[Any, Any] = TestClient(TestServer(app))
@@ -134,11 +134,11 @@ async def webapp(web_factory: Callable[..., Any]) -> Web:
     return made
 
 
-async def make_job(service: ImageService, identity: Identity, prompt: str = "a red fox") -> int:
-    """One finished /imagine of ``identity`` (through the fake gateway); returns its job id."""
+async def make_job(service: ImageService, identity: Identity, prompt: str = "a red fox") -> str:
+    """One finished /imagine of ``identity`` (through the fake gateway); returns its public id."""
     request = service.build(prompt, identity, idem_key=f"test:{identity.user_id}:{time.time_ns()}")
     result = await service.run(request)
-    return result.job_id
+    return result.public_id
 
 
 @dataclass
@@ -147,7 +147,7 @@ class Live:
     service: ImageService
     gateway: FakeGateway
     poster: RecordingPoster
-    kept: dict[int, list[KeptImage]]
+    kept: dict[str, list[KeptImage]]
 
     def link(self, identity: Identity, purpose: str, **kw: Any) -> str:
         return mint_link(SECRET, self.base, purpose, identity, minutes=15, **kw)
@@ -161,7 +161,7 @@ async def live(tmp_path: Path, gateway: FakeGateway) -> AsyncIterator[Live]:
         tmp_path, gateway.base_url, web={"port": port, "secret_key": SECRET, "public_url": base}
     )
     service = await ImageService.create(settings)
-    kept: dict[int, list[KeptImage]] = {}
+    kept: dict[str, list[KeptImage]] = {}
     poster = RecordingPoster()
     app = build_app(service, settings, {"discord": poster}, backend=KeptBackend(service, kept))
     try:

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bots.web.backend import KeptImage
+from core.types import Identity
 from tests.web.browser import Browser
 from tests.web.conftest import ALICE, MALLORY, Live, make_job
 
@@ -63,7 +64,7 @@ async def test_the_dashboard_chart_shows_the_ledgers_spend(browser: Browser, liv
     today = time.strftime("%Y-%m-%d", time.gmtime())
     ledger = [
         r
-        for r in await live.service.daily_spend(None, by="community")
+        for r in await live.service.daily_spend(Identity.operator(), None, by="community")
         if r.group == ALICE.community_scope and r.day.isoformat() == today
     ]
     [row] = ledger

@@ -33,10 +33,6 @@ log = logging.getLogger("pixelsmith.discord")
 UNLIMITED = {"unlimited", "none", "off", "∞"}
 
 
-def user_scope(user: discord.abc.User) -> str:
-    return Identity(platform="discord", user_id=str(user.id)).user_scope
-
-
 def parse_limit(key: str, raw: str) -> float | int | None:
     text = raw.strip().lower()
     if text in UNLIMITED:
@@ -91,9 +87,8 @@ class AdminCog(
             parsed = parse_limit(key, value)
             if key == "community_monthly_usd" and user is not None:
                 raise PixelsmithError("discord.admin.budget_needs_server")
-            scope = user_scope(user) if user is not None else me.community_scope
-            assert scope is not None  # guild_only
-            await self.service.admin_set_limits(scope, {key: parsed})
+            target = str(user.id) if user is not None else None  # None: this server's default
+            await self.service.admin_set_limits(me, target, {key: parsed})
             unit = "images" if key.endswith("images") else "jobs" if key.endswith("jobs") else "usd"
             return messages.text(
                 "discord.admin.limits_set",
@@ -125,7 +120,7 @@ class AdminCog(
                 if amount != int(amount):
                     raise PixelsmithError("discord.admin.bad_value", value=amount)
                 value = int(amount)
-            await self.service.admin_grant(user_scope(user), value, unit.value)
+            await self.service.admin_grant(me, str(user.id), value, unit.value)
             return messages.text(
                 "discord.admin.granted",
                 me.locale,
@@ -141,7 +136,7 @@ class AdminCog(
         self, interaction: discord.Interaction, user: discord.User, reason: str | None = None
     ) -> None:
         async def work(me: Identity) -> str:
-            done = await self.service.admin_ban(user_scope(user), reason)
+            done = await self.service.admin_ban(me, str(user.id), reason)
             key = "chat.admin.banned" if done else "chat.admin.already_banned"
             return messages.text(key, me.locale, target=render.mention(user.id))
 
@@ -151,7 +146,7 @@ class AdminCog(
     @app_commands.describe(user=t("discord.opt.user"))
     async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
         async def work(me: Identity) -> str:
-            done = await self.service.admin_unban(user_scope(user))
+            done = await self.service.admin_unban(me, str(user.id))
             key = "chat.admin.unbanned" if done else "chat.admin.not_banned"
             return messages.text(key, me.locale, target=render.mention(user.id))
 
@@ -167,13 +162,14 @@ class AdminCog(
         days: app_commands.Range[int, 1, 3660] = 30,
     ) -> None:
         async def work(me: Identity) -> str:
-            return await self.usage_text(me.locale, by.value if by else "user", days)
+            return await self.usage_text(me, by.value if by else "user", days)
 
         await self.answers.answer(interaction, work, admin_only=True)
 
-    async def usage_text(self, locale: str, by: str, days: int) -> str:
+    async def usage_text(self, me: Identity, by: str, days: int) -> str:
+        locale = me.locale
         since = (datetime.now(UTC) - timedelta(days=days)).date()
-        rows: list[Any] = await self.service.usage(since, by)
+        rows: list[Any] = await self.service.usage(me, since, by)
         if not rows:
             return messages.text("discord.admin.usage_empty", locale, since=since.isoformat())
         by_name = messages.text(f"discord.choice.{by}", locale)
@@ -216,13 +212,14 @@ class AdminCog(
         reply = Reply(interaction, locale)
         if not await reply.defer(ephemeral=True):
             return
-        if not identity_of(interaction, self.answers.settings).is_admin:
+        me = identity_of(interaction, self.answers.settings)
+        if not me.is_admin:
             await tell(reply, messages.text("discord.admin.denied", locale))
             return
         grouped = by.value if by else "community"
         since = (datetime.now(UTC) - timedelta(days=days)).date()
         try:
-            rows = await self.service.daily_spend(since, grouped)
+            rows = await self.service.daily_spend(me, since, grouped)
             png = await spend_chart_png(
                 rows, title=chart_title(grouped, since, locale), by=grouped, locale=locale
             )

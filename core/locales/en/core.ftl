@@ -88,6 +88,7 @@ quota-exceeded = You have reached the { $limit_name }: { $remaining } left. It r
 quota-exceeded_noreset = You have reached the { $limit_name }: { $remaining } left.
 quota-banned = You are not allowed to generate images here. Ask an admin if this is a mistake.
 quota-cooldown = Please wait a moment between requests: try again { $resets }.
+admin-forbidden = Only an admin of this server or workspace can do that, and only for its own members.
 
 ## limit
 limit-user_daily_images = daily image limit

@@ -86,6 +86,7 @@ quota-exceeded = 你已达到{ $limit_name }：剩余 { $remaining }。将于 { 
 quota-exceeded_noreset = 你已达到{ $limit_name }：剩余 { $remaining }。
 quota-banned = 你不能在这里生成图片。如有误会请联系管理员。
 quota-cooldown = 请求之间请稍等：{ $resets } 后再试。
+admin-forbidden = 只有本服务器或工作区的管理员才能这样做，而且只能针对本服务器或工作区的成员。
 
 ## limit
 limit-user_daily_images = 每日图片上限
