@@ -579,10 +579,10 @@ class ImageService:
         )
 
     async def history(self, identity: Identity, limit: int = 10) -> list[JobView]:
-        """The caller's own recent jobs in the community it asks from (outside any: its own)."""
-        return await self.store.history(
-            identity.user_scope, limit=limit, within=identity.community_scope
-        )
+        """The caller's own recent jobs: those made in the community it asks from; asked from
+        outside any community (a DM, the terminal), all of its own jobs."""
+        within = EVERYWHERE if identity.community_scope is None else identity.community_scope
+        return await self.store.history(identity.user_scope, limit=limit, within=within)
 
     async def job(self, job_id: int) -> JobView | None:
         """By row id: for core and the operator only. Adapters use :meth:`job_for`."""

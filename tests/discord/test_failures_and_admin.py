@@ -115,7 +115,7 @@ async def test_admin_commands_are_checked_in_code(fake: FakeDiscord, bot: Discor
         ),
     )
     assert denied.ephemeral and denied.content == messages.text("discord.admin.denied")
-    bob_id = Identity(platform="discord", user_id=bob)
+    bob_id = Identity(platform="discord", user_id=bob, community_id=fake.guild_id)  # a member ban
     assert not (await bot.service.quota_status(bob_id)).banned
 
     admin = fake.context(permissions=P.ADMINISTRATOR)

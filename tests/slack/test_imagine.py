@@ -26,12 +26,12 @@ async def test_imagine_uploads_images_with_comment_and_buttons(harness: Harness)
     comment = fake.uploads[0].initial_comment or ""
     assert "a red fox" in comment and f"<@{USER_ID}>" in comment and "Cost: $" in comment
     assert not any(u.upload_token_present for u in fake.uploads)
-    # Re-roll and Edit carry the job id (Edit also the uploaded files).
+    # Re-roll and Edit carry the public job id (Edit also the uploaded files).
     job = (await harness.service.history(await harness.adapter.bot.identity(USER_ID, None, None)))[
         0
     ]
-    assert button(controls, "reroll")["value"] == str(job.id)
-    assert button(controls, "edit")["value"] == f"{job.id}:" + ",".join(
+    assert button(controls, "reroll")["value"] == job.public_id
+    assert button(controls, "edit")["value"] == f"{job.public_id}:" + ",".join(
         u.file_id for u in fake.uploads
     )
     assert job.idem_key.startswith("slack:command:")

@@ -168,6 +168,8 @@ async def test_reports_show_only_the_callers_community(svc: ImageService) -> Non
     # a member's history is theirs in this community only
     assert [j.community_scope for j in await svc.history(ALICE_B)] == ["community:discord:B"]
     assert len(await svc.history(ALICE_A)) == 1
+    # from a DM, a user sees their own jobs of every community (their own data, nobody else's)
+    assert len(await svc.history(Identity("discord", "111", None))) == 2
 
 
 async def test_no_admin_power_without_being_an_admin_or_outside_a_community(
