@@ -77,6 +77,7 @@ class Runner:
         self.lag = LoopLagMonitor()
         self.metrics = Metrics()
         self.metrics_server: MetricsServer | None = None
+        self.announcer: asyncio.Task[None] | None = None
         service.listeners.append(self.metrics.on_event)
 
     async def start(self) -> None:
@@ -98,6 +99,9 @@ class Runner:
             await adapter.start()
             log.info("%s adapter ready", adapter.name)
         await self.tell_interrupted_users()
+        self.announcer = asyncio.get_running_loop().create_task(
+            self.announce_forever(), name="pixelsmith-announcer"
+        )
         gc.freeze()  # the adapters' own start-up objects too
 
     async def tell_interrupted_users(self) -> None:
@@ -108,15 +112,27 @@ class Runner:
             adapter = by_platform.get(platform)
             if adapter is None:
                 continue
+            if not await self.service.claim_notice(job.id):
+                continue  # another process tells this user (exactly once across processes)
             key = "reaper.released" if job.state == JobState.RELEASED else "reaper.unknown"
             text = messages.text(key, job.request.get("locale", "en"), prompt=job.prompt[:200])
             try:
                 told = await adapter.notify(job, text)
             except Exception:
                 log.exception("could not tell the user of job %s", job.id)
-                continue
-            if told:
-                await self.service.mark_notified(job.id)
+                told = False
+            if not told:
+                await self.service.release_notice(job.id)
+
+    async def announce_forever(self) -> None:
+        """Tell the users of jobs reaped while this process runs (by it or any other process on
+        the same database), on the reaper's timer, not only at start-up."""
+        while True:
+            await asyncio.sleep(self.settings.database.reaper_interval_s)
+            try:
+                await self.tell_interrupted_users()
+            except Exception:
+                log.exception("telling reaped jobs' users failed; retrying on the next tick")
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -124,6 +140,8 @@ class Runner:
     async def shutdown(self) -> None:
         grace = self.settings.shutdown.grace_s
         log.info("shutting down: letting in-flight jobs finish (up to %ss)", grace)
+        if self.announcer is not None:
+            self.announcer.cancel()
         left = await self.service.drain(grace)
         if left:
             log.warning(

@@ -135,6 +135,11 @@ class ImageService:
             settings.provider.salt.get_secret_value() if settings.provider.salt else None
         )
         self._reaper: asyncio.Task[None] | None = None
+        # jobs this process holds between claim and settle: their leases are renewed while it
+        # lives (see _heartbeat), so only a dead process's jobs expire
+        self._live_jobs: set[int] = set()
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._reaped_at_open: list[JobView] = []
         self._inflight: set[asyncio.Task[Any]] = set()
         self._accepting = True
         self.listeners: list[JobListener] = []
@@ -184,6 +189,8 @@ class ImageService:
             settings, store=store, provider=provider, catalog=catalog, http=http, owned=owned
         )
         service.demo_fallback = fallback
+        # every command that opens the database first ends the jobs of processes that died
+        service._reaped_at_open = await store.reap()
         return service
 
     async def start(self) -> list[JobView]:
@@ -194,9 +201,34 @@ class ImageService:
         pays for the full garbage collections those new objects trigger.
         """
         await asyncio.to_thread(_warm_up, self.provider)
-        reaped = await self.store.reap()
+        reaped, self._reaped_at_open = [*self._reaped_at_open, *await self.store.reap()], []
         self._reaper = asyncio.create_task(self._reap_forever(), name="pixelsmith-reaper")
         return reaped
+
+    def _hold(self, job_id: int) -> None:
+        """Renew ``job_id``'s lease until :meth:`_let_go` (queued or running, this process)."""
+        self._live_jobs.add(job_id)
+        if self._heartbeat_task is None or self._heartbeat_task.done():
+            self._heartbeat_task = asyncio.get_running_loop().create_task(
+                self._heartbeat(), name="pixelsmith-heartbeat"
+            )
+
+    def _let_go(self, job_id: int) -> None:
+        self._live_jobs.discard(job_id)
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of this process's live jobs a few times per lease. A job whose
+        settle failed is let go too, so its lease runs out and the reaper ends it."""
+        lease_s = self.settings.database.lease_s
+        every = max(0.05, min(self.settings.database.reaper_interval_s, lease_s / 3))
+        while True:
+            await asyncio.sleep(every)
+            if not self._live_jobs:
+                continue
+            try:
+                await self.store.renew(sorted(self._live_jobs), lease_s=lease_s)
+            except Exception:
+                log.exception("lease renewal failed; retrying on the next beat")
 
     async def _reap_forever(self) -> None:
         while True:
@@ -227,10 +259,11 @@ class ImageService:
     async def close(self) -> None:
         if self._listener_tasks:
             await asyncio.wait(set(self._listener_tasks), timeout=5)
-        if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+        for task in (self._reaper, self._heartbeat_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for thing in reversed(self._owned):
             await thing.close()
 
@@ -363,6 +396,22 @@ class ImageService:
                 job_id=claim.job.id, state=str(claim.job.state), earlier=claim.job.failure()
             )
         job_id = claim.job.id
+        self._hold(job_id)
+        try:
+            return await self._run_claimed(request, spec, claim.job, worst, notes, on_progress)
+        finally:
+            self._let_go(job_id)
+
+    async def _run_claimed(
+        self,
+        request: ImageRequest,
+        spec: ModelSpec,
+        job: JobView,
+        worst: int,
+        notes: list[Note],
+        on_progress: ProgressCallback | None,
+    ) -> ImageResult:
+        identity, job_id = request.identity, job.id
 
         async def position(pos: int) -> None:
             if on_progress is not None:
@@ -385,7 +434,7 @@ class ImageService:
                 await asyncio.shield(self.store.abandon(job_id))
             raise
         done = await self._succeed(request, spec, job_id, result, notes)
-        return replace(done, public_id=claim.job.public_id)
+        return replace(done, public_id=job.public_id)
 
     async def _settle_cancelled(self, job_id: int, worst: int) -> None:
         job = await self.store.get_job(job_id)
@@ -726,6 +775,14 @@ class ImageService:
 
     async def mark_notified(self, job_id: int) -> None:
         await self.store.mark_notified(job_id)
+
+    async def claim_notice(self, job_id: int) -> bool:
+        """True for exactly one process: the one that tells the user of this reaped job."""
+        return await self.store.claim_notice(job_id)
+
+    async def release_notice(self, job_id: int) -> None:
+        """Telling failed: let another process (or a later tick) try again."""
+        await self.store.release_notice(job_id)
 
 
 def _group(by: str) -> Literal["user", "community", "model"]:

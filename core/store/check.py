@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from core.store.clock import now_or, utc
 from core.store.engine import Room
 from core.store.statements import BUCKET, GRANT, JOB, LEDGER
 from core.types import LIVE_STATES
@@ -15,17 +17,20 @@ _LIVE = [s.value for s in LIVE_STATES]
 
 
 class CheckRoom(Room):
-    async def check(self) -> list[str]:
+    async def check(self, *, now: datetime | None = None) -> list[str]:
         """Counters against the ledger; an empty list means consistent.
 
         For every bucket: reserved == sum(reserve) - sum(release), spent == sum(capture),
         granted == sum(quota_grant). For every job: a live job (RESERVED/SUBMITTED) has its
         reservations and nothing released or captured; a finished job has every reservation
         released; a capture is 0 or the job's cost (money) / images delivered (images).
+        Also listed, for an admin to look at: a live job past its lease at ``now`` (its process
+        died or hung and no reaper has ended it yet) and a job whose reported cost was above
+        the sanity bound and was settled at the bound.
         """
-        return await self._call(self._check_sync)
+        return await self._call(self._check_sync, now_or(now))
 
-    def _check_sync(self) -> list[str]:
+    def _check_sync(self, now: datetime) -> list[str]:
         problems: list[str] = []
         with self._db.transaction(write=False) as tx:
             sums: dict[tuple[int, str], int] = defaultdict(int)
@@ -103,4 +108,23 @@ class CheckRoom(Room):
             ).all()
             for job_id, state in live_without:
                 problems.append(f"job {job_id}: {state} without a lease")
+            expired = tx.execute(
+                select(JOB.c.id, JOB.c.state, JOB.c.lease_until)
+                .where(JOB.c.state.in_(_LIVE), JOB.c.lease_until < now)
+                .order_by(JOB.c.id)
+            ).all()
+            for job_id, state, until in expired:
+                problems.append(
+                    f"job {job_id}: {state} past its lease (since {utc(until):%Y-%m-%d %H:%M} UTC)"
+                    ": its process died or hung; the reaper ends it"
+                )
+            for job_id, cost in tx.execute(
+                select(JOB.c.id, JOB.c.cost_micros)
+                .where(JOB.c.cost_capped.is_(True))
+                .order_by(JOB.c.id)
+            ).all():
+                problems.append(
+                    f"job {job_id}: reported cost above the sanity bound, settled at the bound"
+                    f" ({cost} micro-USD); check the gateway's usage"
+                )
         return problems

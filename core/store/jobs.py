@@ -249,6 +249,7 @@ class JobRoom(Room):
         error: str | None = None,
         result: dict[str, Any] | None = None,
         charge_user: bool = True,
+        cost_capped: bool = False,
         now: datetime | None = None,
     ) -> JobView:
         """SUBMITTED (or RESERVED) -> ``state`` with the real cost the gateway billed.
@@ -259,6 +260,8 @@ class JobRoom(Room):
         was billed). ``charge_user=False`` (a refusal with ``count_refused = false``) captures
         nothing on the user's buckets; the community budget is always charged. A second settle of
         a finished job is a no-op returning it. Raises :class:`JobConflict` for an unknown job.
+        ``cost_capped``: the reported usage priced above the sanity bound and ``cost_micros`` is
+        the bound; the job is flagged (``check()`` lists it for an admin).
         """
         if state not in CHARGED_STATES:
             raise ValueError(f"settle needs a charged state, not {state}")
@@ -277,6 +280,7 @@ class JobRoom(Room):
             charge_user,
             True,
             now_or(now),
+            cost_capped,
         )
 
     async def release(self, job_id: int, *, error: str, now: datetime | None = None) -> JobView:
@@ -312,6 +316,7 @@ class JobRoom(Room):
         charge_user: bool,
         notified: bool,
         now: datetime,
+        cost_capped: bool = False,
     ) -> JobView:
         at = bind_time(now, sqlite=self._db.sqlite)
         with self._db.transaction() as tx:
@@ -327,6 +332,7 @@ class JobRoom(Room):
                     "error": error,
                     "result": None if result is None else json.dumps(result),
                     "notified": notified,
+                    "capped": cost_capped,
                     "now": at,
                 },
             )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from core.store.clock import now_or
+from core.store.engine import PRIORITY_SUBMIT
 from core.store.jobs import JobRoom
 from core.store.statements import JOB, job_view
 from core.types import LIVE_STATES, JobState, JobView
@@ -89,8 +90,41 @@ class LeaseRoom(JobRoom):
             return [job_view(r) for r in rows]
 
     async def mark_notified(self, job_id: int) -> None:
-        await self._call(self._mark_notified_sync, job_id)
+        await self._call(self._notified_sync, job_id, None, True)
 
-    def _mark_notified_sync(self, job_id: int) -> None:
+    async def claim_notice(self, job_id: int) -> bool:
+        """Take the telling of a reaped job's user (compare-and-set on ``notified``): True for
+        exactly one caller across every process; that caller tells the user, or gives the
+        notice back with :meth:`release_notice` if it could not."""
+        return await self._call(self._notified_sync, job_id, False, True)
+
+    async def release_notice(self, job_id: int) -> bool:
+        """Give back a claimed notice (telling failed): another process may try again."""
+        return await self._call(self._notified_sync, job_id, True, False)
+
+    def _notified_sync(self, job_id: int, was: bool | None, value: bool) -> bool:
+        stmt = update(JOB).where(JOB.c.id == job_id, JOB.c.state.notin_(_LIVE))
+        if was is not None:
+            stmt = stmt.where(JOB.c.notified.is_(was))
         with self._db.transaction() as tx:
-            tx.execute(update(JOB).where(JOB.c.id == job_id).values(notified=True))
+            return bool(tx.execute(stmt.values(notified=value)).rowcount)
+
+    async def renew(
+        self, job_ids: list[int], *, lease_s: float, now: datetime | None = None
+    ) -> int:
+        """Renew the leases of live jobs (the heartbeat of the process that runs them): a job
+        whose process is alive, queued or running, is never reaped. Returns how many."""
+        if not job_ids:
+            return 0
+        at = now_or(now)
+        return await self._run(PRIORITY_SUBMIT, self._renew_sync, list(job_ids), lease_s, at)
+
+    def _renew_sync(self, job_ids: list[int], lease_s: float, now: datetime) -> int:
+        until = now + timedelta(seconds=lease_s)
+        with self._db.transaction() as tx:
+            done = tx.execute(
+                update(JOB)
+                .where(JOB.c.id.in_(job_ids), JOB.c.state.in_(_LIVE), JOB.c.lease_until < until)
+                .values(lease_until=until)
+            )
+            return int(done.rowcount)

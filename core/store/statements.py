@@ -198,6 +198,7 @@ def _money_statements(ins: Any) -> dict[str, Any]:
             result=bindparam("result"),
             lease_until=None,
             notified=bindparam("notified"),
+            cost_capped=bindparam("capped"),
             updated_at=bindparam("now"),
         )
         .returning(*JOB.c),

@@ -229,7 +229,7 @@ class JobMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if self.jobs:
-            assert self.run(self.store.check()) == []
+            assert self.run(self.store.check(now=self.clock)) == []
 
 
 def test_state_machine_against_model(db_url: str) -> None:
