@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
+from bots.terminal import (
+    TerminalProgress,
+    local_identity,
+    output_folder,
+    read_file,
+    safe,
+    save_images,
+    terminal_locale,
+)
 from core import incidents, messages
 from core.config import Settings, load_settings
 from core.errors import ConfigError, PixelsmithError
 from core.request import Options
-from core.service import Attachment, ImageService
-from core.types import Identity, ImageResult, Progress, Stage
+from core.service import ImageService
 
 EXIT_OK, EXIT_INVALID, EXIT_REFUSED, EXIT_QUOTA, EXIT_UPSTREAM = 0, 2, 3, 4, 5
 
@@ -101,79 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _locale(args: argparse.Namespace, settings: Settings) -> str:
-    return getattr(args, "lang", None) or os.environ.get("LANG", "") or settings.console.locale
-
-
-def local_identity(args: argparse.Namespace, locale: str, platform: str = "cli") -> Identity:
-    user = getattr(args, "as_user", None) or _local_user()
-    return Identity(
-        platform=platform,
-        user_id=user,
-        community_id=getattr(args, "community", None),
-        locale=messages.lang(locale),
-        display_name=user,
-        is_admin=True,
-    )
-
-
-def _local_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return "local"
-
-
-def save_images(result: ImageResult, out: Path, stem: str) -> list[Path]:
-    """Write ``<stem>_<i>.<ext>`` into ``out``, skipping names that are taken."""
-    out.mkdir(parents=True, exist_ok=True)
-    saved: list[Path] = []
-    index = 0
-    for image in result.images:
-        ext = {"image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "png")
-        while True:
-            path = out / f"{stem}_{index}.{ext}"
-            index += 1
-            try:
-                with path.open("xb") as fh:  # "x": never overwrite, even in a race
-                    fh.write(image.data)
-            except FileExistsError:
-                continue
-            saved.append(path)
-            break
-    return saved
-
-
-class TerminalProgress:
-    """Progress on stderr, only when it is a terminal."""
-
-    def __init__(self, stream: TextIO, locale: str, model: str) -> None:
-        self._stream = stream
-        self._locale = locale
-        self._model = model
-        self._tty = stream.isatty()
-
-    async def __call__(self, progress: Progress) -> None:
-        if not self._tty:
-            return
-        line = status_line(progress, self._locale, self._model)
-        self._stream.write(f"\r\x1b[2K{line}")
-        self._stream.flush()
-        if progress.stage == Stage.DONE:
-            self._stream.write("\n")
-
-
-def status_line(progress: Progress, locale: str, model: str) -> str:
-    return messages.progress(
-        progress.stage.value,
-        locale,
-        model=model,
-        percent=progress.percent,
-        position=progress.queue_position,
-    )
+    return terminal_locale(getattr(args, "lang", None), settings.console.locale)
 
 
 async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     locale = _locale(args, settings)
+    # What can be checked about input and delivery is checked before anything is reserved or
+    # sent: the input files (bounded reads) and the output folder.
+    files, mask_file = [], None
+    if args.command == "edit":
+        limit = settings.images.max_input_bytes
+        files = [read_file(p, limit) for p in args.image]
+        mask_file = read_file(args.mask, limit) if args.mask else None
+    folder = output_folder(args.out)
     service = await ImageService.create(settings, allow_demo_fallback=True)
     try:
         identity = local_identity(args, locale)
@@ -191,15 +138,14 @@ async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, e
         )
         images: tuple[Any, ...] = ()
         mask = None
-        if args.command == "edit":
-            files = [_read_file(p) for p in args.image]
+        if files:
             images = await service.prepare_images(files)
-            if args.mask:
-                mask = await service.prepare_mask(_read_file(args.mask), images[0])
+            if mask_file is not None:
+                mask = await service.prepare_mask(mask_file, images[0])
         request = service.build(args.prompt, identity, options=options, images=images, mask=mask)
         result = await service.run(request, TerminalProgress(err, locale, request.model))
-        for path in save_images(result, Path(args.out), args.stem):
-            out.write(f"{path}\n")
+        for path in save_images(result, folder, args.stem):
+            out.write(f"{safe(path)}\n")
         for item in result.notes:
             err.write(messages.note(item, locale) + "\n")
         cost = messages.text(
@@ -209,16 +155,6 @@ async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, e
         return EXIT_OK
     finally:
         await service.close()
-
-
-def _read_file(path: str) -> Attachment:
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        data = p.read_bytes()
-    except OSError:
-        raise PixelsmithError("cli.unreadable_file", path=path) from None
-    return Attachment(data=data, name=p.name, declared_size=size)
 
 
 async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -241,15 +177,48 @@ async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return await run_doctor(settings, out, err)
     handler = getattr(args, "admin_handler", None)
     if handler is not None:
-        from core.store import Store
-
-        store = await Store.open(settings.database.url)
+        service = await ImageService.create(settings, offline=True)
         try:
-            code: int = await handler(args, store=store, quota=settings.quota, out=out, err=err)
+            code: int = await handler(args, service=service, out=out, err=err)
             return code
         finally:
-            await store.close()
+            await service.close()
     return EXIT_INVALID
+
+
+async def _one_shot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """A one-shot command that SIGINT or SIGTERM ends cleanly: the command is cancelled, so a
+    job in flight is settled by the money rules (released if nothing was sent, else charged as
+    unknown) before the process exits with 128 + the signal number (130, 143)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    inner = asyncio.ensure_future(_dispatch(args, out, err))
+    got: list[int] = []
+
+    def on_signal(number: int) -> None:
+        if not got:  # a second signal waits for the settle the first one started
+            got.append(number)
+            inner.cancel()
+
+    handled = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, on_signal, int(number))
+            handled.append(number)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+            pass
+    try:
+        return await inner
+    except asyncio.CancelledError:
+        if not got:
+            raise
+        locale = getattr(args, "lang", None) or os.environ.get("LANG", "en")
+        err.write("\n" + messages.text("cli.interrupted", locale) + "\n")
+        return 128 + got[0]
+    finally:
+        for number in handled:
+            loop.remove_signal_handler(number)
 
 
 def _configure_logging(settings: Settings, *, serving: bool) -> None:
@@ -278,7 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         incidents.log_incidents_to_file(RedactingFilter())
     try:
-        return asyncio.run(_dispatch(args, out, err))
+        if args.command == "run":  # the runner drains on SIGTERM/SIGINT itself
+            return asyncio.run(_dispatch(args, out, err))
+        return asyncio.run(_one_shot(args, out, err))
     except PixelsmithError as exc:
         if isinstance(exc, ConfigError):
             params = exc.params

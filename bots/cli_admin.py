@@ -1,7 +1,8 @@
 """Admin commands of the ``pixelsmith`` CLI: quota show/set/grant/ban/unban, usage, history.
 
 ``add_admin_commands(subparsers)`` registers them on the CLI's sub-parsers; each parser gets
-``admin_handler``: ``async def handler(args, *, store, quota, out, err) -> int`` (the exit code).
+``admin_handler``: ``async def handler(args, *, service, out, err) -> int`` (the exit code).
+Handlers go through :class:`core.service.ImageService` only, like every adapter.
 USER is ``platform:user_id`` (``discord:1234``) or a bare id meaning the local CLI user
 (``cli:<id>``). Wrong input prints one friendly line on ``err`` and returns 2; nothing is changed.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,8 +20,12 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from bots.terminal import output_folder, safe, save_images
 from core import messages
-from core.store import QuotaOverrides, QuotaSettings, Store, effective_limits
+from core.errors import PixelsmithError
+from core.limits import parse_grant, parse_limit
+from core.service import ImageService
+from core.store import QuotaOverrides
 from core.types import Identity, JobView
 
 OPERATOR = Identity.operator()  # every change from the CLI is the operator's, and audited
@@ -41,7 +45,9 @@ class InputError(Exception):
 
 def say(key: str, **params: Any) -> str:
     # Every sentence lives in the message catalogs; the admin CLI speaks the admin's LANG.
-    return messages.text(key, os.environ.get("LANG", "en"), **params)
+    # Parameters may be what someone typed (a ban reason, a user id): escaped for the terminal.
+    shown = {k: safe(v) if isinstance(v, str) else v for k, v in params.items()}
+    return messages.text(key, os.environ.get("LANG", "en"), **shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,25 +82,14 @@ def parse_date(value: str) -> date:
         raise InputError("cli.bad_date", value=value) from None
 
 
-def parse_limit(value: str) -> float | None:
-    if value.strip().lower() in ("unlimited", "none", "off"):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise InputError("cli.bad_limit", value=value) from None
-    if number < 0 or math.isnan(number):
-        raise InputError("cli.bad_limit", value=value)
-    return number
-
-
 # ---------------------------------------------------------------------------------------------
 # output
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) -> None:
     """An aligned table: numbers right-aligned, text left-aligned."""
-    cells = [[str(h) for h in header]] + [["" if c is None else str(c) for c in r] for r in rows]
+    # Cells may hold what users typed (prompts): control and bidi characters are escaped.
+    cells = [[str(h) for h in header]] + [["" if c is None else safe(c) for c in r] for r in rows]
     numeric = [
         all(isinstance(r[i], int | float) for r in rows if r[i] is not None) and bool(rows)
         for i in range(len(header))
@@ -133,11 +128,10 @@ def amount(value: float | int | None, unit: str) -> str:
 
 
 async def quota_show(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
     identity = user_identity(args.user, args.community)
-    limits = effective_limits(quota, identity)
-    status = await store.quota_status(identity, limits)
+    status = await service.quota_status(identity)
     community = f" in {identity.community_scope}" if identity.community_scope else ""
     out.write(say("cli.show_title", scope=identity.user_scope, community=community) + "\n")
     if status.banned:
@@ -159,7 +153,7 @@ async def quota_show(
     ]
     table(rows, ["limit", "max", "used", "reserved", "granted", "left", "resets"], out)
     for scope in filter(None, (identity.community_scope, identity.user_scope)):
-        override = await store.get_override(scope)
+        override = await service.admin_get_limits(OPERATOR, scope)
         if override:
             out.write(say("cli.show_override", limits=f"{scope} {_fmt_override(override)}") + "\n")
     return 0
@@ -180,7 +174,7 @@ SET_OPTIONS = {
 
 
 async def quota_set(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
     if (args.user is None) == (args.community is None):
         raise InputError("cli.set_user_xor_community")
@@ -190,19 +184,14 @@ async def quota_set(
         else user_identity(args.user).user_scope
     )
     if args.clear:
-        removed = await store.clear_override(scope, by=OPERATOR)
+        removed = await service.admin_clear_limits(OPERATOR, scope)
         out.write(say("cli.set_cleared" if removed else "cli.set_none", scope=scope) + "\n")
         return 0
     given: dict[str, Any] = {}
     for option, key in SET_OPTIONS.items():
         raw = getattr(args, option)
         if raw is not None:
-            value = parse_limit(raw)
-            if key.endswith(("images", "jobs")) and value is not None:
-                if value != int(value):
-                    raise InputError("cli.bad_limit", value=raw)
-                value = int(value)
-            given[key] = value
+            given[key] = parse_limit(key, raw)
     if not given:
         raise InputError("cli.set_nothing")
     if "community_monthly_usd" in given and args.community is None:
@@ -214,23 +203,18 @@ async def quota_set(
         raise InputError(
             "cli.bad_limit_value", option=".".join(map(str, first["loc"])), problem=first["msg"]
         ) from None
-    merged = await store.set_override(scope, given, by=OPERATOR)
+    merged = await service.admin_set_limits(OPERATOR, scope, given)
     out.write(say("cli.set_done", scope=scope, limits=_fmt_override(merged)) + "\n")
     return 0
 
 
 async def quota_grant(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
     scope = user_identity(args.user).user_scope
+    value = parse_grant(args.unit, args.amount)
     try:
-        value: float = int(args.amount) if args.unit == "images" else float(args.amount)
-    except ValueError:
-        raise InputError("cli.bad_amount", value=args.amount, unit=args.unit) from None
-    if math.isnan(value) or abs(value) > 1e12:
-        raise InputError("cli.bad_amount", value=args.amount, unit=args.unit)
-    try:
-        await store.grant(scope, value, args.unit, args.period, by=OPERATOR)
+        await service.admin_grant(OPERATOR, scope, value, args.unit, args.period)
     except ValueError:
         raise InputError("cli.bad_amount", value=args.amount, unit=args.unit) from None
     shown = usd(value) if args.unit == "usd" else say("unit.images", value=value)
@@ -239,28 +223,28 @@ async def quota_grant(
 
 
 async def quota_ban(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
     scope = user_identity(args.user).user_scope
-    done = await store.ban(scope, args.reason, by=OPERATOR)
+    done = await service.admin_ban(OPERATOR, scope, args.reason)
     out.write(say("cli.ban_done" if done else "cli.ban_already", scope=scope) + "\n")
     return 0
 
 
 async def quota_unban(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
     scope = user_identity(args.user).user_scope
-    done = await store.unban(scope, by=OPERATOR)
+    done = await service.admin_unban(OPERATOR, scope)
     out.write(say("cli.unban_done" if done else "cli.unban_not", scope=scope) + "\n")
     return 0
 
 
 async def usage(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
     if args.check:
-        problems = await store.check()
+        problems = await service.check()
         if not problems:
             out.write(say("cli.check_ok") + "\n")
             return 0
@@ -275,7 +259,7 @@ async def usage(
         from core import messages
         from core.charts import chart_title, spend_chart_png
 
-        daily = await store.daily_spend(since, args.by)
+        daily = await service.daily_spend(OPERATOR, since, args.by)
         png = await spend_chart_png(daily, title=chart_title(args.by, since), by=args.by)
         try:
             Path(args.chart).write_bytes(png)
@@ -284,12 +268,12 @@ async def usage(
             return 2
         out.write(f"{args.chart}\n")
         return 0
-    rows = await store.usage(since, args.by)
+    rows = await service.usage(OPERATOR, since, args.by)
     if args.csv:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([args.by, "jobs", "images", "cost_usd"])
         for r in rows:
-            writer.writerow([r.group, r.jobs, r.images, f"{r.cost_usd:.6f}"])
+            writer.writerow([safe(r.group), r.jobs, r.images, f"{r.cost_usd:.6f}"])
         return 0
     if not rows:
         out.write(say("cli.usage_empty", since=f" since {since}" if since else "") + "\n")
@@ -308,25 +292,23 @@ async def usage(
 
 
 async def audit(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
     """The admin audit log, newest first: every community's (the operator sees all), or one."""
-    if args.community:
-        entries = await store.audit(community_scope(args.community), limit=args.limit)
-    else:
-        entries = await store.audit(everywhere=True, limit=args.limit)
+    within = community_scope(args.community) if args.community else None
+    entries = await service.audit(OPERATOR, limit=args.limit, community=within)
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
     writer.writerow(["at", "actor", "community", "action", "target", "before", "after"])
     for e in entries:
         writer.writerow(
             [
                 e.at.isoformat(timespec="seconds"),
-                e.actor,
-                e.community_scope or "-",
+                safe(e.actor),
+                safe(e.community_scope or "-"),
                 e.action,
-                e.target,
-                json.dumps(e.before, sort_keys=True),
-                json.dumps(e.after, sort_keys=True),
+                safe(e.target),
+                safe(json.dumps(e.before, sort_keys=True)),
+                safe(json.dumps(e.after, sort_keys=True)),
             ]
         )
     return 0
@@ -335,6 +317,7 @@ async def audit(
 def _history_row(job: JobView) -> list[Any]:
     prompt = job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…"
     return [
+        job.public_id,
         when(job.created_at),
         job.state.value,
         usd(job.cost_usd),
@@ -346,17 +329,34 @@ def _history_row(job: JobView) -> list[Any]:
 
 
 async def history(
-    args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+    args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
-    scope = user_identity(args.user).user_scope
-    jobs = await store.history(scope, args.limit)
+    identity = user_identity(args.user)
+    if args.deliver is not None:
+        return await _deliver(args, identity, service, out)
+    jobs = await service.history(identity, args.limit)
     if not jobs:
-        out.write(say("cli.history_empty", scope=scope) + "\n")
+        out.write(say("cli.history_empty", scope=identity.user_scope) + "\n")
         return 0
     table(
         [_history_row(j) for j in jobs],
-        ["time", "state", "cost", "images", "model", "error", "prompt"],
+        ["job", "time", "state", "cost", "images", "model", "error", "prompt"],
         out,
+    )
+    return 0
+
+
+async def _deliver(
+    args: argparse.Namespace, identity: Identity, service: ImageService, out: TextIO
+) -> int:
+    """``history USER --deliver JOB``: the kept images of one of USER's jobs, saved again for
+    free into ``--out`` (checked first), one path per line."""
+    folder = output_folder(args.out)
+    result = await service.redeliver(identity, args.deliver, operator=True)
+    for path in save_images(result, folder, args.stem):
+        out.write(f"{safe(path)}\n")
+    out.write(
+        say("note.redelivered", cost=result.extra.get("original_cost_micros", 0) / 1e6) + "\n"
     )
     return 0
 
@@ -365,26 +365,32 @@ def guarded(handler: Handler) -> Handler:
     """Turn :class:`InputError` into one line on ``err`` and exit code 2."""
 
     async def run(
-        args: argparse.Namespace, *, store: Store, quota: QuotaSettings, out: TextIO, err: TextIO
+        args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
     ) -> int:
         try:
-            return await handler(args, store=store, quota=quota, out=out, err=err)
+            return await handler(args, service=service, out=out, err=err)
         except InputError as exc:
             err.write(say(exc.key, **exc.params) + "\n")
             return 2
+        except PixelsmithError as exc:
+            err.write(messages.render(exc, os.environ.get("LANG", "en"), admin=True) + "\n")
+            return exc.exit_code
 
     run.__name__ = handler.__name__
     run.__doc__ = handler.__doc__
     return run
 
 
+HISTORY_MAX = 1000
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(f"'{safe(value)}' is not a whole number") from None
+    if not 1 <= number <= HISTORY_MAX:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {HISTORY_MAX}")
     return number
 
 
@@ -447,4 +453,9 @@ def add_admin_commands(subparsers: Any) -> None:
     hist = subparsers.add_parser("history", help="a user's recent jobs")
     hist.add_argument("user", metavar="USER")
     hist.add_argument("--limit", type=_positive_int, default=10, metavar="N")
+    hist.add_argument(
+        "--deliver", metavar="JOB", help="save the kept images of JOB again (free) into --out"
+    )
+    hist.add_argument("--out", default=".", help="folder for --deliver (default: .)")
+    hist.add_argument("--stem", default="pixelsmith", help="file name stem for --deliver")
     hist.set_defaults(admin_handler=guarded(history))

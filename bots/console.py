@@ -1,7 +1,7 @@
 """A terminal chat through the same core as Discord and Slack: try everything without tokens.
 
 Commands: ``/imagine PROMPT [flags]``, ``/edit FILE [FILE ...] -- PROMPT [flags]``, ``/quota``,
-``/history``, ``/help``, ``/quit``. A line without a command is treated as ``/imagine``.
+``/history`` (``/history JOB`` hands a kept result over again, free), ``/help``, ``/quit``. A line without a command is treated as ``/imagine``.
 """
 
 from __future__ import annotations
@@ -12,18 +12,25 @@ import shlex
 from pathlib import Path
 from typing import TextIO
 
-from bots.cli import TerminalProgress, _read_file, local_identity, save_images
+from bots.terminal import (
+    TerminalProgress,
+    local_identity,
+    output_folder,
+    read_file,
+    safe,
+    save_images,
+)
 from core import incidents, messages
 from core.config import Settings
-from core.errors import PixelsmithError
+from core.errors import InvalidRequest, PixelsmithError
 from core.service import ImageService
-from core.types import Identity
+from core.types import Identity, ImageResult
 
 HELP = {
     "en": "Commands: /imagine PROMPT [--ar 2:3 --q high --n 2 --model M], "
-    "/edit FILE [FILE...] [--mask FILE] -- PROMPT, /quota, /history, /help, /quit",
+    "/edit FILE [FILE...] [--mask FILE] -- PROMPT, /quota, /history [JOB], /help, /quit",
     "zh": "命令：/imagine 提示词 [--ar 2:3 --q high --n 2 --model 模型]，"
-    "/edit 文件 [文件...] [--mask 文件] -- 提示词，/quota，/history，/help，/quit",
+    "/edit 文件 [文件...] [--mask 文件] -- 提示词，/quota，/history [任务编号]，/help，/quit",
 }
 
 
@@ -71,11 +78,16 @@ async def handle_line(
             await _edit(rest, service, identity, folder, out, err)
         elif command == "/quota":
             out.write(format_quota(await service.quota_status(identity), locale) + "\n")
+        elif command == "/history" and rest.strip():
+            # /history JOB: the kept images of one of my jobs, again, free
+            output_folder(folder)
+            result = await service.redeliver(identity, rest.strip())
+            _report(result, folder, out, locale)
         elif command == "/history":
             for job in await service.history(identity):
                 out.write(
-                    f"{job.created_at:%Y-%m-%d %H:%M}  {job.state:<16} "
-                    f"${job.cost_micros / 1e6:.4f}  {job.prompt}\n"
+                    f"{job.public_id}  {job.created_at:%Y-%m-%d %H:%M}  {job.state:<16} "
+                    f"${job.cost_micros / 1e6:.4f}  {safe(job.prompt)}\n"
                 )
         else:
             out.write(HELP[messages.lang(locale)] + "\n")
@@ -91,6 +103,7 @@ async def _imagine(
     text: str, service: ImageService, identity: Identity, folder: Path, out: TextIO, err: TextIO
 ) -> None:
     request = service.build(text, identity)
+    output_folder(folder)  # before the paid call
     result = await service.run(request, TerminalProgress(err, identity.locale, request.model))
     _report(result, folder, out, identity.locale)
 
@@ -100,29 +113,39 @@ async def _edit(
 ) -> None:
     files_part, sep, prompt = text.partition(" -- ")
     if not sep:
-        raise PixelsmithError("console.edit_usage")
-    words = shlex.split(files_part)
+        raise InvalidRequest("console.edit_usage")
+    try:
+        words = shlex.split(files_part)
+    except ValueError:  # an unterminated quote
+        raise InvalidRequest("console.edit_usage") from None
     mask_path = None
     if "--mask" in words:
         i = words.index("--mask")
-        mask_path = words[i + 1] if i + 1 < len(words) else None
+        if i + 1 >= len(words):
+            raise InvalidRequest("console.edit_usage")
+        mask_path = words[i + 1]
         words = words[:i] + words[i + 2 :]
-    images = await service.prepare_images([_read_file(w) for w in words])
-    mask = await service.prepare_mask(_read_file(mask_path), images[0]) if mask_path else None
+    if not words:
+        raise InvalidRequest("console.edit_usage")
+    limit = service.settings.images.max_input_bytes
+    files = [read_file(w, limit) for w in words]
+    mask_file = read_file(mask_path, limit) if mask_path else None
+    images = await service.prepare_images(files)
+    mask = await service.prepare_mask(mask_file, images[0]) if mask_file else None
     request = service.build(prompt, identity, images=images, mask=mask)
+    output_folder(folder)  # before the paid call
     result = await service.run(request, TerminalProgress(err, identity.locale, request.model))
     _report(result, folder, out, identity.locale)
 
 
-def _report(result: object, folder: Path, out: TextIO, locale: str) -> None:
-    from core.types import ImageResult
-
-    assert isinstance(result, ImageResult)
+def _report(result: ImageResult, folder: Path, out: TextIO, locale: str) -> None:
     for path in save_images(result, folder, "pixelsmith"):
-        out.write(f"{path}\n")
+        out.write(f"{safe(path)}\n")
     for item in result.notes:
         if item.key != "note.demo_fallback":  # said once when the console starts
             out.write(messages.note(item, locale) + "\n")
+    if result.extra.get("redelivered"):
+        return  # the note above said it was free
     key = "result.cost_demo" if result.demo else "result.cost"
     out.write(messages.text(key, locale, cost=result.cost_usd) + "\n")
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.limits import Price
 from core.types import Usage
 
 ApiKind = Literal["images", "chat_stream", "images_compat"]
@@ -27,11 +28,13 @@ CLASSIC_SIZES = ("1024x1024", "1024x1536", "1536x1024")
 class PricesOverride(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text_in_per_m: float | None = Field(default=None, ge=0)
-    image_in_per_m: float | None = Field(default=None, ge=0)
-    image_out_per_m: float | None = Field(default=None, ge=0)
-    flat_per_image: float | None = Field(default=None, ge=0)
-    per_image: dict[str, dict[str, float]] | None = None
+    # Prices are finite and >= 0 (core/limits.py): a negative or infinite price would make the
+    # worst-case reservation meaningless.
+    text_in_per_m: Price | None = None
+    image_in_per_m: Price | None = None
+    image_out_per_m: Price | None = None
+    flat_per_image: Price | None = None
+    per_image: dict[str, dict[str, Price]] | None = None
 
 
 class ModelOverride(BaseModel):

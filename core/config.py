@@ -16,8 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from core import messages
 from core.catalog import ModelOverride
 from core.errors import ConfigError
+from core.limits import LIMIT_UNITS, LimitError, parse_limit
 from core.store.policy import QuotaSettings
 
 DEFAULT_BASE_URL = "https://aihubmix.com/v1"
@@ -158,6 +160,18 @@ class WebSettings(_Section):
         return self.public_url or f"http://{self.host}:{self.port or 0}"
 
 
+class ResultsSettings(_Section):
+    """The result store (core/results.py): kept images of finished jobs, for re-delivery."""
+
+    dir: str | None = None  # default: "<database name>-results" next to the SQLite file
+    keep_days: float = Field(default=7.0, ge=0, le=3650, allow_inf_nan=False)
+
+    def folder(self, database_url: str) -> Path:
+        from core.results import default_dir
+
+        return Path(self.dir).expanduser() if self.dir else default_dir(database_url)
+
+
 class ConsoleSettings(_Section):
     out_dir: str = "pixelsmith-out"
     locale: str = "en"
@@ -179,6 +193,7 @@ class Settings(_Section):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    results: ResultsSettings = Field(default_factory=ResultsSettings)
 
     source: str | None = Field(default=None, exclude=True)
 
@@ -238,6 +253,7 @@ def load_settings(path: str | None = None, env: dict[str, str] | None = None) ->
             data.setdefault(section, {})
             if isinstance(data[section], dict):
                 data[section][key] = value
+    _check_limits(data.get("quota"), str(file) if file else None)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -252,6 +268,32 @@ def load_settings(path: str | None = None, env: dict[str, str] | None = None) ->
     settings.source = str(file) if file else None
     _check_models(settings)
     return settings
+
+
+def _check_limits(quota: Any, path: str | None) -> None:
+    """Every limit in ``[quota]`` and its community and role tables is read by the one limit
+    parser: ``inf``, ``1e309`` or ``1e30`` images are a ConfigError naming the key, the value
+    and the range, never a limit the store cannot hold."""
+    if not isinstance(quota, dict):
+        return
+    tables: list[tuple[str, Any]] = [("quota", quota)]
+    for group in ("communities", "roles"):
+        entries = quota.get(group)
+        if isinstance(entries, dict):
+            tables += [(f"quota.{group}.{name}", table) for name, table in entries.items()]
+    for where, table in tables:
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            if key not in LIMIT_UNITS:
+                continue
+            try:
+                parse_limit(key, value)
+            except LimitError as exc:
+                problem = messages.render(exc, "en").rstrip(".")
+                raise ConfigError(
+                    "config.invalid", key=f"{where}.{key}", problem=problem, path=path
+                ) from None
 
 
 def _problem(error: Any) -> str:

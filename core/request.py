@@ -72,6 +72,18 @@ _FLAGS: dict[str, str] = {
     "--fidelity": "input_fidelity",
 }
 _BOOL_FLAGS = {"--force": "force"}
+# What a flag's value looks like, for the hint when it is missing.
+_EXAMPLES = {
+    "aspect": "2:3",
+    "size": "1024x1536",
+    "quality": "high",
+    "n": "2",
+    "model": "gpt-image-2",
+    "background": "transparent",
+    "moderation": "low",
+    "output_format": "webp",
+    "input_fidelity": "high",
+}
 _FLAG_RE = re.compile(r"(?<!\S)(--?[a-zA-Z][\w-]*)")
 
 
@@ -94,7 +106,7 @@ def parse_prompt(text: str) -> tuple[str, Options]:
             cut.append(tokens[i].span())
         elif low in _FLAGS:
             if i + 1 >= len(tokens):
-                raise InvalidRequest("invalid.flag_value", flag=tok)
+                raise InvalidRequest("invalid.flag_value", flag=tok, example=_EXAMPLES[_FLAGS[low]])
             values[_FLAGS[low]] = tokens[i + 1].group()
             cut.append((tokens[i].start(), tokens[i + 1].end()))
             i += 1

@@ -43,6 +43,7 @@ from core.providers.base import Provider, ProviderCall, safety_identifier
 from core.providers.demo import DemoProvider
 from core.queue import FairQueue
 from core.request import Options, build_request
+from core.results import ResultStore
 from core.safety import check_prompt
 from core.store import EVERYWHERE, Store
 from core.store.policy import effective_limits
@@ -66,6 +67,11 @@ from core.types import (
 
 log = logging.getLogger("pixelsmith.service")
 
+# A reported usage that prices above this many times the request's worst-case estimate is not
+# believed: the job is settled at the bound and flagged (see _bounded_cost).
+COST_SANITY_FACTOR = 10
+COST_SANITY_FLOOR_MICROS = 10_000
+
 JobListener = Callable[[dict[str, Any]], Awaitable[None] | None]
 # The limits QuotaLeft reports (see QuotaStatus.quota_left).
 _LEFT_LIMITS = (
@@ -85,6 +91,26 @@ class Attachment:
     name: str
     declared_size: int | None = None
     declared_type: str | None = None
+
+
+class OfflineProvider:
+    """The provider of a service that must never call upstream (the CLI's admin commands)."""
+
+    demo = False
+
+    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
+        raise UpstreamError("upstream.shutting_down", charge=Charge.NONE)
+
+    async def list_models(self) -> list[str]:
+        return []
+
+    async def close(self) -> None:
+        return None
+
+
+def _shown_ref(job_id: int | str) -> str:
+    text = str(job_id)[:32]
+    return "".join(c if c.isalnum() or c in "-_" else "?" for c in text)
 
 
 class RoutingProvider:
@@ -127,6 +153,9 @@ class ImageService:
         self.catalog = catalog or Catalog.from_settings(settings.models)
         self.http = http
         self.queue = FairQueue(settings.provider.max_concurrency)
+        self.results = ResultStore(
+            settings.results.folder(settings.database.url), settings.results.keep_days
+        )
         self.demo = bool(getattr(provider, "demo", False))
         self.demo_fallback = False
         self._owned = list(owned)
@@ -156,21 +185,32 @@ class ImageService:
         provider: Provider | None = None,
         allow_demo_fallback: bool = False,
         store: Store | None = None,
+        offline: bool = False,
     ) -> ImageService:
         """Open the database and build the provider from settings.
 
         Without an API key, ``allow_demo_fallback`` (CLI and console) switches to the demo
         provider and says so; a chat bot never falls back silently: it raises ConfigError.
+        ``offline`` (admin commands) builds no upstream client at all: any job then fails.
         """
         catalog = Catalog.from_settings(settings.models)
         owned: list[Any] = []
         http: aiohttp.ClientSession | None = None
         fallback = False
+        if store is None:
+            # First: a database that cannot be opened is a config error, and nothing else (no
+            # HTTP session) has been opened yet that would then have to be closed.
+            store = await open_store(settings)
+            owned.append(store)
+        if provider is None and offline:
+            provider = OfflineProvider()
         if provider is None:
             if settings.provider.kind == "demo":
                 provider = DemoProvider()
             elif not settings.provider.key:
                 if not allow_demo_fallback:
+                    for thing in owned:
+                        await thing.close()
                     raise ConfigError(
                         "config.invalid",
                         key="provider.api_key",
@@ -182,9 +222,6 @@ class ImageService:
                 owned.append(http)
                 provider = build_provider(settings, http)
                 owned.append(provider)
-        if store is None:
-            store = await Store.open(settings.database.url)
-            owned.append(store)
         service = cls(
             settings, store=store, provider=provider, catalog=catalog, http=http, owned=owned
         )
@@ -202,6 +239,7 @@ class ImageService:
         """
         await asyncio.to_thread(_warm_up, self.provider)
         reaped, self._reaped_at_open = [*self._reaped_at_open, *await self.store.reap()], []
+        await self.results.sweep()
         self._reaper = asyncio.create_task(self._reap_forever(), name="pixelsmith-reaper")
         return reaped
 
@@ -237,6 +275,7 @@ class ImageService:
                 await self.store.reap()
             except Exception:
                 log.exception("reaper failed; retrying on the next tick")
+            await self.results.sweep_if_due()
 
     async def drain(self, grace_s: float) -> int:
         """Stop accepting jobs, wait up to ``grace_s`` for in-flight ones, then cancel the rest.
@@ -433,7 +472,7 @@ class ImageService:
                 # the money rules and tells its user.
                 await asyncio.shield(self.store.abandon(job_id))
             raise
-        done = await self._succeed(request, spec, job_id, result, notes)
+        done = await self._succeed(request, spec, job_id, result, notes, worst)
         return replace(done, public_id=job.public_id)
 
     async def _settle_cancelled(self, job_id: int, worst: int) -> None:
@@ -526,16 +565,14 @@ class ImageService:
         job_id: int,
         result: ProviderResult,
         notes: list[Note],
+        worst: int,
     ) -> ImageResult:
         images = result.images
         delivered = len(images)
-        cost = (
-            0
-            if self.demo
-            else spec.cost_micros(
-                result.usage, images=delivered, quality=request.quality, size=request.size
-            )
-        )
+        cost, reported = self._bounded_cost(request, spec, result, delivered, worst)
+        # Kept before the settle and before any upload: a result that was paid for survives a
+        # crash after this line, an upload that fails for good, and a settle that fails.
+        kept = await self.results.keep(job_id, images)
         if delivered == 0:
             failure = Refused(
                 "refused.filtered_all", stage="output", categories=[], suggestion=None
@@ -553,13 +590,22 @@ class ImageService:
             notes.append(
                 Note("note.filtered", {"filtered": request.n - delivered, "requested": request.n})
             )
-        await self.store.settle(
-            job_id,
-            state=JobState.SUCCEEDED,
-            cost_micros=cost,
-            images_delivered=delivered,
-            result={"images": delivered},
-        )
+        outcome: dict[str, Any] = {"images": delivered, "kept": kept}
+        if reported is not None:
+            outcome |= {"cost_capped": True, "reported_micros": reported}
+            notes.append(Note("note.cost_capped", {"cost": cost / 1_000_000}))
+        try:
+            await self.store.settle(
+                job_id,
+                state=JobState.SUCCEEDED,
+                cost_micros=cost,
+                images_delivered=delivered,
+                result=outcome,
+            )
+        except Exception:
+            # The images exist and were paid for: the user gets them. The job keeps its lease;
+            # if it is never settled, the reaper ends it as UNKNOWN_CHARGED and check() shows it.
+            log.exception("job %s: settling the success failed; delivering anyway", job_id)
         if self.demo:
             notes.append(Note("note.demo"))
         elif not spec.prices_verified:
@@ -584,6 +630,42 @@ class ImageService:
             quota_left=await self.quota_left(request.identity),
             demo=self.demo,
         )
+
+    def _bounded_cost(
+        self,
+        request: ImageRequest,
+        spec: ModelSpec,
+        result: ProviderResult,
+        delivered: int,
+        worst: int,
+    ) -> tuple[int, int | None]:
+        """The cost to settle, and the reported cost when it was not believed (else None).
+
+        A gateway can report absurd usage (``output_tokens = 1e18``). Pricing above
+        ``COST_SANITY_FACTOR`` times the worst-case estimate (at least the floor) is settled
+        at that bound, flagged in the job's result and logged for admins; the user still gets
+        the images.
+        """
+        if self.demo:
+            return 0, None
+        bound = max(COST_SANITY_FACTOR * worst, COST_SANITY_FLOOR_MICROS)
+        try:
+            cost = spec.cost_micros(
+                result.usage, images=delivered, quality=request.quality, size=request.size
+            )
+        except (OverflowError, ValueError):
+            cost = bound + 1
+        if cost <= bound:
+            return cost, None
+        log.warning(
+            "job cost capped: model=%s reported=$%.6f bound=$%.6f (usage %s)",
+            spec.name,
+            cost / 1_000_000,
+            bound / 1_000_000,
+            result.usage,
+        )
+        self._emit({"event": "cost_capped", "model": spec.name, "reported_micros": cost})
+        return bound, cost
 
     def _emit(self, event: dict[str, Any]) -> None:
         if event.get("event") == "job":
@@ -649,6 +731,88 @@ class ImageService:
                 job if job.community_scope is None and job.user_scope == caller.user_scope else None
             )
         return job if job.community_scope == caller.community_scope else None
+
+    async def redeliver(
+        self, caller: Identity, job_id: int | str, *, operator: bool = False
+    ) -> ImageResult:
+        """The kept images of an earlier job, handed over again for free.
+
+        ``job_id`` is untrusted input (typed by a user or from a button): a job that does not
+        exist, is not in ``caller``'s community, or — unless ``caller.is_admin`` — is not the
+        caller's own raises ``InvalidRequest("results.unknown_job")``; one whose images are no
+        longer kept raises ``InvalidRequest("results.gone")`` naming the retention. Nothing is
+        reserved, sent or charged; the result's ``cost_micros`` is 0 and it carries the note
+        ``note.redelivered``. ``operator=True`` (the CLI) may deliver a job of any community.
+        """
+        job = await self._job_for(caller, job_id, operator=operator)
+        if job is None:
+            raise InvalidRequest("results.unknown_job", job=_shown_ref(job_id))
+        images = await self.results.load(job.id) if job.state == JobState.SUCCEEDED else None
+        if not images:
+            raise InvalidRequest(
+                "results.gone", job=_shown_ref(job_id), days=self.results.keep_days
+            )
+        old = job.request
+        request = ImageRequest(
+            prompt=job.prompt,
+            model=job.model,
+            identity=caller,
+            size=old.get("size"),
+            quality=old.get("quality"),
+            n=int(old.get("n") or len(images)),
+            idem_key=job.idem_key,
+        )
+        return ImageResult(
+            job_id=job.id,
+            public_id=job.public_id,
+            request=request,
+            images=images,
+            cost_micros=0,
+            notes=(Note("note.redelivered", {"cost": job.cost_micros / 1_000_000}),),
+            extra={"redelivered": True, "original_cost_micros": job.cost_micros},
+        )
+
+    async def kept_results(
+        self, caller: Identity, ref: int | str, *, community: bool = False
+    ) -> list[tuple[bytes, str]]:
+        """The kept images of job ``ref`` as ``(bytes, mime)`` in order, for ``caller``: ``[]``
+        when the job is unknown, malformed, in another community, not the caller's own (unless
+        ``caller.is_admin``, or ``community=True``: any job of the caller's community, e.g. the
+        source of an edit anyone there may start), not a success, or no longer kept
+        (``settings.results.keep_days``). Free: nothing is reserved, sent or charged. ``ref`` is
+        untrusted input."""
+        job = await self._job_for(caller, ref, community=community)
+        if job is None or job.state != JobState.SUCCEEDED:
+            return []
+        images = await self.results.load(job.id)
+        return [(image.data, image.mime) for image in images or ()]
+
+    async def _job_for(
+        self,
+        caller: Identity,
+        ref: int | str,
+        *,
+        operator: bool = False,
+        community: bool = False,
+    ) -> JobView | None:
+        """A job ``caller`` may hand over again, by its public id: :meth:`job_for` (the
+        caller's platform and community), then the caller's own unless ``caller.is_admin`` or
+        ``community`` (any job of the caller's community; in a DM still own only).
+        ``operator`` (the CLI, acting for the deployment) finds a job of ``caller`` anywhere."""
+        text = str(ref).strip()
+        if not text or len(text) > 32 or not text.isascii():
+            return None
+        if operator:
+            job = await self.store.get_job_by_public_id(text)
+            return job if job is not None and job.user_scope == caller.user_scope else None
+        job = await self.job_for(caller, text)
+        if job is None:
+            return None
+        if community and caller.community_scope is not None:
+            return job
+        if not caller.is_admin and job.user_scope != caller.user_scope:
+            return None
+        return job
 
     def rebuild(
         self,
@@ -746,6 +910,19 @@ class ImageService:
             raise Forbidden(target=target)
         return await self.store.ban(self._target(caller, target), reason, by=caller)
 
+    async def admin_get_limits(self, caller: Identity, target: str | None) -> dict[str, Any] | None:
+        """The database override of a member or (``target`` None) the caller's community, or
+        for the operator of any scope (config-style keys; a None value = unlimited)."""
+        return await self.store.get_override(self._target(caller, target))
+
+    async def admin_clear_limits(self, caller: Identity, target: str | None) -> bool:
+        """Remove that override (the limits above it apply again). Audited."""
+        return await self.store.clear_override(self._target(caller, target), by=caller)
+
+    async def check(self) -> list[str]:
+        """Counters vs. the ledger (``[]`` when they agree): ``pixelsmith usage --check``."""
+        return await self.store.check()
+
     async def admin_unban(self, caller: Identity, target: str) -> bool:
         if target is None:
             raise Forbidden(target=target)
@@ -762,10 +939,15 @@ class ImageService:
     ) -> list[DailySpend]:
         return await self.store.daily_spend(since, _group(by), within=self._within(caller))
 
-    async def audit(self, caller: Identity, limit: int = 20) -> list[AuditEntry]:
-        """The newest admin actions of the caller's community (the operator: every one)."""
+    async def audit(
+        self, caller: Identity, limit: int = 20, *, community: str | None = None
+    ) -> list[AuditEntry]:
+        """The newest admin actions of the caller's community (the operator: every one, or
+        those of ``community`` — a ``community:<p>:<id>`` scope — when given)."""
         within = self._within(caller)
         if within == EVERYWHERE:
+            if community is not None:
+                return await self.store.audit(community, limit=limit)
             return await self.store.audit(everywhere=True, limit=limit)
         return await self.store.audit(within, limit=limit)
 
@@ -793,6 +975,40 @@ def _group(by: str) -> Literal["user", "community", "model"]:
     if by == "model":
         return "model"
     raise InvalidRequest("invalid.generic")
+
+
+async def open_store(settings: Settings) -> Store:
+    """Open and migrate the configured database. Whatever stops that is a :class:`ConfigError`
+    naming ``database.url`` (exit code 2): an unsupported or unparseable URL, a folder that
+    cannot be created or written, a file that is not an SQLite database, a PostgreSQL server
+    that cannot be reached. The message shows the URL without its password."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.engine import make_url
+
+    url = settings.database.url
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        shown = "(not a URL)"
+    try:
+        return await Store.open(url)
+    except (ValueError, sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
+        kind = "database.bad_url"
+        log.info("database URL rejected: %s", type(exc).__name__)
+    except OSError as exc:
+        kind = "database.unwritable"
+        log.info("database folder unusable: %s", type(exc).__name__)
+    except sa_exc.DBAPIError as exc:
+        text = str(exc.orig).lower() if exc.orig is not None else ""
+        sqlite = url.startswith("sqlite")
+        if "not a database" in text or "malformed" in text:
+            kind = "database.corrupt"
+        elif sqlite:
+            kind = "database.unwritable"
+        else:
+            kind = "database.unreachable"
+        log.info("database cannot be opened: %s", type(exc).__name__)
+    raise ConfigError(kind, key="database.url", url=shown)
 
 
 def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:

@@ -13,6 +13,8 @@ from PIL import Image
 
 from bots.cli_admin import add_admin_commands
 from core.charts import MAX_GROUPS, _series, chart_title, spend_chart_png
+from core.config import Settings
+from core.service import ImageService, OfflineProvider
 from core.store import QuotaSettings, Store
 from core.types import DailySpend, Identity
 
@@ -127,7 +129,8 @@ async def usage_cli(store: Store, *argv: str) -> tuple[int, str, str]:
     add_admin_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["usage", *argv])
     out, err = io.StringIO(), io.StringIO()
-    code = await args.admin_handler(args, store=store, quota=QUOTA, out=out, err=err)
+    service = ImageService(Settings(quota=QUOTA), store=store, provider=OfflineProvider())
+    code = await args.admin_handler(args, service=service, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -17,7 +17,8 @@ from bots.slack.runtime import SlackBot, mention
 from bots.slack.web import dashboard_text
 from core import messages
 from core.charts import chart_title, spend_chart_png
-from core.store.policy import LIMIT_KEYS, UNLIMITED_WORDS, QuotaOverrides
+from core.limits import UNLIMITED_WORDS
+from core.store.policy import LIMIT_KEYS, QuotaOverrides
 from core.types import Identity
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]+)$")

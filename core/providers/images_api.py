@@ -13,6 +13,8 @@ import base64
 import binascii
 import io
 import json
+import logging
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -27,6 +29,10 @@ from core.fetch import fetch_bytes
 from core.providers.base import ProviderCall, Throttle
 from core.safety import classify_status
 from core.types import GeneratedImage, Progress, ProgressCallback, ProviderResult, Stage, Usage
+
+log = logging.getLogger("pixelsmith.provider")
+# What an infinite reported token count is read as: far above any real job, so bounded.
+INFINITE_TOKENS = 10**30
 
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout)
 
@@ -62,19 +68,52 @@ def map_sdk_error(exc: Exception, *, model: str, prompt: str) -> PixelsmithError
 
 
 def usage_from(raw: Any) -> Usage | None:
+    """The usage a response reports. Counts are read as they came (the SDK does not validate
+    them): a string, a float or a negative number never raises and never reaches pydantic's
+    serializer (which would print a warning on a terminal); an unreadable count is logged and
+    read as 0. An absurd count is bounded later, where the job's cost is settled."""
     if raw is None:
         return None
-    data = raw.model_dump() if hasattr(raw, "model_dump") else dict(raw)
-    details = data.get("input_tokens_details") or {}
-    text = details.get("text_tokens")
-    image = details.get("image_tokens") or 0
-    if text is None:
-        text = max(int(data.get("input_tokens") or 0) - int(image), 0)
+    details = _field(raw, "input_tokens_details") or {}
+    image = _tokens(_field(details, "image_tokens"), "image_tokens")
+    text_raw = _field(details, "text_tokens")
+    if text_raw is None:
+        text = max(_tokens(_field(raw, "input_tokens"), "input_tokens") - image, 0)
+    else:
+        text = _tokens(text_raw, "text_tokens")
     return Usage(
-        text_tokens=int(text),
-        image_tokens=int(image),
-        output_tokens=int(data.get("output_tokens") or 0),
+        text_tokens=text,
+        image_tokens=image,
+        output_tokens=_tokens(_field(raw, "output_tokens"), "output_tokens"),
     )
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _tokens(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    number: float | int | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number == math.inf:
+        log.info("gateway usage: infinite token count for %s", name)
+        return INFINITE_TOKENS  # absurd: the settle bounds the cost
+    if number is None or not math.isfinite(number) or number < 0:
+        log.info(
+            "gateway usage: odd token count for %s (%s); read as 0", name, type(value).__name__
+        )
+        return 0
+    return int(number)
 
 
 def _decode(b64: str) -> GeneratedImage:

@@ -23,13 +23,20 @@ import difflib
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from core.limits import LimitError, parse_limit
 from core.types import Identity
 
 MICROS = 1_000_000
 
-UNLIMITED_WORDS = {"unlimited", "none", "off", "no limit", "inf", "infinite"}
 
 LIMIT_KEYS = (
     "user_daily_images",
@@ -50,10 +57,16 @@ def micros_to_usd(micros: int) -> float:
     return micros / MICROS
 
 
-def _unlimited_to_none(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().lower() in UNLIMITED_WORDS:
-        return None
-    return value
+def _unlimited_to_none(key: str, value: Any) -> Any:
+    """Every limit goes through the one limit language (core/limits.py): None for the shared
+    "unlimited" words, else a finite number in the store's range, else a ValueError naming the
+    value and the range."""
+    try:
+        return parse_limit(key, value)
+    except LimitError as exc:
+        from core import messages
+
+        raise ValueError(messages.render(exc, "en")) from None
 
 
 def _reject_unknown(data: Any, allowed: tuple[str, ...], where: str) -> Any:
@@ -89,8 +102,8 @@ class QuotaOverrides(BaseModel):
 
     @field_validator(*LIMIT_KEYS, mode="before")
     @classmethod
-    def _unlimited(cls, value: Any) -> Any:
-        return _unlimited_to_none(value)
+    def _unlimited(cls, value: Any, info: ValidationInfo) -> Any:
+        return _unlimited_to_none(str(info.field_name), value)
 
     def given(self) -> dict[str, Any]:
         """The overrides actually set (a value of None means "unlimited")."""
@@ -120,8 +133,8 @@ class QuotaSettings(BaseModel):
 
     @field_validator(*LIMIT_KEYS, mode="before")
     @classmethod
-    def _unlimited(cls, value: Any) -> Any:
-        return _unlimited_to_none(value)
+    def _unlimited(cls, value: Any, info: ValidationInfo) -> Any:
+        return _unlimited_to_none(str(info.field_name), value)
 
     @field_validator("communities", "roles", mode="before")
     @classmethod

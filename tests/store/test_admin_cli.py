@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import update
 
 from bots.cli_admin import add_admin_commands
+from core.config import Settings
 from core.errors import QuotaExceeded
+from core.service import ImageService, OfflineProvider
 from core.store import QuotaSettings, Store, effective_limits
 from core.store.statements import BUCKET
 from core.types import Identity, JobState
@@ -27,7 +29,8 @@ def parser() -> argparse.ArgumentParser:
 async def cli(store: Store, *argv: str) -> tuple[int, str, str]:
     args = parser().parse_args(argv)
     out, err = io.StringIO(), io.StringIO()
-    code = await args.admin_handler(args, store=store, quota=QUOTA, out=out, err=err)
+    service = ImageService(Settings(quota=QUOTA), store=store, provider=OfflineProvider())
+    code = await args.admin_handler(args, service=service, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -143,5 +146,5 @@ async def test_history(store: Store) -> None:
     code, out, _ = await cli(store, "history", "discord:42", "--limit", "2")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split()[:3] == ["time", "state", "cost"]
+    assert lines[0].split()[:4] == ["job", "time", "state", "cost"]
     assert len(lines) == 4 and "a fox h2" in lines[2] and "SUCCEEDED" in lines[2]

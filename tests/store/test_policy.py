@@ -52,7 +52,7 @@ def test_db_overrides_apply_on_top() -> None:
     ("data", "needle"),
     [
         ({"user_daly_images": 3}, "did you mean 'user_daily_images'"),
-        ({"user_daily_images": -1}, "greater than or equal to 0"),
+        ({"user_daily_images": -1}, "from 0 to 1,000,000,000"),
         ({"communities": {"1": {"budget": 3}}}, "unknown key 'budget'"),
     ],
 )

@@ -139,3 +139,7 @@ cli-check_bad = { $count ->
 cli-usage_empty = no charged jobs{ $since }
 cli-history_empty = no jobs for { $scope }
 cli-total = total
+cli-interrupted = Interrupted. A job in progress was settled by the money rules: released if nothing was sent, else charged as unknown (see `pixelsmith history`).
+cli-out_not_folder = --out { $path } is a file, not a folder: give a folder (it is created if missing). Nothing was sent or charged.
+cli-out_uncreatable = Cannot create the folder { $path }: give a folder you can write to with --out. Nothing was sent or charged.
+cli-out_unwritable = Cannot write into the folder { $path }: fix its permissions or give another folder with --out. Nothing was sent or charged.

@@ -130,3 +130,7 @@ cli-check_bad = 计数器与账本之间有 { $count } 处差异：
 cli-usage_empty = 没有计费任务{ $since }
 cli-history_empty = { $scope } 没有任务
 cli-total = 合计
+cli-interrupted = 已中断。进行中的任务已按计费规则结算：若尚未发送则释放预留，否则按“结果未知”计费（见 `pixelsmith history`）。
+cli-out_not_folder = --out { $path } 是文件而不是文件夹：请指定一个文件夹（不存在时会自动创建）。未发送任何请求，也未扣费。
+cli-out_uncreatable = 无法创建文件夹 { $path }：请用 --out 指定一个可写的文件夹。未发送任何请求，也未扣费。
+cli-out_unwritable = 无法写入文件夹 { $path }：请修改其权限，或用 --out 指定其他文件夹。未发送任何请求，也未扣费。

@@ -17,7 +17,7 @@ config-invalid = Config error at `{ $key }`: { $problem }. Fix it in { $path_or_
 
 ## invalid
 invalid-generic = That request is not valid.
-invalid-flag_value = The flag { $flag } needs a value, e.g. `{ $flag } 2:3`.
+invalid-flag_value = The flag { $flag } needs a value, e.g. `{ $flag } { $example }`.
 invalid-unknown_flag = Unknown flag { $flag }. Known flags: { $known }.
 invalid-not_a_number = { $option } must be a whole number, not “{ $value }”.
 invalid-unknown_model = Unknown model “{ $model }”. Available: { $known }.
@@ -203,3 +203,27 @@ chart-unwritable = Cannot write the chart to { $path }: check that the folder ex
 ## error
 error-incident = Something went wrong on our side (incident { $incident }). Please try again, and if it keeps happening, tell your admin the incident id.
 error-incident_log = Details for the operator, under incident { $incident }: { $path }
+
+## database
+database-bad_url = Config error at `{ $key }`: { $url } is not a database URL Pixelsmith supports. Use sqlite:///path/to/pixelsmith.db or postgresql+psycopg://user@host/dbname.
+database-unwritable = Config error at `{ $key }`: the SQLite database { $url } cannot be created or opened: make its folder exist and be writable, or choose another path.
+database-corrupt = Config error at `{ $key }`: { $url } is not an SQLite database (the file is damaged or of another kind). Restore it from a backup, or point the setting at a new file.
+database-unreachable = Config error at `{ $key }`: cannot connect to the database at { $url }. Check that the server is running, that the database exists and that the user may log in.
+
+## results
+results-unknown_job = There is no job { $job } that you can get again: check the number in your history.
+results-gone = The images of job { $job } are no longer kept (results are kept for { $days } days). Nothing was charged.
+
+## note
+note-redelivered = Delivered again from the result store: free (the job cost ${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) } when it was made).
+note-cost_capped = The gateway reported an implausible usage for this job; it was charged at the sanity bound of ${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) } and flagged for the admin.
+
+## limit
+limit-bad_images = '{ $value }' is not a valid { $key }: give a whole number of images from 0 to { $maximum }, or { $words } for no limit.
+limit-bad_jobs = '{ $value }' is not a valid { $key }: give a whole number of jobs from 0 to { $maximum }, or { $words } for no limit.
+limit-bad_usd = '{ $value }' is not a valid { $key }: give an amount in USD from 0 to { $maximum }, or { $words } for no limit.
+limit-bad_seconds = '{ $value }' is not a valid { $key }: give a number of seconds from 0 to { $maximum }.
+limit-bad_grant_images = '{ $value }' is not a valid grant: give a whole number of images, not 0, at most { $maximum } (negative takes back).
+limit-bad_grant_usd = '{ $value }' is not a valid grant: give an amount in USD, not 0, at most { $maximum } (negative takes back).
+limit-unknown_key = '{ $key }' is not a limit; known limits: { $known }.
+limit-unknown_unit = '{ $value }' is not a unit: use images or usd.

@@ -17,7 +17,7 @@ config-invalid = 配置项 `{ $key }` 有误：{ $problem }。请在 { $path_or_
 
 ## invalid
 invalid-generic = 该请求无效。
-invalid-flag_value = 参数 { $flag } 需要一个值，例如 `{ $flag } 2:3`。
+invalid-flag_value = 参数 { $flag } 需要一个值，例如 `{ $flag } { $example }`。
 invalid-unknown_flag = 未知参数 { $flag }。可用参数：{ $known }。
 invalid-not_a_number = { $option } 必须是整数，而不是 “{ $value }”。
 invalid-unknown_model = 未知模型 “{ $model }”。可用模型：{ $known }。
@@ -183,3 +183,27 @@ chart-unwritable = 无法把图表写入 { $path }：请确认文件夹存在且
 ## error
 error-incident = 我们这边出了点问题（事件编号 { $incident }）。请重试；如反复出现，请把事件编号告知管理员。
 error-incident_log = 给运维人员的详细信息（事件编号 { $incident }）：{ $path }
+
+## database
+database-bad_url = 配置项 `{ $key }` 有误：{ $url } 不是 Pixelsmith 支持的数据库地址。请使用 sqlite:///路径/pixelsmith.db 或 postgresql+psycopg://用户@主机/数据库名。
+database-unwritable = 配置项 `{ $key }` 有误：无法创建或打开 SQLite 数据库 { $url }：请确保其所在文件夹存在且可写，或换一个路径。
+database-corrupt = 配置项 `{ $key }` 有误：{ $url } 不是 SQLite 数据库（文件已损坏或是其他类型的文件）。请从备份恢复，或把该配置指向一个新文件。
+database-unreachable = 配置项 `{ $key }` 有误：无法连接到数据库 { $url }。请检查服务器是否在运行、数据库是否存在、用户能否登录。
+
+## results
+results-unknown_job = 没有你可以重新获取的任务 { $job }：请核对历史记录中的编号。
+results-gone = 任务 { $job } 的图片已不再保留（结果保留 { $days } 天）。未扣费。
+
+## note
+note-redelivered = 已从结果存储重新发送：免费（该任务生成时花费 ${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }）。
+note-cost_capped = 网关为此任务报告了不合理的用量；已按合理上限 ${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) } 计费，并已标记给管理员。
+
+## limit
+limit-bad_images = '{ $value }' 不是有效的 { $key }：请填写 0 到 { $maximum } 之间的整数图片数，或填写 { $words } 表示不限。
+limit-bad_jobs = '{ $value }' 不是有效的 { $key }：请填写 0 到 { $maximum } 之间的整数任务数，或填写 { $words } 表示不限。
+limit-bad_usd = '{ $value }' 不是有效的 { $key }：请填写 0 到 { $maximum } 之间的美元金额，或填写 { $words } 表示不限。
+limit-bad_seconds = '{ $value }' 不是有效的 { $key }：请填写 0 到 { $maximum } 之间的秒数。
+limit-bad_grant_images = '{ $value }' 不是有效的赠送额度：请填写不为 0 的整数图片数，绝对值不超过 { $maximum }（负数表示收回）。
+limit-bad_grant_usd = '{ $value }' 不是有效的赠送额度：请填写不为 0 的美元金额，绝对值不超过 { $maximum }（负数表示收回）。
+limit-unknown_key = '{ $key }' 不是限额名称；可用的限额：{ $known }。
+limit-unknown_unit = '{ $value }' 不是单位：请使用 images 或 usd。
