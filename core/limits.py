@@ -75,7 +75,7 @@ class LimitError(InvalidRequest):
     """A limit, grant or price that is not in the language. ``params``: ``key`` (what was
     being set), ``value`` (as typed, shortened and escaped), ``unit``, ``maximum``, ``words``."""
 
-    key = "limit.invalid"
+    key = "invalid.generic"  # always raised with one of the limit.* keys
 
 
 def unit_of(key: str) -> Unit:

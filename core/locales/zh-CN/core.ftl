@@ -206,4 +206,4 @@ limit-bad_seconds = '{ $value }' 不是有效的 { $key }：请填写 0 到 { $m
 limit-bad_grant_images = '{ $value }' 不是有效的赠送额度：请填写不为 0 的整数图片数，绝对值不超过 { $maximum }（负数表示收回）。
 limit-bad_grant_usd = '{ $value }' 不是有效的赠送额度：请填写不为 0 的美元金额，绝对值不超过 { $maximum }（负数表示收回）。
 limit-unknown_key = '{ $key }' 不是限额名称；可用的限额：{ $known }。
-limit-unknown_unit = '{ $value }' 不是单位：请使用 images 或 usd。
+limit-unknown_unit = '{ $value }' 不是单位：请使用 `images` 或 `usd`。
