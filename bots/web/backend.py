@@ -54,8 +54,19 @@ class WebBackend:
         self.service = service
 
     async def job(self, caller: Identity, public_id: str) -> JobView | None:
-        """The job behind a link or button, only if it belongs to the caller's community."""
-        return await self.service.job_for(caller, public_id)
+        """The job behind a link or page, only where the caller could see it in the chat.
+
+        That is the chat buttons' rule: a job of the caller's own community (a DM job: only its
+        owner; :meth:`ImageService.job_for` checks the community), and there the caller's own job
+        or one posted in the channel the session's link came from (a member of a server may not
+        read a private channel's results by id).
+        """
+        job = await self.service.job_for(caller, public_id)
+        if job is None or self.is_mine(caller, job):
+            return job
+        if caller.community_scope is None or caller.channel_id is None:
+            return None  # a DM context is one user's own
+        return job if str(job.request.get("channel_id")) == caller.channel_id else None
 
     @staticmethod
     def public_id(job: JobView) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -211,3 +212,18 @@ def test_the_operators_dashboard_link_binds_one_community() -> None:
             operator_dashboard_link(settings, bad)
     off = Settings.model_validate({"web": {"secret_key": SECRET}})
     assert operator_dashboard_link(off, "discord:900") is None
+
+
+async def test_another_members_job_only_from_the_channel_it_was_posted_in(webapp: Web) -> None:
+    from tests.web.conftest import BOB
+
+    here = await make_job(webapp.service, BOB, "posted here")  # Bob's, channel 5001
+    private = await make_job(
+        webapp.service, replace(BOB, channel_id="5999"), "a private channel's picture"
+    )
+    await webapp.login(ALICE, "edit", job=str(here))  # Alice's link comes from channel 5001
+    assert (await webapp.client.get(f"/edit/{here}")).status == 200
+    await _is_forbidden(webapp, "GET", f"/edit/{private}")
+    await _is_forbidden(webapp, "GET", f"/img/{private}/0")
+    for odd in ("\uff11\uff12", "0x1", "-1", " 1"):  # full-width digits too
+        await _is_forbidden(webapp, "GET", f"/edit/{odd}")
