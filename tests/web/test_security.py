@@ -227,3 +227,13 @@ async def test_another_members_job_only_from_the_channel_it_was_posted_in(webapp
     await _is_forbidden(webapp, "GET", f"/img/{private}/0")
     for odd in ("\uff11\uff12", "0x1", "-1", " 1"):  # full-width digits too
         await _is_forbidden(webapp, "GET", f"/edit/{odd}")
+
+
+async def test_static_assets_are_served_and_nothing_else(webapp: Web) -> None:
+    for name, kind in (("painter.js", "javascript"), ("pixelsmith.css", "css")):
+        answer = await webapp.client.get(f"/static/{name}")
+        assert answer.status == 200 and kind in answer.content_type
+    for path in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/", "/static/nope.js"):
+        answer = await webapp.client.get(path)
+        assert answer.status in (403, 404), (path, answer.status)
+        assert "def build_app" not in await answer.text()
