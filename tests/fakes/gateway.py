@@ -323,6 +323,7 @@ class FileRecord:
     format: str | None
     width: int | None
     height: int | None
+    data: bytes = field(default=b"", compare=False, repr=False)  # the part's bytes
 
 
 @dataclass
@@ -710,6 +711,7 @@ class FakeGateway:
                             format=info[0] if info else None,
                             width=info[1] if info else None,
                             height=info[2] if info else None,
+                            data=bytes(data),
                         )
                     )
                     if name in ("image", "image[]"):
