@@ -28,7 +28,6 @@ from core.types import (
 
 log = logging.getLogger("pixelsmith.web")
 
-MAX_PUBLIC_ID = 32
 MAX_HISTORY = 500
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from bots.web.links import Signer
 from core import messages
+from core.types import Identity
 from tests.discord.conftest import WAIT, SettingsFactory, final, running_bot
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent
@@ -46,7 +47,7 @@ def grant_in(text: str | None) -> Any:
 async def test_edit_region_gives_the_clicker_a_private_link_for_this_channel(
     fake: FakeDiscord, discord_settings: SettingsFactory
 ) -> None:
-    async with running_bot(discord_settings(**WEB)):
+    async with running_bot(discord_settings(**WEB)) as bot:
         ctx = fake.context()
         result = await imagine(fake, ctx, "a harbour")
         region = [c for c in custom_ids(result) if c.startswith("px:region:")]
@@ -59,7 +60,8 @@ async def test_edit_region_gives_the_clicker_a_private_link_for_this_channel(
         )
         assert callback.type == 4 and callback.ephemeral  # private, and no job ran
         grant = grant_in(callback.data.get("content"))
-        assert grant.purpose == "edit" and grant.job == region[0].rsplit(":", 1)[1]
+        [job] = await bot.service.history(Identity("discord", ctx.user_id, ctx.guild_id))
+        assert grant.purpose == "edit" and grant.job == job.public_id  # never the row id
         assert (grant.user_id, grant.community_id) == (bob.user_id, bob.guild_id)
         assert grant.channel_id == bob.channel_id and grant.admin is False
         assert "15 minutes" in callback.data["content"]

@@ -52,7 +52,7 @@ async def test_paint_a_region_of_a_discord_result_and_get_the_edit_in_the_channe
         provider={"download_hosts": ["127.0.0.1"]},
         web={"port": port, "secret_key": SECRET, "public_url": f"http://127.0.0.1:{port}"},
     )
-    kept: dict[int, list[KeptImage]] = {}
+    kept: dict[str, list[KeptImage]] = {}
     async with running_bot(settings) as adapter:
         # The web companion as `pixelsmith run` builds it; the kept files are the ones the bot
         # uploaded to Discord (standing in for the result store).
@@ -65,7 +65,9 @@ async def test_paint_a_region_of_a_discord_result_and_get_the_edit_in_the_channe
             result: MessageEvent = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
             ids = [c["custom_id"] for row in result.components for c in row["components"]]
             [region] = [c for c in ids if c.startswith("px:region:")]
-            kept[int(region.rsplit(":", 1)[1])] = [
+            ref = region.rsplit(":", 1)[1]
+            job = await adapter.service.job(int(ref)) if ref.isdigit() else None
+            kept[job.public_id if job else ref] = [
                 KeptImage(f.data, f.content_type) for f in result.files
             ]
             click = P.component_click(ctx, region, fake.stored_messages[result.message_id])

@@ -96,7 +96,7 @@ class ButtonsCog(commands.Cog):
             await self.invalid(interaction, "discord.button_invalid")
             return
         if action == "region":  # a private link to the painter; no job runs here
-            text = web.region_text(self.settings, identity, ref)
+            text = web.region_text(self.settings, identity, job.public_id)
             await interaction.response.send_message(text, ephemeral=True)
             return
         if action == "edit":
