@@ -61,17 +61,21 @@ class Tiers:
 
     @property
     def effective(self) -> EffectiveLimits:
-        return restrict(self.bound, self.local)
+        return self.bound if self.local is UNSET else restrict(self.bound, self.local)
 
 
 def resolve(limits: EffectiveLimits, overrides: dict[str, dict[str, Any]]) -> Tiers:
     """``limits`` (the config's) with the database overrides of each tier, keyed by the tier
     names of :data:`core.store.statements.OVERRIDE_SCOPES`."""
+    if not overrides:  # the common case: nothing set in the database
+        return Tiers(limits, UNSET)
     bound = apply_overrides(limits, overrides.get("community") or {})
     bound = apply_overrides(bound, overrides.get("user") or {})
     legacy = apply_overrides(UNSET, overrides.get("any_community") or {})
     local = apply_overrides(UNSET, overrides.get("members") or {})
     local = apply_overrides(local, overrides.get("member") or {})
+    if legacy == UNSET:
+        return Tiers(bound, UNSET if local == UNSET else local)
     return Tiers(bound, restrict(legacy, local))
 
 
