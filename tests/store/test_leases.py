@@ -174,3 +174,31 @@ async def test_opening_the_service_reaps_what_a_dead_process_left(
         assert [j.id for j in await svc.start()] == [job_id]  # what start() reports
     finally:
         await svc.close()
+
+
+async def test_a_failed_settle_is_left_to_the_reaper_and_reported(
+    db_url: str, tmp_path: Path, gateway: FakeGateway
+) -> None:
+    svc = await ImageService.create(
+        settings(db_url, tmp_path, gateway, lease_s=0.5, reaper_interval_s=0.1)
+    )
+    try:
+        real_settle = svc.store.settle
+
+        async def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the database went away mid-settle")
+
+        svc.store.settle = broken  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            await svc.run(svc.build("a fox", ALICE))
+        svc.store.settle = real_settle  # type: ignore[method-assign]
+        [job] = await svc.store.history(ALICE.user_scope)
+        assert job.state == JobState.SUBMITTED  # paid for, outcome not recorded
+        later = datetime.now(UTC) + timedelta(seconds=5)  # no heartbeat renews it any more
+        problems = await svc.store.check(now=later)
+        assert any(f"job {job.id}: SUBMITTED past its lease" in p for p in problems)
+        [reaped] = await svc.store.reap(now=later)
+        assert reaped.id == job.id and reaped.state == JobState.UNKNOWN_CHARGED
+        assert await svc.store.check(now=later) == []
+    finally:
+        await svc.close()
