@@ -78,7 +78,7 @@ class PixelsmithTree(app_commands.CommandTree):
         else:
             text = incidents.incident_text(original, locale, "a Discord command")
         reply = Reply(interaction, locale)
-        reply.public = interaction.response.is_done()
+        reply.public = reply.loading = interaction.response.is_done()
         await tell(reply, text)
 
 

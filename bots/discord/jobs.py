@@ -115,8 +115,8 @@ class JobRunner:
         except Exception:
             reason, sent = "other", 1  # unknown: keep whatever was posted
             log.exception("job %s paid but delivery failed", result.job_id)
-        if sent == 0:
-            await reply.discard()  # the thinking message, before the ephemeral sentence
+        if sent:
+            reply.public = False  # the original carries results now: never delete it
         await tell(reply, render.undelivered(result, reason, reply.locale))
 
     async def explain(

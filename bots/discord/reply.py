@@ -4,8 +4,10 @@
   is chosen because results belong in the channel; Discord fixes ephemerality at defer time.
 - Progress edits that message; the result turns it into the header + first files (later batches
   are followups).
-- Failures must be ephemeral: the public "thinking" message is deleted and an ephemeral followup
-  carries the sentence (followups after the first may choose their own ephemerality).
+- Failures must be ephemeral. While the public "thinking" message is still loading, the first
+  follow-up would become it (and public), so it is first edited to a neutral line; then the
+  ephemeral follow-up carries the sentence, and only then is the thinking message deleted
+  (a follow-up sent after that delete can fail with 10008, discord-api-docs#2739).
 - Token trouble (10062 on the defer: expired before we answered; 401/50027 or 10015 on webhooks:
   the 15-minute token died) switches to the channel, mentioning the requester.
 - A deleted thinking message (10008 Unknown Message) is no dead end: the result goes out as a
@@ -111,6 +113,7 @@ class Reply:
         self.interaction = interaction
         self.locale = locale
         self.public = False  # the original response is our public "thinking" message
+        self.loading = False  # ... still in its loading state (never edited)
         self.in_channel = False  # the token is dead: speak in the channel
         self.requester = interaction.user.id
 
@@ -128,6 +131,7 @@ class Reply:
                 return False
             raise
         self.public = not ephemeral
+        self.loading = self.public
         return True
 
     async def progress(self, content: str, preview: bytes | None = None) -> None:
@@ -139,6 +143,7 @@ class Reply:
             extra["attachments"] = [discord.File(io.BytesIO(preview), filename="preview.png")]
         try:
             await self.interaction.edit_original_response(content=content, **extra)
+            self.loading = False
         except discord.HTTPException as exc:
             log.debug("progress edit failed: %s %s", exc.status, exc.code)
 
@@ -199,9 +204,17 @@ class Reply:
         if not response.is_done():
             await response.send_message(text, ephemeral=True, **extra)
             return
-        if self.public:
-            await self.discard()
+        if not self.public:
+            await self.interaction.followup.send(text, ephemeral=True, **extra)
+            return
+        if self.loading:
+            with contextlib.suppress(discord.HTTPException):  # the follow-up below still tries
+                await self.interaction.edit_original_response(
+                    content=messages.text("discord.no_result", self.locale)
+                )
+            self.loading = False
         await self.interaction.followup.send(text, ephemeral=True, **extra)
+        await self.discard()
 
     async def info(self, text: str) -> None:
         """The answer to an ephemeral command (/quota, /history, admin)."""

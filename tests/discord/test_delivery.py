@@ -149,3 +149,17 @@ async def test_previews_stay_within_the_per_file_limit(
         msg = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
         edits = [m for m in fake.messages if m.kind == "original_edit" and m.seq < msg.seq]
         assert edits and all(f.size <= limit for m in edits for f in m.files)
+
+
+async def test_a_failure_is_said_before_the_thinking_message_is_deleted(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    """Discord can answer 10008 to a follow-up sent after the deferred message was deleted
+    (discord-api-docs#2739): the ephemeral sentence goes first, the delete after it."""
+    gateway.script(Behavior(error=ERRORS["moderation_blocked"]))
+    payload = P.slash_command(fake.context(), "imagine", options={"prompt": "a"})
+    said = await run(fake, payload)
+    gone = await fake.wait_for_message(lambda m: m.kind == "original_delete", timeout=WAIT)
+    assert said.kind == "followup" and said.ephemeral and said.seq < gone.seq
+    edits = [m for m in fake.messages if m.kind == "original_edit" and m.seq < said.seq]
+    assert all("refused" not in (m.content or "") for m in edits)  # the reason stays private

@@ -87,6 +87,7 @@ discord-admin-usage_line = { $group }: { $jobs ->
        *[other] { $images } images
     }, ${ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 2) }
 discord-admin-usage_empty = No charged jobs since { $since }.
+discord-no_result = No image this time (the reason went to the requester).
 discord-button_invalid = This button is no longer valid. Nothing was charged. Please run the command again.
 discord-form_invalid = This form is no longer valid (the bot restarted or it was open too long). Nothing was charged. Please run the command again.
 discord-bad_request = Discord sent this request incomplete, so I could not act on it. Nothing was charged. Please try again.

@@ -75,6 +75,7 @@ discord-admin-granted = 已为 { $target } 本月增加 { $amount }。
 discord-admin-usage_title = 自 { $since } 起已计费的任务，按{ $by }分组：
 discord-admin-usage_line = { $group }：{ $jobs } 个任务，{ $images } 张图片，${ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 2) }
 discord-admin-usage_empty = 自 { $since } 起没有已计费的任务。
+discord-no_result = 这次没有生成图片（原因已私下告知请求者）。
 discord-button_invalid = 此按钮已不再有效，未产生任何费用。请重新运行命令。
 discord-form_invalid = 此表单已不再有效（机器人已重启或打开时间过长），未产生任何费用。请重新运行命令。
 discord-bad_request = Discord 发来的请求不完整，我无法处理。未产生任何费用。请重试。
