@@ -112,9 +112,9 @@ class JobRunner:
         except DeliveryFailed as exc:
             reason, sent = exc.reason, exc.sent
             log.warning("job %s paid but not delivered: %s", result.job_id, reason)
-        except Exception:
+        except Exception as exc:
             reason, sent = "other", 1  # unknown: keep whatever was posted
-            log.exception("job %s paid but delivery failed", result.job_id)
+            incidents.report(exc, f"delivering Discord job {result.job_id}")
         if sent:
             reply.public = False  # the original carries results now: never delete it
         await tell(reply, render.undelivered(result, reason, reply.locale))
