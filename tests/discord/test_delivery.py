@@ -34,7 +34,7 @@ async def run(fake: FakeDiscord, payload: dict[str, Any]) -> MessageEvent:
 
 
 def alice(fake: FakeDiscord) -> Identity:
-    return Identity(platform="discord", user_id=fake.context().user_id)
+    return Identity(platform="discord", user_id=fake.context().user_id, community_id=fake.guild_id)
 
 
 async def test_no_attach_files_is_refused_before_paying(

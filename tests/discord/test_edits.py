@@ -26,7 +26,7 @@ def text_input(modal: dict[str, Any]) -> dict[str, Any]:
 
 
 def who(ctx: P.InteractionContext) -> Identity:
-    return Identity(platform="discord", user_id=ctx.user_id)
+    return Identity(platform="discord", user_id=ctx.user_id, community_id=ctx.guild_id)
 
 
 async def imagine(fake: FakeDiscord, ctx: P.InteractionContext, prompt: str) -> MessageEvent:

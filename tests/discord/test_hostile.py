@@ -71,11 +71,13 @@ async def test_forged_reroll_from_another_server_runs_nothing(
     reroll = buttons(result)["Re-roll"]
     calls = len(gateway.calls)
 
-    answer = await click(fake, other_guild(fake), reroll)
+    mallory = other_guild(fake)
+    answer = await click(fake, mallory, reroll)
     assert answer.ephemeral and answer.content == INVALID
     assert secret not in str([m.payload for m in fake.messages if m.seq > result.seq])
     assert len(gateway.calls) == calls
-    assert await bot.service.history(Identity(platform="discord", user_id=MALLORY)) == []
+    in_b = Identity(platform="discord", user_id=MALLORY, community_id=mallory.guild_id)
+    assert await bot.service.history(in_b) == []
 
 
 async def test_reroll_from_another_channel_of_the_same_server_is_refused(

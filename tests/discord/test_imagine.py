@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def alice(fake: FakeDiscord) -> Identity:
-    return Identity(platform="discord", user_id=fake.context().user_id)
+    return Identity(platform="discord", user_id=fake.context().user_id, community_id=fake.guild_id)
 
 
 class RecordingProvider:
@@ -45,6 +46,13 @@ class RecordingProvider:
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+def without_refs(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The components with each button's job reference replaced (public ids are random)."""
+    text = re.sub(r'"px:(reroll|edit|vary):[^"]+"', r'"px:\1:<job>"', json.dumps(components))
+    rows: list[dict[str, Any]] = json.loads(text)
+    return rows
 
 
 def _matches_fixture(name: str, data: Any) -> None:
@@ -106,7 +114,7 @@ async def test_imagine_defers_first_then_posts_pngs_as_multipart(
     assert "a red fox in snow" in (msg.content or "")
     assert f"<@{fake.context().user_id}>" in (msg.content or "")
     assert "gpt-image-2" in (msg.content or "") and "Cost: $" in (msg.content or "")
-    _matches_fixture("result_components", msg.components)
+    _matches_fixture("result_components", without_refs(msg.components))
     [job] = await bot.service.history(alice(fake))
     assert job.state == "SUCCEEDED" and job.idem_key == f"discord:interaction:{payload['id']}"
 
