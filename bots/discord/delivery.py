@@ -115,7 +115,8 @@ async def deliver(
     while pending:
         batch, first = pending[0], sent == 0
         header = render.result_header(result, reply.locale, requester, notes) if first else None
-        view = views.result_view(str(result.job_id), reply.locale, region=region) if first else None
+        ref = result.public_id  # never the row id: buttons carry only the public id
+        view = views.result_view(ref, reply.locale, region=region) if first and ref else None
         try:
             await reply.send_batch(header, batch, view, first=first)
         except Exception as exc:

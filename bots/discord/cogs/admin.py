@@ -3,6 +3,10 @@
 ``default_permissions(manage_guild)`` only hides the group from members by default, and a guild
 admin can change that: every subcommand is checked again in code (``Answers.answer(...,
 admin_only=True)``: Manage Server, Administrator, or a role in ``discord.admin_roles``).
+
+Every call goes through the service's caller-scoped admin API with the caller's identity: it acts
+on members of the caller's own server only (their member scope there) and reports only that
+server; an admin of server B can neither limit, grant, ban nor see anyone of server A.
 """
 
 from __future__ import annotations
@@ -57,8 +61,11 @@ def amount_text(value: float | int | None, unit: str, locale: str) -> str:
 
 
 def group_name(group: str) -> str:
-    prefix = "user:discord:"
-    return render.mention(group[len(prefix) :]) if group.startswith(prefix) else group
+    """A report row's group as Discord shows it: users as mentions."""
+    for prefix in ("user:discord:", "member:discord:"):
+        if group.startswith(prefix):
+            return render.mention(group.rsplit(":", 1)[1])
+    return group
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -104,15 +111,19 @@ class AdminCog(
 
     @app_commands.command(name="grant", description=t("discord.cmd.admin_grant"))
     @app_commands.describe(
-        user=t("discord.opt.user"), amount=t("discord.opt.amount"), unit=t("discord.opt.unit")
+        user=t("discord.opt.user"),
+        amount=t("discord.opt.amount"),
+        unit=t("discord.opt.unit"),
+        period=t("discord.opt.period"),
     )
-    @app_commands.choices(unit=choices("images", "usd"))
+    @app_commands.choices(unit=choices("images", "usd"), period=choices("day", "month"))
     async def grant(
         self,
         interaction: discord.Interaction,
         user: discord.User,
         amount: float,
         unit: Choice[str],
+        period: Choice[str] | None = None,
     ) -> None:
         async def work(me: Identity) -> str:
             value: float | int = amount
@@ -120,9 +131,11 @@ class AdminCog(
                 if amount != int(amount):
                     raise PixelsmithError("discord.admin.bad_value", value=amount)
                 value = int(amount)
-            await self.service.admin_grant(me, str(user.id), value, unit.value)
+            when = period.value if period else "month"
+            await self.service.admin_grant(me, str(user.id), value, unit.value, when)
+            key = "discord.admin.granted_day" if when == "day" else "discord.admin.granted"
             return messages.text(
-                "discord.admin.granted",
+                key,
                 me.locale,
                 amount=amount_text(value, unit.value, me.locale),
                 target=render.mention(user.id),
@@ -188,6 +201,35 @@ class AdminCog(
             for row in rows[:25]
         ]
         return render.fit(lines)
+
+    @app_commands.command(name="audit", description=t("discord.cmd.admin_audit"))
+    @app_commands.describe(limit=t("discord.opt.limit_rows"))
+    async def audit(
+        self, interaction: discord.Interaction, limit: app_commands.Range[int, 1, 25] = 10
+    ) -> None:
+        """The newest admin actions of this server (never another server's)."""
+
+        async def work(me: Identity) -> str:
+            entries = await self.service.audit(me, limit=limit)
+            if not entries:
+                return messages.text("discord.admin.audit_empty", me.locale)
+            lines = [messages.text("discord.admin.audit_title", me.locale)]
+            lines += [
+                messages.text(
+                    "discord.admin.audit_line",
+                    me.locale,
+                    when=render.discord_time(entry.at),
+                    who=group_name(entry.actor),
+                    action=entry.action,
+                    target=group_name(entry.target),
+                    before=render.clip(str(entry.before), 60),
+                    after=render.clip(str(entry.after), 60),
+                )
+                for entry in entries
+            ]
+            return render.fit(lines)
+
+        await self.answers.answer(interaction, work, admin_only=True)
 
     @app_commands.command(name="dashboard", description=t("discord.cmd.admin_dashboard"))
     async def dashboard(self, interaction: discord.Interaction) -> None:

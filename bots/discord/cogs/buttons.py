@@ -28,8 +28,6 @@ from core.types import Identity, ImageRequest, JobView
 
 log = logging.getLogger("pixelsmith.discord")
 
-MAX_ROW_ID = 2**63 - 1  # the store's integer range
-
 
 def visible_to(job: JobView, identity: Identity) -> bool:
     """Whether ``identity`` may act on ``job`` from where it clicked (see the module docstring)."""
@@ -57,10 +55,11 @@ class ButtonsCog(commands.Cog):
         return identity_of(interaction, self.settings)
 
     async def job_for(self, identity: Identity, ref: str) -> JobView | None:
-        """The job ``ref`` names, if the clicker may act on it here; else None."""
-        if not (ref.isascii() and ref.isdigit()) or int(ref) > MAX_ROW_ID:
-            return None
-        job = await self.service.job(int(ref))
+        """The job ``ref`` (a public id) names, if the clicker may act on it here; else None.
+
+        ``ImageService.job_for`` checks the server (unknown, malformed, oversized or another
+        server's id: None); :func:`visible_to` adds the channel."""
+        job = await self.service.job_for(identity, ref)
         return job if job is not None and visible_to(job, identity) else None
 
     async def invalid(self, interaction: discord.Interaction, key: str) -> None:

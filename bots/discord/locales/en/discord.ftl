@@ -13,7 +13,8 @@ discord-cmd-edit_menu = Edit image
 discord-cmd-quota = What you can still generate today and this month
 discord-cmd-admin = Pixelsmith admin: limits, grants, bans, usage
 discord-cmd-admin_limits = Set a limit for a user or for this whole server
-discord-cmd-admin_grant = Give a user extra images or dollars this month
+discord-cmd-admin_grant = Give a user extra images or dollars today or this month
+discord-cmd-admin_audit = Recent admin actions in this server
 discord-cmd-admin_ban = Stop a user from generating images
 discord-cmd-admin_unban = Let a banned user generate images again
 discord-cmd-admin_usage = Spending summary
@@ -33,6 +34,8 @@ discord-opt-limit = Which limit
 discord-opt-value = A number, or “unlimited”
 discord-opt-amount = How much (negative takes back)
 discord-opt-unit = Images or US dollars
+discord-opt-period = Today or this month (default: this month)
+discord-opt-limit_rows = How many entries (1-25)
 discord-opt-reason = Why (kept in the database)
 discord-opt-by = Group by
 discord-opt-days = How many days back (default 30)
@@ -44,6 +47,8 @@ discord-choice-transparent = transparent
 discord-choice-opaque = opaque
 discord-choice-images = images
 discord-choice-usd = US dollars
+discord-choice-day = today
+discord-choice-month = this month
 discord-choice-user = user
 discord-choice-community = server
 discord-choice-model = model
@@ -78,6 +83,17 @@ discord-admin-budget_needs_server = The server budget applies to the whole serve
 discord-admin-this_server = this server
 discord-admin-limits_set = The { $limit_name } for { $target } is now { $value }.
 discord-admin-granted = Granted { $amount } to { $target } for this month.
+discord-admin-granted_day = Granted { $amount } to { $target } for today.
+discord-admin-audit_empty = No admin actions in this server yet.
+discord-admin-audit_title = Recent admin actions in this server:
+discord-admin-audit_line = { $when } · { $who } · { $action ->
+        [grant] granted
+        [ban] banned
+        [unban] unbanned
+        [limits] set limits for
+        [limits_clear] cleared the limits of
+       *[other] changed
+    } { $target }: { $before } → { $after }
 discord-admin-usage_title = Charged jobs since { $since }, by { $by }:
 discord-admin-usage_line = { $group }: { $jobs ->
         [one] { $jobs } job

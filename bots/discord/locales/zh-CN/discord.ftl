@@ -13,7 +13,8 @@ discord-cmd-edit_menu = 编辑图片
 discord-cmd-quota = 今天和本月还能生成多少
 discord-cmd-admin = Pixelsmith 管理：额度、赠送、封禁、用量
 discord-cmd-admin_limits = 为某个用户或整个服务器设置上限
-discord-cmd-admin_grant = 本月给某个用户额外的图片或美元额度
+discord-cmd-admin_grant = 今天或本月给某个用户额外的图片或美元额度
+discord-cmd-admin_audit = 本服务器最近的管理操作
 discord-cmd-admin_ban = 禁止某个用户生成图片
 discord-cmd-admin_unban = 允许被封禁的用户重新生成图片
 discord-cmd-admin_usage = 消费汇总
@@ -33,6 +34,8 @@ discord-opt-limit = 哪个上限
 discord-opt-value = 一个数字，或“unlimited”（无限制）
 discord-opt-amount = 数量（负数表示收回）
 discord-opt-unit = 图片或美元
+discord-opt-period = 今天或本月（默认：本月）
+discord-opt-limit_rows = 显示多少条（1-25）
 discord-opt-reason = 原因（记录在数据库中）
 discord-opt-by = 分组方式
 discord-opt-days = 往前统计多少天（默认 30）
@@ -44,6 +47,8 @@ discord-choice-transparent = 透明
 discord-choice-opaque = 不透明
 discord-choice-images = 图片
 discord-choice-usd = 美元
+discord-choice-day = 今天
+discord-choice-month = 本月
 discord-choice-user = 用户
 discord-choice-community = 服务器
 discord-choice-model = 模型
@@ -72,6 +77,17 @@ discord-admin-budget_needs_server = 服务器预算适用于整个服务器：�
 discord-admin-this_server = 本服务器
 discord-admin-limits_set = { $target } 的{ $limit_name }现在为 { $value }。
 discord-admin-granted = 已为 { $target } 本月增加 { $amount }。
+discord-admin-granted_day = 已为 { $target } 赠送今天的 { $amount }。
+discord-admin-audit_empty = 本服务器还没有管理操作。
+discord-admin-audit_title = 本服务器最近的管理操作：
+discord-admin-audit_line = { $when } · { $who } · { $action ->
+        [grant] 赠送
+        [ban] 封禁
+        [unban] 解封
+        [limits] 设置上限
+        [limits_clear] 清除上限
+       *[other] 修改
+    } { $target }：{ $before } → { $after }
 discord-admin-usage_title = 自 { $since } 起已计费的任务，按{ $by }分组：
 discord-admin-usage_line = { $group }：{ $jobs } 个任务，{ $images } 张图片，${ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 2) }
 discord-admin-usage_empty = 自 { $since } 起没有已计费的任务。
