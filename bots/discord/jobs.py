@@ -30,6 +30,7 @@ from core.types import ImageRequest, ImageResult
 log = logging.getLogger("pixelsmith.discord")
 
 RequestMaker = Callable[[Reply], Awaitable[ImageRequest]]
+ResultMaker = Callable[[], Awaitable[ImageResult]]
 
 
 class JobRunner:
@@ -80,6 +81,33 @@ class JobRunner:
             self.sources.put(result.job_id, Sources(request.images, request.mask))
         await self._deliver(reply, result, interaction)
 
+    async def again(self, interaction: discord.Interaction, produce: ResultMaker) -> None:
+        """A ready result (a free re-delivery) posted like a new one; failures reply ephemerally."""
+        reply = Reply(interaction, locale_of(interaction))
+        if missing := permissions.missing(interaction):
+            await tell(reply, render.missing_permissions(missing, reply.locale))
+            return
+        if not await reply.defer():
+            return
+        try:
+            result = await produce()
+        except PixelsmithError as exc:
+            await tell(reply, render.failure(exc, reply.locale))
+            return
+        try:
+            await deliver(
+                reply,
+                result,
+                interaction.filesize_limit,
+                retry=self.retry,
+                deadline=token_deadline(interaction),
+            )
+        except DeliveryFailed as exc:
+            log.warning("re-delivery of job %s failed: %s", result.job_id, exc.reason)
+            if exc.sent:
+                reply.public = False  # the original carries results now: never delete it
+            await tell(reply, render.again_failed(exc.reason, reply.locale))
+
     async def _run(self, reply: Reply, request: ImageRequest) -> ImageResult:
         reporter = ProgressReporter(
             reply,
@@ -117,7 +145,8 @@ class JobRunner:
             incidents.report(exc, f"delivering Discord job {result.job_id}")
         if sent:
             reply.public = False  # the original carries results now: never delete it
-        await tell(reply, render.undelivered(result, reason, reply.locale))
+        kept = self.settings.results.keep_days > 0
+        await tell(reply, render.undelivered(result, reason, reply.locale, kept=kept))
 
     async def explain(
         self, reply: Reply, exc: PixelsmithError, request: ImageRequest | None

@@ -152,9 +152,11 @@ def missing_permissions(flags: Sequence[str], locale: str) -> str:
     return messages.text("discord.missing_permissions", locale, permissions=", ".join(names))
 
 
-def undelivered(result: ImageResult, reason: str, locale: str) -> str:
+def undelivered(result: ImageResult, reason: str, locale: str, *, kept: bool = False) -> str:
     """The image was made and charged, but could not be posted: why, and what to do."""
     how = "how_fix" if reason in ("permissions", "access") else "how_wait"
+    if kept:
+        how = "how_again"  # the result store has it: /history again posts it for free
     return fit(
         [
             messages.text(
@@ -167,3 +169,9 @@ def undelivered(result: ImageResult, reason: str, locale: str) -> str:
             messages.text(f"discord.undelivered.{how}", locale),
         ]
     )
+
+
+def again_failed(reason: str, locale: str) -> str:
+    """A free re-delivery that could not be posted (nothing was charged)."""
+    why = messages.text(f"discord.undelivered.{reason}", locale)
+    return messages.text("discord.again_failed", locale, reason=why)

@@ -163,3 +163,39 @@ async def test_a_failure_is_said_before_the_thinking_message_is_deleted(
     assert said.kind == "followup" and said.ephemeral and said.seq < gone.seq
     edits = [m for m in fake.messages if m.kind == "original_edit" and m.seq < said.seq]
     assert all("refused" not in (m.content or "") for m in edits)  # the reason stays private
+
+
+async def test_a_paid_result_refused_by_discord_is_handed_over_again_for_free(
+    fake: FakeDiscord, discord_settings: SettingsFactory, gateway: FakeGateway
+) -> None:
+    async with running_bot(discord_settings(), retry=FAST) as bot:
+        fake.fail_next(403, 50013, "Missing Permissions", uploads_only=True)  # permanent: no retry
+        told = await run(fake, P.slash_command(fake.context(), "imagine", options={"prompt": "a"}))
+        assert "was made and charged" in (told.content or "") and "/history" in (told.content or "")
+        [job] = await bot.service.history(alice(fake))
+        options = {"again": job.public_id}
+        again = await run(fake, P.slash_command(fake.context(), "history", options=options))
+        assert again.files and not again.ephemeral
+        assert len(gateway.calls) == 1  # nothing generated (or charged) again
+        assert [j.id for j in await bot.service.history(alice(fake))] == [job.id]
+
+
+async def test_history_again_with_an_unknown_job_is_refused_privately(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    options = {"again": "not-a-job"}
+    answer = await run(fake, P.slash_command(fake.context(), "history", options=options))
+    assert answer.ephemeral and not answer.files and gateway.calls == []
+
+
+async def test_history_again_autocompletes_the_callers_recent_images(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    await run(fake, P.slash_command(fake.context(), "imagine", options={"prompt": "a red fox"}))
+    [job] = await bot.service.history(alice(fake))
+    payload = P.autocomplete(fake.context(), "history", focused="again", value="")
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    answer = await fake.wait_for_callback(lambda c: c.type == 8, timeout=WAIT)
+    [choice] = answer.data["choices"]
+    assert choice["value"] == job.public_id and "a red fox" in choice["name"]
+    assert len(choice["name"]) <= 100
