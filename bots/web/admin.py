@@ -1,27 +1,39 @@
-"""The admin dashboard of one community: spend and images per day, members, limits, grants,
-bans, the audit log, the ledger as CSV, jobs that need attention.
+"""The admin dashboard of one community: spend and charged jobs per day, per-member usage,
+limits, grants, bans, the audit log, and the spend per day and member as CSV.
 
 Only sessions from a dashboard link (minted by a chat adapter after its own admin check, or by
 the operator's ``pixelsmith dashboard-link``) have ``grant.admin``; every call is made as that
-caller, so it acts on and reads only the caller's community.
+caller, so the service acts on and reads only the caller's community. Values go through the same
+validated service calls as the chat commands: a bad one is a 400 with the sentence, nothing stored.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
-from bots.web.backend import BACKEND
+from bots.web import texts
+from bots.web.backend import BACKEND, LIMIT_KEYS
 from bots.web.render import page
 from bots.web.security import forbidden, grant_of
+from core import messages
+from core.errors import PixelsmithError
 
 DAYS = 30
+MAX_JSON_BYTES = 4096
+ACTIONS = ("limits", "grant", "ban", "unban")
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/dashboard", dashboard_page)
     app.router.add_get("/api/dashboard/daily", daily)
+    app.router.add_get("/dashboard/spend.csv", spend_csv)
+    for action in ACTIONS:
+        app.router.add_post(f"/api/dashboard/{action}", change)
 
 
 def _admin(request: web.Request) -> bool:
@@ -29,18 +41,30 @@ def _admin(request: web.Request) -> bool:
     return grant.admin and grant.community_id is not None
 
 
+def _since() -> date:
+    return datetime.now(UTC).date() - timedelta(days=DAYS - 1)
+
+
 async def dashboard_page(request: web.Request) -> web.Response:
     if not _admin(request):
         return forbidden(request)
-    return page(request, "dashboard.html", days=DAYS)
+    backend = request.app[BACKEND]
+    caller = grant_of(request).identity()
+    return page(
+        request,
+        "dashboard.html",
+        days=DAYS,
+        members=await backend.members(caller, _since()),
+        audit=await backend.audit(caller),
+        limit_keys=LIMIT_KEYS,
+    )
 
 
 async def daily(request: web.Request) -> web.Response:
-    """Spend and jobs per UTC day of the caller's community, oldest first, every day present."""
+    """Spend and charged jobs per UTC day of the caller's community, every day present."""
     if not _admin(request):
         return forbidden(request)
-    today = datetime.now(UTC).date()
-    since = today - timedelta(days=DAYS - 1)
+    since = _since()
     rows = await request.app[BACKEND].daily(grant_of(request).identity(), since)
     by_day = {r.day: r for r in rows}
     days = []
@@ -55,3 +79,78 @@ async def daily(request: web.Request) -> web.Response:
             }
         )
     return web.json_response({"days": days})
+
+
+async def spend_csv(request: web.Request) -> web.Response:
+    """What the ledger charged per UTC day and member of the caller's community."""
+    if not _admin(request):
+        return forbidden(request)
+    caller = grant_of(request).identity()
+    rows = await request.app[BACKEND].daily_by_member(caller, _since())
+    prefix = f"user:{caller.platform}:"
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", "member", "jobs", "cost_usd"])
+    for row in rows:
+        member = _cell(row.group.removeprefix(prefix))
+        writer.writerow([row.day.isoformat(), member, row.jobs, f"{row.cost_micros / 1e6:.6f}"])
+    response = web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="pixelsmith-spend.csv"'
+    return response
+
+
+def _cell(value: str) -> str:
+    """No spreadsheet formulas from stored text (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+async def _json_body(request: web.Request) -> dict[str, str] | None:
+    if request.content_type != "application/json":
+        return None
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) <= 200 for k, v in data.items()
+    ):
+        return None
+    return data
+
+
+async def change(request: web.Request) -> web.Response:
+    """Limits, grants, bans: one validated service call as the admin caller."""
+    if not _admin(request):
+        return forbidden(request)
+    grant = grant_of(request)
+    data = await _json_body(request)
+    if data is None:
+        return _bad(grant.locale)
+    backend = request.app[BACKEND]
+    caller = grant.identity()
+    action = request.path.rsplit("/", 1)[-1]
+    member = data.get("member", "").strip() or None
+    try:
+        if action == "limits" and data.get("key") in LIMIT_KEYS:
+            await backend.set_limit(caller, member, data["key"], data.get("value", ""))
+        elif action == "grant" and member:
+            unit, period = data.get("unit", ""), data.get("period", "")
+            await backend.grant(caller, member, data.get("amount", ""), unit, period)
+        elif action == "ban" and member:
+            await backend.ban(caller, member, data.get("reason", "").strip() or None)
+        elif action == "unban" and member:
+            await backend.unban(caller, member)
+        else:
+            return _bad(grant.locale)
+    except PixelsmithError as exc:
+        error = messages.render(exc, grant.locale)
+        return web.json_response({"ok": False, "error": error}, status=400)
+    return web.json_response({"ok": True})
+
+
+def _bad(locale: str) -> web.Response:
+    error = texts.text("web.error.bad_request", locale)
+    return web.json_response({"ok": False, "error": error}, status=400)

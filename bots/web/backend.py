@@ -14,21 +14,23 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from core.errors import PixelsmithError
+from core.errors import InvalidRequest, PixelsmithError
+from core.limits import LIMIT_UNITS, parse_grant, parse_limit
 from core.service import Attachment, ImageService
 from core.types import (
     CHARGED_STATES,
+    AuditEntry,
     DailySpend,
-    GeneratedImage,
     Identity,
     ImageResult,
     JobView,
-    UsageRow,
 )
 
 log = logging.getLogger("pixelsmith.web")
 
 MAX_HISTORY = 500
+# What a community admin may set for the community (the operator's bound still caps each one).
+LIMIT_KEYS = tuple(k for k in LIMIT_UNITS if k.startswith(("user_", "community_")))
 
 
 class ResultPoster(Protocol):
@@ -38,6 +40,14 @@ class ResultPoster(Protocol):
 
 
 POSTERS = web.AppKey("posters", dict[str, Any])
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member: str  # the platform's user id
+    jobs: int
+    images: int
+    cost_micros: int
 
 
 @dataclass(frozen=True)
@@ -71,22 +81,31 @@ class WebBackend:
     def public_id(job: JobView) -> str:
         return job.public_id
 
-    async def kept_images(self, caller: Identity, job: JobView) -> list[KeptImage]:
-        """The result images of ``job`` still in the result store (empty: none kept)."""
-        return []
+    async def kept_images(
+        self, caller: Identity, job: JobView, *, shared: bool = False
+    ) -> list[KeptImage]:
+        """The result images of ``job`` still in the result store (empty: none kept).
+
+        ``shared``: the source of an edit, which anyone who may see the job (see :meth:`job`)
+        may start; otherwise only the caller's own (My images, downloads, re-delivery).
+        """
+        if not shared and not self.is_mine(caller, job):
+            return []
+        kept = await self.service.kept_results(caller, self.public_id(job), community=shared)
+        return [KeptImage(data, mime) for data, mime in kept]
 
     @staticmethod
     def is_mine(caller: Identity, job: JobView) -> bool:
         return job.user_scope == caller.user_scope and job.community_scope == caller.community_scope
 
     async def kept_result(self, caller: Identity, job: JobView) -> ImageResult | None:
-        """A kept result as it was delivered (free: nothing is charged), to post it again."""
-        kept = await self.kept_images(caller, job)
-        if not kept or not self.is_mine(caller, job):
+        """A kept result handed over again (free: nothing is charged), only the caller's own."""
+        if not self.is_mine(caller, job):
             return None
-        request = self.service.rebuild(job, caller, idem_key=f"web:again:{job.id}")
-        images = tuple(GeneratedImage(k.data, k.mime) for k in kept)
-        return ImageResult(job_id=job.id, request=request, images=images, cost_micros=0)
+        try:
+            return await self.service.redeliver(caller, self.public_id(job))
+        except PixelsmithError:
+            return None
 
     async def my_jobs(self, caller: Identity, *, offset: int, limit: int) -> list[JobView]:
         """The caller's own finished jobs with images in the caller's community, newest first."""
@@ -125,10 +144,39 @@ class WebBackend:
     # -- the dashboard (admin sessions only; the pages check ``grant.admin`` first) ---------
 
     async def daily(self, caller: Identity, since: date | None) -> list[DailySpend]:
+        """Spend per UTC day of the caller's community (the service filters by the caller)."""
         return await self.service.daily_spend(caller, since, by="community")
 
-    async def members(self, caller: Identity, since: date | None) -> list[UsageRow]:
-        raise PixelsmithError("error.internal")
+    async def members(self, caller: Identity, since: date | None) -> list[MemberRow]:
+        rows = await self.service.usage(caller, since, by="user")
+        prefix = f"user:{caller.platform}:"
+        return [
+            MemberRow(r.group.removeprefix(prefix), r.jobs, r.images, r.cost_micros) for r in rows
+        ]
+
+    async def daily_by_member(self, caller: Identity, since: date | None) -> list[DailySpend]:
+        return await self.service.daily_spend(caller, since, by="user")
+
+    async def audit(self, caller: Identity, limit: int = 50) -> list[AuditEntry]:
+        return await self.service.audit(caller, limit=limit)
+
+    async def set_limit(self, caller: Identity, member: str | None, key: str, raw: str) -> None:
+        """One limit for a member or (``member`` None) every member of the caller's community,
+        in the chat commands' language; the operator's bound still caps it. Audited."""
+        value = parse_limit(key, raw)  # a LimitError names the value and the range
+        await self.service.admin_set_limits(caller, member, {key: value})
+
+    async def grant(self, caller: Identity, member: str, raw: str, unit: str, period: str) -> None:
+        if period not in ("day", "month"):
+            raise InvalidRequest("invalid.generic")
+        amount = parse_grant(unit, raw)
+        await self.service.admin_grant(caller, member, amount, unit, period)
+
+    async def ban(self, caller: Identity, member: str, reason: str | None) -> None:
+        await self.service.admin_ban(caller, member, reason)
+
+    async def unban(self, caller: Identity, member: str) -> None:
+        await self.service.admin_unban(caller, member)
 
 
 BACKEND = web.AppKey("backend", WebBackend)

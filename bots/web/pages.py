@@ -49,7 +49,7 @@ async def edit_page(request: web.Request) -> web.Response:
     if job is None:
         return forbidden(request)
     backend = request.app[BACKEND]
-    kept = await backend.kept_images(grant_of(request).identity(), job)
+    kept = await backend.kept_images(grant_of(request).identity(), job, shared=True)
     public_id = backend.public_id(job)
     return page(
         request,
@@ -66,7 +66,8 @@ async def kept_image(request: web.Request) -> web.StreamResponse:
     job, index = await _job(request), _index(request)
     if job is None or index is None:
         return forbidden(request)
-    kept = await request.app[BACKEND].kept_images(grant_of(request).identity(), job)
+    caller = grant_of(request).identity()
+    kept = await request.app[BACKEND].kept_images(caller, job, shared=True)
     if index >= len(kept):
         raise web.HTTPNotFound()
     response = web.Response(body=kept[index].data, content_type=kept[index].mime)
@@ -119,7 +120,7 @@ async def start_edit(request: web.Request) -> web.Response:
     if not form.get("mask") or not form_id or len(form_id) > 64:
         return _error(request, "web.edit.need_paint")
     backend = request.app[BACKEND]
-    sources = await backend.kept_images(caller, job)
+    sources = await backend.kept_images(caller, job, shared=True)
     if not sources:
         return _error(request, "web.edit.no_source", 409)
     idem_key = f"web:edit:{caller.platform}:{caller.community_id}:{caller.user_id}:{form_id}"

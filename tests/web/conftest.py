@@ -19,7 +19,7 @@ from bots.web.backend import KeptImage, WebBackend
 from bots.web.links import mint_link
 from core.config import Settings
 from core.service import ImageService
-from core.types import Identity, ImageResult, JobView
+from core.types import GeneratedImage, Identity, ImageResult, JobView
 from tests.conftest import make_settings
 from tests.fakes.gateway import FakeGateway
 from tests.web.browser import Browser, free_port, launched, serving
@@ -49,8 +49,20 @@ class KeptBackend(WebBackend):
         super().__init__(service)
         self.kept = kept
 
-    async def kept_images(self, caller: Identity, job: JobView) -> list[KeptImage]:
+    async def kept_images(
+        self, caller: Identity, job: JobView, *, shared: bool = False
+    ) -> list[KeptImage]:
+        if not shared and not self.is_mine(caller, job):
+            return []
         return self.kept.get(job.public_id, [])
+
+    async def kept_result(self, caller: Identity, job: JobView) -> ImageResult | None:
+        kept = await self.kept_images(caller, job)
+        if not kept:
+            return None
+        request = self.service.rebuild(job, caller, idem_key=f"test:again:{job.public_id}")
+        images = tuple(GeneratedImage(k.data, k.mime) for k in kept)
+        return ImageResult(job_id=job.id, request=request, images=images, cost_micros=0)
 
 
 @dataclass

@@ -13,14 +13,13 @@ import pytest
 from PIL import Image
 
 from bots.web.app import build_app
-from bots.web.backend import KeptImage
 from tests.conftest import make_settings
 from tests.discord.conftest import WAIT, final, running_bot
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent, point_discord_py_at
 from tests.fakes.gateway import FakeGateway
 from tests.web.browser import Browser, free_port, serving
-from tests.web.conftest import SECRET, KeptBackend
+from tests.web.conftest import SECRET
 from tests.web.test_browser_painter import distance_to_segment, drag_at
 
 pytestmark = pytest.mark.browser
@@ -52,12 +51,10 @@ async def test_paint_a_region_of_a_discord_result_and_get_the_edit_in_the_channe
         provider={"download_hosts": ["127.0.0.1"]},
         web={"port": port, "secret_key": SECRET, "public_url": f"http://127.0.0.1:{port}"},
     )
-    kept: dict[str, list[KeptImage]] = {}
     async with running_bot(settings) as adapter:
-        # The web companion as `pixelsmith run` builds it; the kept files are the ones the bot
-        # uploaded to Discord (standing in for the result store).
-        backend = KeptBackend(adapter.service, kept)
-        app = build_app(adapter.service, settings, {"discord": adapter}, backend=backend)
+        # The web companion as `pixelsmith run` builds it; the painter's source is the result
+        # the service kept in its result store.
+        app = build_app(adapter.service, settings, {"discord": adapter})
         async with serving(app, port):
             ctx = fake.context()
             payload = P.slash_command(ctx, "imagine", options={"prompt": "a quiet harbour"})
@@ -65,11 +62,6 @@ async def test_paint_a_region_of_a_discord_result_and_get_the_edit_in_the_channe
             result: MessageEvent = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
             ids = [c["custom_id"] for row in result.components for c in row["components"]]
             [region] = [c for c in ids if c.startswith("px:region:")]
-            ref = region.rsplit(":", 1)[1]
-            job = await adapter.service.job(int(ref)) if ref.isdigit() else None
-            kept[job.public_id if job else ref] = [
-                KeptImage(f.data, f.content_type) for f in result.files
-            ]
             click = P.component_click(ctx, region, fake.stored_messages[result.message_id])
             await fake.dispatch("INTERACTION_CREATE", click)
             callback = await fake.wait_for_callback(
