@@ -208,3 +208,18 @@ async def test_admin_spend_chart_is_posted(fake: FakeDiscord, bot: DiscordAdapte
         fake, P.slash_command(fake.context(), "pixelsmith-admin", subcommand="chart")
     )
     assert member.content == messages.text("discord.admin.denied") and not member.files
+
+
+async def test_admin_limits_and_grants_speak_the_one_limit_language(
+    fake: FakeDiscord, bot: DiscordAdapter
+) -> None:
+    admin = fake.context(permissions=P.ADMINISTRATOR)
+    for value in ("inf", "1e309", "-1", "lots"):
+        options = [P.option("limit", "user_daily_images"), P.option("value", value)]
+        msg = await run(
+            fake, P.slash_command(admin, "pixelsmith-admin", subcommand="limits", options=options)
+        )
+        assert msg.ephemeral and value in (msg.content or "")
+        assert "is now" not in (msg.content or "")
+    audit = await run(fake, P.slash_command(admin, "pixelsmith-admin", subcommand="audit"))
+    assert audit.content == messages.text("discord.admin.audit_empty")  # nothing was stored

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,29 +28,11 @@ from bots.discord.reply import Reply, tell
 from core import incidents, messages
 from core.charts import chart_title, spend_chart_png
 from core.errors import PixelsmithError
+from core.limits import parse_grant, parse_limit
 from core.service import ImageService
 from core.types import Identity
 
 log = logging.getLogger("pixelsmith.discord")
-
-UNLIMITED = {"unlimited", "none", "off", "∞"}
-
-
-def parse_limit(key: str, raw: str) -> float | int | None:
-    text = raw.strip().lower()
-    if text in UNLIMITED:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise PixelsmithError("discord.admin.bad_value", value=raw) from None
-    if not math.isfinite(value) or value < 0:
-        raise PixelsmithError("discord.admin.bad_value", value=raw)
-    if key.endswith(("images", "jobs")):
-        if value != int(value):
-            raise PixelsmithError("discord.admin.bad_value", value=raw)
-        return int(value)
-    return value
 
 
 def amount_text(value: float | int | None, unit: str, locale: str) -> str:
@@ -126,11 +107,7 @@ class AdminCog(
         period: Choice[str] | None = None,
     ) -> None:
         async def work(me: Identity) -> str:
-            value: float | int = amount
-            if unit.value == "images":
-                if amount != int(amount):
-                    raise PixelsmithError("discord.admin.bad_value", value=amount)
-                value = int(amount)
+            value = parse_grant(unit.value, amount)  # the one grant language: negative takes back
             when = period.value if period else "month"
             await self.service.admin_grant(me, str(user.id), value, unit.value, when)
             key = "discord.admin.granted_day" if when == "day" else "discord.admin.granted"
