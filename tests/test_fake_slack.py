@@ -372,7 +372,7 @@ async def test_scripted_errors_and_auth(fake: FakeSlack) -> None:
     assert opened["view"]["id"].startswith("V")
     with pytest.raises(SlackApiError) as reused:  # a trigger_id works once
         await client.views_open(trigger_id="t-1", view=view)
-    assert reused.value.response["error"] == "expired_trigger_id"
+    assert reused.value.response["error"] == "exchanged_trigger_id"
     fake.fail_next("views.open", "expired_trigger_id")
     with pytest.raises(SlackApiError):
         await client.views_open(trigger_id="t-2", view=view)

@@ -29,6 +29,12 @@ Behaviour copied from Discord, because adapters depend on it:
   from its bytes (discord.py sends every file as ``application/octet-stream``);
 - 429s carry ``retry_after`` and the ``Via`` header (without ``Via`` discord.py treats a 429 as a
   Cloudflare ban and raises instead of waiting).
+
+Strict: every message, modal, autocomplete answer and command sync is checked against Discord's
+published limits (``tests/fakes/discord_rules.py``; 400/50035 with the ``errors`` tree); the
+per-file limit is the interaction's ``attachment_size_limit``; the initial response must come
+within 3 s and webhooks within 15 min of ``fake.clock`` (virtual time: it moves only by
+``fake.clock.advance(s)``, so no test depends on the machine's speed).
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
 
+from . import discord_rules
+from .clock import VirtualClock
 from .discord_payloads import (
     InteractionContext,
     attachment_object,
@@ -62,6 +70,10 @@ from .discord_payloads import (
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 JSON = "application/json"
+# developers/interactions/receiving-and-responding.mdx: "you must send an initial response within
+# 3 seconds of receiving the event"; "Interaction tokens are valid for 15 minutes".
+INITIAL_RESPONSE_S = 3.0
+TOKEN_TTL_S = 15 * 60
 
 # ---------------------------------------------------------------------------------- records
 
@@ -212,6 +224,8 @@ class _Interaction:
     loading: bool = False
     ephemeral: bool = False
     expired: bool = False
+    created: float = 0.0  # on fake.clock
+    attachment_size_limit: int | None = None
 
 
 @dataclass(eq=False)
@@ -249,10 +263,18 @@ class DiscordError(Exception):
         *,
         retry_after: float = 0.05,
         is_global: bool = False,
+        errors: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.retry_after, self.is_global = retry_after, is_global
+        self.errors = errors
+
+
+def _invalid(errors: discord_rules.Errors) -> None:
+    """Raise Discord's answer to a broken limit: 400/50035 "Invalid Form Body" + errors tree."""
+    if errors:
+        raise DiscordError(400, 50035, "Invalid Form Body", errors=errors.tree)
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -294,6 +316,7 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41_250,
         max_file_size: int = 10 * 1024 * 1024,
         max_request_size: int = 25 * 1024 * 1024,
+        labels_required: bool = False,
     ) -> None:
         self.token = token
         self.application_id = application_id or new_snowflake()
@@ -302,6 +325,9 @@ class FakeDiscord:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.max_file_size = max_file_size
         self.max_request_size = max_request_size
+        #: Refuse the deprecated modal form (a text input in an action row, not in a Label).
+        self.labels_required = labels_required
+        self.clock = VirtualClock()
         self.guilds: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.guild_id = self.add_guild("Pixelsmith Test", guild_id=guild_id)
@@ -546,6 +572,8 @@ class FakeDiscord:
             user=user,
             command_type=data.get("type"),
             message_id=str(msg["id"]) if msg else None,
+            created=self.clock.now(),
+            attachment_size_limit=payload.get("attachment_size_limit"),
         )
         if msg and str(msg["id"]) not in self.stored_messages:
             self.stored_messages[str(msg["id"])] = dict(msg)
@@ -688,7 +716,10 @@ class FakeDiscord:
                     "X-RateLimit-Scope": "global" if glob else "user",
                 },
             )
-        return _json({"message": err.message, "code": err.code}, err.status)
+        body: dict[str, Any] = {"message": err.message, "code": err.code}
+        if err.errors is not None:
+            body["errors"] = err.errors
+        return _json(body, err.status)
 
     @staticmethod
     def _needs_bot_auth(path: str) -> bool:
@@ -698,9 +729,16 @@ class FakeDiscord:
     # ----------------------------------------------------------------------- bodies
 
     async def _read_body(
-        self, request: web.Request
+        self, request: web.Request, it: _Interaction | None = None
     ) -> tuple[dict[str, Any], list[tuple[int, str, bytes, str]], bool]:
-        """(payload, [(index, filename, bytes, part content type)], multipart?)"""
+        """(payload, [(index, filename, bytes, part content type)], multipart?)
+
+        A file above the per-file limit is 413/40005: the interaction's
+        ``attachment_size_limit`` where there is one, else ``max_file_size``.
+        """
+        limit = self.max_file_size
+        if it is not None and it.attachment_size_limit:
+            limit = int(it.attachment_size_limit)
         if not request.content_type.startswith("multipart/"):
             raw = await request.read()
             return (json.loads(raw) if raw else {}), [], False
@@ -717,7 +755,7 @@ class FakeDiscord:
             if name == "payload_json":
                 payload = json.loads(data)
             elif name.startswith("files["):
-                if len(data) > self.max_file_size:
+                if len(data) > limit:
                     raise DiscordError(413, 40005, "Request entity too large")
                 idx = int(name[6:-1])
                 filename = part.get_filename() or f"file{idx}"
@@ -916,6 +954,7 @@ class FakeDiscord:
     async def _put_commands(self, request: web.Request) -> web.Response:
         guild = self._check_app(request)
         payload = await request.json()
+        _invalid(discord_rules.check_commands(payload))
         out = [self._command_object(guild, c) for c in payload]
         self.registered_commands[guild] = out
         self._record(CommandSync(self.application_id, guild, "PUT", payload))
@@ -927,6 +966,7 @@ class FakeDiscord:
     async def _post_command(self, request: web.Request) -> web.Response:
         guild = self._check_app(request)
         payload = await request.json()
+        _invalid(discord_rules.check_command(payload))
         obj = self._command_object(guild, payload)
         cmds = [c for c in self.registered_commands.get(guild, []) if c["id"] != obj["id"]]
         self.registered_commands[guild] = [*cmds, obj]
@@ -955,12 +995,19 @@ class FakeDiscord:
         iid, token = request.match_info["iid"], request.match_info["token"]
         it = self._interaction(token, iid)
         assert it is not None
-        if it.expired or it.id != iid:
+        late = self.clock.now() - it.created > INITIAL_RESPONSE_S
+        if it.expired or it.id != iid or late:
             raise DiscordError(404, 10062, "Unknown interaction")
         if it.response_type is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
-        body, raw_files, multipart = await self._read_body(request)
+        body, raw_files, multipart = await self._read_body(request, it)
         rtype, data = int(body["type"]), body.get("data") or {}
+        if rtype in (4, 7):
+            _invalid(discord_rules.check_message(data, files=len(raw_files)))
+        elif rtype == 9:
+            _invalid(discord_rules.check_modal(data, labels_required=self.labels_required))
+        elif rtype == 8:
+            _invalid(discord_rules.check_choices(data.get("choices")))
         allowed = {1: {1}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}.get(it.type)
         if allowed is not None and rtype not in allowed:
             raise DiscordError(
@@ -1009,7 +1056,7 @@ class FakeDiscord:
         it = self._interaction(request.match_info["token"])
         if it is None or it.response_type is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
-        if it.expired:
+        if it.expired or self.clock.now() - it.created > TOKEN_TTL_S:
             raise DiscordError(401, 50027, "Invalid Webhook Token")
         return it
 
@@ -1025,7 +1072,8 @@ class FakeDiscord:
 
     async def _followup(self, request: web.Request) -> web.Response:
         it = self._webhook_interaction(request)
-        payload, raw_files, multipart = await self._read_body(request)
+        payload, raw_files, multipart = await self._read_body(request, it)
+        _invalid(discord_rules.check_message(payload, files=len(raw_files)))
         channel_id = it.channel_id or self.channel_id
         files, new_ids = self._attachments(payload, raw_files, channel_id, None)
         flags = int(payload.get("flags") or 0)
@@ -1050,7 +1098,8 @@ class FakeDiscord:
         it = self._webhook_interaction(request)
         mid = request.match_info["mid"]
         msg = self._webhook_message(it, mid)
-        payload, raw_files, multipart = await self._read_body(request)
+        payload, raw_files, multipart = await self._read_body(request, it)
+        _invalid(discord_rules.check_message(payload, files=len(raw_files)))
         files, new_ids = self._attachments(
             payload, raw_files, msg["channel_id"], msg.get("attachments")
         )
@@ -1088,6 +1137,7 @@ class FakeDiscord:
     async def _channel_post(self, request: web.Request) -> web.Response:
         cid = self._channel(request.match_info["cid"])["id"]
         payload, raw_files, multipart = await self._read_body(request)
+        _invalid(discord_rules.check_message(payload, files=len(raw_files)))
         files, new_ids = self._attachments(payload, raw_files, cid, None)
         flags = int(payload.get("flags") or 0) & ~EPHEMERAL  # no ephemeral channel messages
         msg = self._new_message(cid, payload, files, None, flags=flags)
@@ -1109,6 +1159,7 @@ class FakeDiscord:
         if msg["author"]["id"] != self.bot_user["id"]:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
         payload, raw_files, multipart = await self._read_body(request)
+        _invalid(discord_rules.check_message(payload, files=len(raw_files)))
         files, new_ids = self._attachments(
             payload, raw_files, msg["channel_id"], msg.get("attachments")
         )

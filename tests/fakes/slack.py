@@ -15,6 +15,13 @@ can ask the client to reconnect (``socket_disconnect``). Point slack_sdk's socke
 
 Tokens are never stored or printed: a call records only whether a token was present and whether
 it was the expected token (the bot token; the app token for ``apps.connections.open``).
+
+Strict: Block Kit limits (``tests/fakes/slack_rules.py``) are checked on every message and view
+(``invalid_blocks`` / ``invalid_arguments`` with ``response_metadata.messages``, as Slack answers);
+a ``trigger_id`` works once and for 3 seconds; a ``response_url`` 5 times within 30 minutes; the bot
+posts only where it is a member, or in a public channel with ``chat:write.public``. Time is the
+virtual :data:`CLOCK` (it moves only by ``CLOCK.advance(s)`` or ``fake.slow(method, s)``), so the
+deadlines hold on any machine and no test measures real time.
 """
 
 from __future__ import annotations
@@ -31,7 +38,24 @@ from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes import slack_rules
+from tests.fakes.clock import VirtualClock
+
 T = TypeVar("T")
+
+# docs.slack.dev/interactivity/handling-user-interaction: "trigger_id ... expires 3 seconds after
+# it's sent to your app"; views.open answers exchanged_trigger_id for one already used,
+# expired_trigger_id for a late one.
+TRIGGER_TTL_S = 3.0
+# docs.slack.dev/interactivity/handling-user-interaction ("Message responses"): "You can use a
+# response_url five times within 30 minutes."
+RESPONSE_URL_USES = 5
+RESPONSE_URL_TTL_S = 30 * 60
+
+
+#: One clock for every fake and payload builder in the process (see tests/fakes/slack_requests.py:
+#: each ``trigger_id`` it makes is issued on it).
+CLOCK = VirtualClock()
 
 LOGIN_PAGE = (
     "<!DOCTYPE html><html><head><title>Slack</title></head>"
@@ -164,6 +188,7 @@ class FakeSlack:
         scopes: str = "app_mentions:read,chat:write,commands,files:read,files:write,users:read",
         host: str = "127.0.0.1",
         port: int = 0,
+        default_member: bool = True,
     ) -> None:
         self._token = token
         self.team_id = team_id
@@ -173,6 +198,10 @@ class FakeSlack:
         self.app_id = app_id
         self._app_token = app_token
         self.scopes = scopes
+        #: Whether the bot is in a channel nobody configured with ``add_channel(is_member=...)``.
+        self.default_member = default_member
+        self._slow: dict[str, float] = {}
+        self._response_urls: dict[str, tuple[float, int]] = {}  # key -> (issued at, uses)
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -271,6 +300,14 @@ class FakeSlack:
         for _ in range(times):
             self._failures[method].append(_Failure(error, status, headers, extra))
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Each later call of ``method`` takes ``seconds`` of Slack time (:data:`CLOCK`)."""
+        self._slow[method] = seconds
+
+    def issue_trigger(self) -> str:
+        """A fresh ``trigger_id``, issued now on :data:`CLOCK`."""
+        return CLOCK.issue_trigger(f"{next(self._ids)}.98765.{uuid.uuid4().hex}")
+
     def add_file(
         self,
         name: str,
@@ -338,9 +375,14 @@ class FakeSlack:
         return channel
 
     def response_url(self, key: str | None = None) -> str:
-        """A response_url that records what Bolt's ``respond()`` posts (see ``responses``)."""
+        """A response_url that records what Bolt's ``respond()`` posts (see ``responses``).
+
+        It works 5 times within 30 minutes of :data:`CLOCK` from now, like Slack's.
+        """
         self._require_started()
-        return f"{self.base_url}/hooks/response/{key or self._new_id('R')}"
+        key = key or self._new_id("R")
+        self._response_urls.setdefault(key, (CLOCK.now(), 0))
+        return f"{self.base_url}/hooks/response/{key}"
 
     def file_bytes(self, file_id: str) -> bytes:
         return self._file_bytes[file_id]
@@ -483,6 +525,8 @@ class FakeSlack:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             if handler is None:
                 return _error("unknown_method")
+            if method in self._slow:
+                CLOCK.advance(self._slow[method])
             result = handler(params)
             if isinstance(result, web.Response):
                 return result
@@ -604,12 +648,27 @@ class FakeSlack:
             self.socket_messages.append(message if message is not None else data)
 
     async def _response_url(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = {"_raw": await request.text()}
-        self.responses.append(ResponseUrlPost(request.match_info["key"], body))
+        self.responses.append(ResponseUrlPost(key, body))
         self._notify()
+        issued, uses = self._response_urls.get(key, (CLOCK.now(), 0))
+        if uses >= RESPONSE_URL_USES or CLOCK.now() - issued > RESPONSE_URL_TTL_S:
+            # Slack does not document this answer; this is what a used-up URL is seen to say.
+            return web.Response(status=404, text="expired_url", content_type="text/html")
+        self._response_urls[key] = (issued, uses + 1)
+        problems = slack_rules.check_message(body) if isinstance(body, dict) else []
+        if problems:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error": "invalid_blocks",
+                    "response_metadata": {"messages": problems},
+                }
+            )
         return web.Response(text="ok", content_type="text/html")
 
     # ------------------------------------------------------------------ Web API methods
@@ -637,6 +696,9 @@ class FakeSlack:
             return _error("channel_not_found")
         if not (p.get("text") or p.get("blocks") or p.get("attachments")):
             return _error("no_text")
+        refused = self._not_in_channel(channel) or _invalid_blocks(p)
+        if refused is not None:
+            return refused
         ts = self._new_ts()
         msg = Message(
             "post", channel, ts, p.get("text"), _blocks(p), _str(p.get("thread_ts")), None, p
@@ -652,6 +714,9 @@ class FakeSlack:
         )
         if original is None or (channel, ts) in self.deleted:
             return _error("message_not_found")
+        refused = _invalid_blocks(p)
+        if refused is not None:
+            return refused
         msg = Message("update", channel, ts, p.get("text"), _blocks(p), original.thread_ts, None, p)
         self.messages.append(msg)
         return {
@@ -667,6 +732,9 @@ class FakeSlack:
             return _error("channel_not_found")
         if not user:
             return _error("user_not_in_channel")
+        refused = _invalid_blocks(p)
+        if refused is not None:
+            return refused
         ts = self._new_ts()
         msg = Message(
             "ephemeral", channel, ts, p.get("text"), _blocks(p), _str(p.get("thread_ts")), user, p
@@ -686,7 +754,13 @@ class FakeSlack:
         if not trigger_id:
             return _error("invalid_arguments")
         if trigger_id in self._used_triggers:
-            return _error("expired_trigger_id")  # a trigger_id works once
+            return _error("exchanged_trigger_id")  # a trigger_id works once
+        issued = CLOCK.triggers.get(trigger_id)
+        if issued is not None and CLOCK.now() - issued > TRIGGER_TTL_S:
+            return _error("expired_trigger_id")
+        refused = _invalid_view(p)
+        if refused is not None:
+            return refused
         self._used_triggers.add(trigger_id)
         view = self._store_view(_json_field(p.get("view")), None)
         self.views.append(View("open", view["id"], view, trigger_id=trigger_id))
@@ -705,6 +779,9 @@ class FakeSlack:
             )
         if view_id not in self._views_by_id:
             return _error("not_found")
+        refused = _invalid_view(p)
+        if refused is not None:
+            return refused
         view = self._store_view(_json_field(p.get("view")), view_id)
         self.views.append(View("update", view_id, view))
         return {"view": view}
@@ -713,6 +790,9 @@ class FakeSlack:
         user_id = _str(p.get("user_id"))
         if not user_id:
             return _error("invalid_arguments")
+        refused = _invalid_view(p)
+        if refused is not None:
+            return refused
         view = self._store_view(_json_field(p.get("view")), None)
         self.views.append(View("publish", view["id"], view, user_id=user_id))
         return {"view": view}
@@ -740,6 +820,9 @@ class FakeSlack:
         if any(e.get("id") not in by_id for e in entries):
             return _error("file_not_found")
         channel = _str(p.get("channel_id")) or _str(p.get("channels"))
+        refused = self._not_in_channel(channel) if channel else None
+        if refused is not None:
+            return refused
         files = []
         for entry in entries:
             key, upload = by_id[entry["id"]]
@@ -781,9 +864,26 @@ class FakeSlack:
         channel_id = _str(p.get("channel")) or ""
         if not channel_id.startswith(("C", "G", "D")):
             return _error("channel_not_found")
-        return {"channel": self.channels.get(channel_id) or _default_channel(channel_id, "general")}
+        channel = self.channels.get(channel_id) or _default_channel(channel_id, "general")
+        if channel_id not in self.channels:
+            channel = {**channel, "is_member": self.default_member or channel["is_im"]}
+        return {"channel": channel}
 
     # ------------------------------------------------------------------ helpers
+
+    def _not_in_channel(self, channel: str) -> web.Response | None:
+        """docs.slack.dev/reference/methods/chat.postMessage: ``not_in_channel`` unless the app
+        is a member; docs.slack.dev/reference/scopes/chat.write.public: with that scope an app
+        may post to public channels it has not joined (never private ones). A DM or a user id
+        (the app's own DM with that user) always works."""
+        if not channel.startswith(("C", "G")):
+            return None
+        known = self.channels.get(channel)
+        member = self.default_member if known is None else bool(known.get("is_member"))
+        public = channel.startswith("C") and not (known or {}).get("is_private", False)
+        if member or (public and "chat:write.public" in self.scopes.split(",")):
+            return None
+        return _error("not_in_channel")
 
     def _store_view(self, view: Any, view_id: str | None) -> dict[str, Any]:
         stored = dict(view) if isinstance(view, dict) else {}
@@ -878,6 +978,23 @@ def _blocks(p: dict[str, Any]) -> list[Any] | None:
 
 def _error(error: str, status: int = 200) -> web.Response:
     return web.json_response({"ok": False, "error": error}, status=status)
+
+
+def _rejected(error: str, messages: list[str]) -> web.Response:
+    body = {"ok": False, "error": error, "response_metadata": {"messages": messages}}
+    return web.json_response(body)
+
+
+def _invalid_blocks(p: dict[str, Any]) -> web.Response | None:
+    """chat.* answer ``invalid_blocks`` with one message per broken Block Kit rule."""
+    problems = slack_rules.check_message({"blocks": _json_field(p.get("blocks"))})
+    return _rejected("invalid_blocks", problems) if problems else None
+
+
+def _invalid_view(p: dict[str, Any]) -> web.Response | None:
+    """views.* answer ``invalid_arguments`` with one message per broken rule."""
+    problems = slack_rules.check_view(_json_field(p.get("view")))
+    return _rejected("invalid_arguments", problems) if problems else None
 
 
 def _needed_scope(method: str) -> str:

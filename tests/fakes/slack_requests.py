@@ -27,6 +27,8 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes.slack import CLOCK
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -66,7 +68,9 @@ def load_fixture(name: str) -> dict[str, Any]:
 
 
 def new_trigger_id() -> str:
-    return f"{int(time.time())}{next(_counter):04d}.2222222222.{secrets.token_hex(16)}"
+    """A fresh trigger_id, issued now on the fakes' Slack clock (it expires 3 s of it later)."""
+    trigger = f"{int(time.time())}{next(_counter):04d}.2222222222.{secrets.token_hex(16)}"
+    return CLOCK.issue_trigger(trigger)
 
 
 def new_event_id() -> str:
