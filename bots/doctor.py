@@ -234,24 +234,26 @@ class _Doctor:
                     self.t("doctor.model_fix_default"),
                 )
             )
-        elif spec.retired(self.today):
-            checks.append(
-                Check("fail", what, self.t("doctor.model_retired", date=spec.retired_on), fix)
-            )
         elif served is not None and name not in served:
+            # The gateway is the authority on what it serves: not listed fails, whatever dates
+            # the catalog has.
             known = [
                 n
                 for n in catalog.names(enabled_only=True)
                 if n in served and not _retired(catalog, n, self.today)
             ]
-            checks.append(
-                Check(
-                    "fail",
-                    what,
-                    self.t("doctor.model_not_served", served=", ".join(known) or "-"),
-                    fix,
-                )
+            key = (
+                "doctor.model_not_served_retired"
+                if spec.retired(self.today)
+                else "doctor.model_not_served"
             )
+            detail = self.t(key, served=", ".join(known) or "-", date=spec.retired_on)
+            checks.append(Check("fail", what, detail, fix))
+        elif spec.retired(self.today):
+            # Past the catalog's shutdown date: still listed -> it works today (a warning);
+            # the gateway could not be asked -> a warning too, it cannot be confirmed either way.
+            key = "doctor.model_retired_served" if served is not None else "doctor.model_retired"
+            checks.append(Check("warn", what, self.t(key, date=spec.retired_on), fix))
         elif served is None:
             status, detail = note or ("skip", self.t("doctor.model_skipped"))
             checks.append(Check(status, what, detail))

@@ -6,6 +6,7 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -173,13 +174,33 @@ async def test_default_model_not_served(fakes: Fakes) -> None:
     assert "Fix: Set provider.default_model to another model" in line_for(text, "Model gpt-image-2")
 
 
-async def test_retired_model(fakes: Fakes) -> None:
+async def test_a_retired_model_the_gateway_still_lists_passes_with_a_warning(
+    fakes: Fakes,
+) -> None:
+    # The gateway is the authority on what it serves: a catalog date does not fail a model it lists.
     settings = fakes.settings(models={"gpt-image-1": {"retired_on": "2020-01-01"}})
     code, text = await doctor(settings)
-    assert code == 1
+    assert code == 0, text
     line = line_for(text, "Model gpt-image-1")
-    assert line.startswith("✗ ") and "retired on 2020-01-01" in line
-    assert "Fix: Set enabled = false in [models.gpt-image-1]" in line
+    assert line.startswith("! ") and "2020-01-01" in line and "still lists it" in line
+
+
+async def test_a_model_past_its_shutdown_today_still_served(fakes: Fakes) -> None:
+    fakes.gateway.served_models = {"gpt-image-2", "gpt-image-1.5", "gpt-4o-image"}
+    settings = fakes.settings(models={"gpt-image-1.5": {}})
+    out, err = io.StringIO(), io.StringIO()
+    code = await run_doctor(settings, out, err, locale="en", today=date(2026, 12, 1))
+    assert code == 0, out.getvalue()
+    assert line_for(out.getvalue(), "Model gpt-image-1.5").startswith("! ")
+
+
+async def test_a_retired_model_the_gateway_does_not_list_fails(fakes: Fakes) -> None:
+    settings = fakes.settings(models={"gpt-image-1-mini": {}})
+    code, text = await doctor(settings)
+    assert code == 1
+    line = line_for(text, "Model gpt-image-1-mini")
+    assert line.startswith("✗ ") and "does not serve it" in line and "2026-12-01" in line
+    assert "Fix: Set enabled = false in [models.gpt-image-1-mini]" in line
 
 
 async def test_gateway_that_does_not_list_models_is_a_warning(fakes: Fakes) -> None:

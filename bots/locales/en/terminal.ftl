@@ -71,13 +71,15 @@ doctor-model_skipped = not checked: the gateway check did not pass
 doctor-model_demo = not checked: the demo provider ignores the model
 doctor-model_unlisted = not checked: the gateway does not list its models
 doctor-model_not_served = the gateway does not serve it (served models from the catalog: { $served })
-doctor-model_retired = retired on { $date }: the gateway no longer serves it
+doctor-model_retired = the catalog's shutdown date ({ $date }) has passed and the gateway could not be asked whether it still serves it
+doctor-model_retired_served = past the catalog's shutdown date ({ $date }), but the gateway still lists it: it works for now; plan a replacement (see `pixelsmith models`)
+doctor-model_not_served_retired = the gateway does not serve it (shut down on { $date }; served models from the catalog: { $served })
 doctor-model_retiring = retires on { $date }, in { $days ->
         [one] { $days } day
        *[other] { $days } days
     }
 doctor-model_disabled = it is provider.default_model but [models.{ $model }] sets enabled = false
-doctor-model_fix_default = Set provider.default_model to another model (served ones are listed by `pixelsmith doctor`).
+doctor-model_fix_default = Set provider.default_model to another model (`pixelsmith models` lists the ones the gateway serves).
 doctor-model_fix_table = Set enabled = false in [models.{ $model }] (or remove that table), or correct the model name.
 doctor-prices_unverified = prices not verified: costs and quotas use estimates
 doctor-prices_fix = Compare the prices of { $model } with the gateway's price page, then set prices_verified = true in [models.{ $model }] (correcting [models.{ $model }.prices] if needed).

@@ -65,10 +65,12 @@ doctor-model_skipped = 未检查：网关检查没有通过
 doctor-model_demo = 未检查：演示模式不使用模型
 doctor-model_unlisted = 未检查：网关不提供模型列表
 doctor-model_not_served = 网关不提供该模型（网关提供的目录内模型：{ $served }）
-doctor-model_retired = 已于 { $date } 下线：网关不再提供
+doctor-model_retired = 目录中的下线日期（{ $date }）已过，且无法向网关确认是否仍提供该模型
+doctor-model_retired_served = 已过目录中的下线日期（{ $date }），但网关仍提供该模型：目前可用，请尽早更换（见 `pixelsmith models`）
+doctor-model_not_served_retired = 网关不提供该模型（已于 { $date } 下线；网关提供的目录内模型：{ $served }）
 doctor-model_retiring = 将于 { $date } 下线，还剩 { $days } 天
 doctor-model_disabled = 它是 provider.default_model，但 [models.{ $model }] 设置了 enabled = false
-doctor-model_fix_default = 请把 provider.default_model 改为其他模型（`pixelsmith doctor` 会列出网关提供的模型）。
+doctor-model_fix_default = 请把 provider.default_model 改为其他模型（`pixelsmith models` 会列出网关提供的模型）。
 doctor-model_fix_table = 请在 [models.{ $model }] 中设置 enabled = false（或删除该表），或更正模型名称。
 doctor-prices_unverified = 价格未核实：费用和额度按估算计算
 doctor-prices_fix = 请对照网关的价格页面核对 { $model } 的价格，然后在 [models.{ $model }] 中设置 prices_verified = true（如有需要先更正 [models.{ $model }.prices]）。
