@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--lang")
     sub.add_parser("run", help="run every configured platform (Discord, Slack) in one process")
     sub.add_parser("doctor", help="check config, database, gateway, Discord and Slack")
+    sub.add_parser("models", help="the gateway's image models beside the catalog")
     try:
         from bots.cli_admin import add_admin_commands
     except ImportError:  # pragma: no cover - admin commands ship with the store
@@ -175,6 +176,10 @@ async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from bots.doctor import run_doctor
 
         return await run_doctor(settings, out, err)
+    if args.command == "models":
+        from bots.models_cmd import run_models
+
+        return await run_models(settings, out, err, locale=_locale(args, settings))
     handler = getattr(args, "admin_handler", None)
     if handler is not None:
         service = await ImageService.create(settings, offline=True)

@@ -168,6 +168,18 @@ def schema_head() -> str:
 
 
 @dataclass(frozen=True)
+class ServedModel:
+    """One entry of the gateway's model list: its id, the shutdown date it announces (the
+    ``openai`` SDK's ``Model.shutdown_date``) and whether the entry itself says it makes images
+    (one-api/new-api style gateways add ``supported_endpoint_types``; others a type or
+    modalities field)."""
+
+    id: str
+    shutdown_date: str | None = None
+    says_image: bool = False
+
+
+@dataclass(frozen=True)
 class GatewayProbe:
     """What ``GET {base_url}/models`` said about the key.
 
@@ -187,6 +199,7 @@ class GatewayProbe:
     status: int | None = None
     failure: PixelsmithError | None = None
     error: ProbeError | None = None
+    served: tuple[ServedModel, ...] = ()  # the list's entries, in its order (``ok`` only)
 
     @property
     def ok(self) -> bool:
@@ -201,6 +214,7 @@ async def probe_gateway(base_url: str, api_key: str, *, timeout_s: float = 10) -
     try:
         page = await client.models.list()
         ids = frozenset(m.id for m in page.data)
+        served = tuple(_served(m) for m in page.data)
     except openai.APIStatusError as exc:
         return _status_probe(exc)
     except (openai.APIConnectionError, TimeoutError, OSError) as exc:
@@ -211,7 +225,21 @@ async def probe_gateway(base_url: str, api_key: str, *, timeout_s: float = 10) -
         await client.close()
     if not ids:  # an empty list says nothing about which models are served
         return GatewayProbe("unlisted", status=200)
-    return GatewayProbe("ok", models=ids, status=200)
+    return GatewayProbe("ok", models=ids, status=200, served=served)
+
+
+_IMAGE_HINT_FIELDS = ("supported_endpoint_types", "type", "modalities", "output_modalities")
+
+
+def _served(model: object) -> ServedModel:
+    extra = getattr(model, "model_extra", None) or {}
+    hints = " ".join(str(extra.get(k, "")) for k in _IMAGE_HINT_FIELDS).lower()
+    shutdown = getattr(model, "shutdown_date", None)
+    return ServedModel(
+        id=str(getattr(model, "id", "")),
+        shutdown_date=str(shutdown) if shutdown else None,
+        says_image="image" in hints,
+    )
 
 
 def _status_probe(exc: openai.APIStatusError) -> GatewayProbe:
@@ -240,6 +268,7 @@ __all__ = [
     "DatabaseProbe",
     "GatewayProbe",
     "ProbeError",
+    "ServedModel",
     "probe_database",
     "probe_error",
     "probe_gateway",

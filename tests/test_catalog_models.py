@@ -207,3 +207,14 @@ def test_auto_size_reserves_for_the_dearest_standard_size() -> None:
     two = spec("gpt-image-2")
     # auto size may come back 1536x1024: the square price scaled by pixels is the bound
     assert two.image_price("high", None) == pytest.approx(0.211 * 1.5)
+
+
+def test_the_readme_model_section_names_every_catalog_model() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Models are configuration.**", 1)[1].split("## Commands", 1)[0]
+    for name in CATALOG.names():
+        # snapshots are named by their suffix next to the model they copy
+        short = name.removesuffix("-2026-09-08").removesuffix("-2026-04-21")
+        assert f"`{short}" in section, name

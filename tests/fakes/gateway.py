@@ -420,6 +420,9 @@ class FakeGateway:
         #: None: accept any model. A set: other models answer ``unknown_model_error``.
         self.served_models: set[str] | None = set(served_models) if served_models else None
         self.unknown_model_error: GatewayError = ERRORS["model_not_found"]
+        #: Extra fields of a model's ``GET /v1/models`` entry (``shutdown_date``,
+        #: ``supported_endpoint_types``...), by model id.
+        self.model_extras: dict[str, dict[str, Any]] = {}
         #: None: accept any key. A string: other keys answer ERRORS["invalid_api_key"].
         self.api_key = api_key
         #: Check parameters like the gateway does (explicit size "auto", n range, ...).
@@ -1165,7 +1168,13 @@ class FakeGateway:
             {
                 "object": "list",
                 "data": [
-                    {"id": i, "object": "model", "created": 1700000000, "owned_by": "fake-gateway"}
+                    {
+                        "id": i,
+                        "object": "model",
+                        "created": 1700000000,
+                        "owned_by": "fake-gateway",
+                        **self.model_extras.get(i, {}),
+                    }
                     for i in ids
                 ],
             },

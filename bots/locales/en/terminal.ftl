@@ -145,3 +145,29 @@ cli-interrupted = Interrupted. A job in progress was settled by the money rules:
 cli-out_not_folder = --out { $path } is a file, not a folder: give a folder (it is created if missing). Nothing was sent or charged.
 cli-out_uncreatable = Cannot create the folder { $path }: give a folder you can write to with --out. Nothing was sent or charged.
 cli-out_unwritable = Cannot write into the folder { $path }: fix its permissions or give another folder with --out. Nothing was sent or charged.
+
+## pixelsmith models
+models-header = Image models: what the gateway at { $base_url } lists, beside the catalog.
+models-gateway_failed = The gateway's model list could not be read ({ $reason }): the catalog alone follows. `pixelsmith doctor` says why.
+models-default = default
+models-served = served by the gateway
+models-not_served = NOT served by the gateway
+models-served_unknown = gateway not asked
+models-in_catalog = in the catalog
+models-not_in_catalog = not in the catalog: add a [models."{ $model }"] table (e.g. base = "{ $base }", then its prices) to use it
+models-sizes = sizes: { $sizes }
+models-flexible = or any WxH with both edges divisible by 16, aspect 1:3 to 3:1, { $min_pixels } to { $max_pixels } pixels, edges up to { $max_edge }
+models-experimental = above { $pixels } pixels experimental
+models-qualities = qualities: { $qualities }
+models-no_quality = qualities: none (the model takes no quality parameter)
+models-prices_tokens = prices: text in ${ $text_in }/1M tokens, image in ${ $image_in }/1M, image out ${ $image_out }/1M
+models-prices_square = per 1024x1024 image: { $prices }
+models-prices_flat = prices: ${ $price } per image
+models-verified = prices verified
+models-unverified = prices NOT verified (estimates; check the gateway's price page)
+models-active = status: active
+models-retiring = status: shuts down on { $date }
+models-retired_served = status: past its shutdown date { $date }, still listed by the gateway
+models-retired = status: shut down on { $date }
+models-gateway_shutdown = the gateway announces shutdown on { $date }
+models-source = source: { $source }

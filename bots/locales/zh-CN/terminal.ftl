@@ -136,3 +136,29 @@ cli-interrupted = 已中断。进行中的任务已按计费规则结算：若�
 cli-out_not_folder = --out { $path } 是文件而不是文件夹：请指定一个文件夹（不存在时会自动创建）。未发送任何请求，也未扣费。
 cli-out_uncreatable = 无法创建文件夹 { $path }：请用 --out 指定一个可写的文件夹。未发送任何请求，也未扣费。
 cli-out_unwritable = 无法写入文件夹 { $path }：请修改其权限，或用 --out 指定其他文件夹。未发送任何请求，也未扣费。
+
+## pixelsmith models
+models-header = 图像模型：网关 { $base_url } 列出的模型与目录对照。
+models-gateway_failed = 无法读取网关的模型列表（{ $reason }）：以下仅列出目录。原因见 `pixelsmith doctor`。
+models-default = 默认
+models-served = 网关提供
+models-not_served = 网关不提供
+models-served_unknown = 未询问网关
+models-in_catalog = 在目录中
+models-not_in_catalog = 不在目录中：如需使用，请添加 [models."{ $model }"] 表（例如 base = "{ $base }"，再填写价格）
+models-sizes = 尺寸：{ $sizes }
+models-flexible = 或任意 WxH：宽高均为 16 的倍数，宽高比 1:3 至 3:1，像素 { $min_pixels } 至 { $max_pixels }，边长不超过 { $max_edge }
+models-experimental = 超过 { $pixels } 像素为实验性
+models-qualities = 质量：{ $qualities }
+models-no_quality = 质量：无（该模型不接受 quality 参数）
+models-prices_tokens = 价格：文本输入 ${ $text_in }/百万 tokens，图片输入 ${ $image_in }/百万，图片输出 ${ $image_out }/百万
+models-prices_square = 每张 1024x1024 图片：{ $prices }
+models-prices_flat = 价格：每张图片 ${ $price }
+models-verified = 价格已核实
+models-unverified = 价格未核实（估算值；请查看网关的价格页面）
+models-active = 状态：可用
+models-retiring = 状态：将于 { $date } 下线
+models-retired_served = 状态：已过下线日期 { $date }，网关仍提供
+models-retired = 状态：已于 { $date } 下线
+models-gateway_shutdown = 网关公布的下线日期：{ $date }
+models-source = 来源：{ $source }
