@@ -343,3 +343,19 @@ async def test_commands_per_scope_and_size(fake: FakeDiscord, http: aiohttp.Clie
     assert body["errors"]["0"]["_errors"][0]["code"] == "APPLICATION_COMMAND_TOO_LARGE"
     status, _ = await post(http, url, [command(options=[opt()]), *menus[:15]], method="PUT")
     assert status == 200
+
+
+async def test_after_the_deferred_message_is_deleted_followups_are_unknown_message(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    # discord-api-docs#3087: the user deleted the "thinking" message; the token still lives.
+    fake.deleted_defer_unknown = True
+    it = interaction(fake)
+    status, answer = await post(http, callback_url(fake, it), {"type": 5, "data": {"flags": 64}})
+    assert status == 200
+    fake.delete_as_user(answer["resource"]["message"]["id"])
+    status, body = await post(http, followup_url(fake, it), {"content": "done", "flags": 64})
+    assert (status, body["code"]) == (404, 10008)
+    edit = f"{followup_url(fake, it)}/messages/@original"
+    status, body = await post(http, edit, {"content": "done"}, method="PATCH")
+    assert (status, body["code"]) == (404, 10008)

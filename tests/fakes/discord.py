@@ -317,6 +317,7 @@ class FakeDiscord:
         max_file_size: int = 10 * 1024 * 1024,
         max_request_size: int = 25 * 1024 * 1024,
         labels_required: bool = False,
+        deleted_defer_unknown: bool = False,
     ) -> None:
         self.token = token
         self.application_id = application_id or new_snowflake()
@@ -327,6 +328,9 @@ class FakeDiscord:
         self.max_request_size = max_request_size
         #: Refuse the deprecated modal form (a text input in an action row, not in a Label).
         self.labels_required = labels_required
+        #: discord-api-docs#3087: after the deferred "thinking" message is deleted, follow-ups
+        #: answer 404/10008. Off until the adapter stops relying on the opposite.
+        self.deleted_defer_unknown = deleted_defer_unknown
         self.clock = VirtualClock()
         self.guilds: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
@@ -554,6 +558,10 @@ class FakeDiscord:
                 it.expired = True
                 return
         raise KeyError(token_or_id)
+
+    def delete_as_user(self, message_id: str) -> None:
+        """The user dismisses/deletes a message (e.g. the "thinking" one of a deferred reply)."""
+        self.stored_messages.pop(str(message_id), None)
 
     def register_interaction(self, payload: dict[str, Any]) -> None:
         """Make the REST side know an interaction (``dispatch`` does this by itself; registering
@@ -1077,6 +1085,10 @@ class FakeDiscord:
         channel_id = it.channel_id or self.channel_id
         files, new_ids = self._attachments(payload, raw_files, channel_id, None)
         flags = int(payload.get("flags") or 0)
+        if self.deleted_defer_unknown and it.loading and it.original_id not in self.stored_messages:
+            # discord-api-docs#3087: once the deferred "thinking" message is deleted (by the bot
+            # or the user), follow-ups and @original edits answer Unknown Message.
+            raise DiscordError(404, 10008, "Unknown Message")
         if it.loading and it.original_id in self.stored_messages:
             # Discord: the first followup after a deferred response *is* that response.
             it.loading = False
