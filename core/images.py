@@ -675,7 +675,7 @@ async def intake_many(
 
 
 def _mask_sync(
-    data: bytes, name: str, reference: PreparedImage, limits: IntakeLimits
+    data: bytes, name: str, reference: PreparedImage, limits: IntakeLimits, keep: bool = False
 ) -> PreparedImage:
     shown = display_name(name)
     fmt = sniff(data)
@@ -703,11 +703,18 @@ def _mask_sync(
     alpha = rgba.getchannel("A")
     if alpha.getextrema()[0] == 255:
         raise InvalidImage("image.mask_opaque", name=shown)
-    if alpha.size != (reference.width, reference.height):
-        alpha = alpha.resize((reference.width, reference.height), Image.Resampling.LANCZOS)
-    # Only the alpha channel means anything to the API; black colour channels keep it tiny.
-    black = Image.new("L", alpha.size, 0)
-    out = _encode(Image.merge("RGBA", (black, black, black, alpha)), "PNG", optimize=True)
+    size = (reference.width, reference.height)
+    if keep:
+        # A markup drawing (``keep``): its colours are the guide, so keep them.
+        if rgba.size != size:
+            rgba = rgba.resize(size, Image.Resampling.LANCZOS)
+        out = _encode(rgba, "PNG", optimize=True)
+    else:
+        if alpha.size != size:
+            alpha = alpha.resize(size, Image.Resampling.LANCZOS)
+        # Only the alpha channel means anything to the API; black colour channels keep it tiny.
+        black = Image.new("L", alpha.size, 0)
+        out = _encode(Image.merge("RGBA", (black, black, black, alpha)), "PNG", optimize=True)
     if len(out) > limits.mask_max_bytes:
         raise InvalidImage(
             "image.mask_too_large",
@@ -732,6 +739,7 @@ async def intake_mask(
     name: str,
     reference: PreparedImage,
     limits: IntakeLimits = IntakeLimits(),
+    keep: bool = False,
 ) -> PreparedImage:
     """Check and prepare an edit mask for ``reference`` (the first prepared image).
 
@@ -750,4 +758,4 @@ async def intake_mask(
             size_mb=_mb(len(data)),
             limit_mb=_mb(limits.mask_max_bytes),
         )
-    return await run_cpu(_mask_sync, data, name, reference, limits)
+    return await run_cpu(_mask_sync, data, name, reference, limits, keep)

@@ -142,6 +142,7 @@ def build_request(
     options: Options | None = None,
     images: tuple[PreparedImage, ...] = (),
     mask: PreparedImage | None = None,
+    markup: PreparedImage | None = None,
     idem_key: str | None = None,
     max_prompt_chars: int = 32000,
 ) -> ImageRequest:
@@ -174,12 +175,13 @@ def build_request(
         idem_key=idem_key,
         images=images,
         mask=mask,
+        markup=markup,
     )
     if request.background == "transparent" and request.output_format == "jpeg":
         raise InvalidRequest("invalid.transparent_jpeg")
     if images:
         return _edit(request, opts, spec)
-    if mask is not None:
+    if mask is not None or markup is not None:
         raise InvalidRequest("invalid.mask_without_image")
     moderation = _choice(
         opts.moderation, ("low", "auto") if spec.moderation else (), "moderation", spec
@@ -192,6 +194,12 @@ def _edit(request: ImageRequest, opts: Options, spec: ModelSpec) -> ImageRequest
         raise InvalidRequest("invalid.no_edits", model=spec.name)
     if request.mask is not None and spec.api == "chat_stream":
         raise InvalidRequest("invalid.mask_unsupported", model=spec.name)
+    if request.markup is not None:
+        # The SDK: markup "Supports GPT Image 2.5. Cannot be combined with mask."
+        if not spec.markup or spec.api != "images":
+            raise InvalidRequest("invalid.markup_unsupported", model=spec.name)
+        if request.mask is not None:
+            raise InvalidRequest("invalid.markup_with_mask")
     if len(request.images) > spec.max_input_images:
         raise InvalidRequest(
             "invalid.too_many_images",

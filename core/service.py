@@ -320,6 +320,7 @@ class ImageService:
         options: Options | None = None,
         images: tuple[PreparedImage, ...] = (),
         mask: PreparedImage | None = None,
+        markup: PreparedImage | None = None,
         idem_key: str | None = None,
     ) -> ImageRequest:
         """Parse and validate; raises InvalidRequest with nothing reserved or sent."""
@@ -331,6 +332,7 @@ class ImageService:
             options=options,
             images=images,
             mask=mask,
+            markup=markup,
             idem_key=idem_key,
             max_prompt_chars=self.settings.safety.max_prompt_chars,
         )
@@ -350,6 +352,12 @@ class ImageService:
     async def prepare_mask(self, file: Attachment, reference: PreparedImage) -> PreparedImage:
         return await intake_mask(
             file.data, name=file.name, reference=reference, limits=self.intake_limits
+        )
+
+    async def prepare_markup(self, file: Attachment, reference: PreparedImage) -> PreparedImage:
+        """A markup drawing for ``reference``: a PNG with transparency, the image's size."""
+        return await intake_mask(
+            file.data, name=file.name, reference=reference, limits=self.intake_limits, keep=True
         )
 
     def estimate_micros(self, request: ImageRequest) -> int:

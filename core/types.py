@@ -111,6 +111,9 @@ class ImageRequest:
     input_fidelity: str | None = None
     images: tuple[PreparedImage, ...] = ()
     mask: PreparedImage | None = None
+    #: A transparent PNG drawn over the first image to guide the edit (GPT Image 2.5's
+    #: ``markup``); never together with ``mask``.
+    markup: PreparedImage | None = None
     force: bool = False
     idem_key: str | None = None
 
@@ -133,6 +136,7 @@ class ImageRequest:
             "edit": self.is_edit,
             "images": len(self.images),
             "mask": self.mask is not None,
+            "markup": self.markup is not None,
             "channel_id": self.identity.channel_id,
             "locale": self.identity.locale,
         }

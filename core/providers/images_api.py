@@ -218,6 +218,8 @@ class ImagesApiProvider:
             params["image"] = files[0] if len(files) == 1 else files
             if req.mask is not None:
                 params["mask"] = (req.mask.name, req.mask.data, req.mask.mime)
+            if req.markup is not None:
+                params["markup"] = (req.markup.name, req.markup.data, req.markup.mime)
         return params
 
     async def _plain(

@@ -64,6 +64,8 @@ image-redirected = The file host { $host } redirected the download, which is not
 image-mask_opaque = The mask { $name } has no transparent pixels, so there is nothing to change. Make the area to edit transparent.
 
 ## invalid
+invalid-markup_unsupported = { $model } does not take a sketch (markup). Use a GPT Image 2.5 model such as gpt-image-2.5-flare.
+invalid-markup_with_mask = A sketch (markup) cannot be combined with a mask: send one or the other.
 invalid-mask_unsupported = { $model } does not take a mask. Use an images-API model such as gpt-image-2 for masked edits.
 
 ## refused
