@@ -66,6 +66,12 @@ class _Report:
             lines.append(self.t("models.qualities", qualities=", ".join(spec.qualities)))
         else:
             lines.append(self.t("models.no_quality"))
+        if spec.backgrounds:
+            preview = f" ({self.t('models.preview')})" if spec.transparent_preview else ""
+            shown = [b + (preview if b == "transparent" else "") for b in spec.backgrounds]
+            lines.append(self.t("models.backgrounds", backgrounds=", ".join(shown)))
+        if spec.markup:
+            lines.append(self.t("models.markup"))
         lines.append(self.prices(spec))
         lines.append(self.status(spec, served))
         if spec.source:

@@ -57,6 +57,7 @@ async def test_the_gateway_beside_the_catalog(gateway: FakeGateway, tmp_path: Pa
     assert "default" in two and "served by the gateway" in two and "in the catalog" in two
     assert "655,360 to 8,294,400 pixels" in two
     assert "low, medium, high, auto" in two
+    assert "backgrounds: transparent (preview), opaque, auto (transparent needs png or webp)" in two
     assert "text in $5/1M tokens, image in $8/1M, image out $30/1M" in two
     assert "low $0.006, medium $0.053, high $0.211" in two and "prices verified" in two
     assert "status: active" in two
@@ -65,6 +66,7 @@ async def test_the_gateway_beside_the_catalog(gateway: FakeGateway, tmp_path: Pa
     assert "the gateway announces shutdown on 2026-12-01" in one5
     sunburst = block(text, "gpt-image-2.5-sunburst")
     assert "NOT served by the gateway" in sunburst and "xhigh, max" in sunburst
+    assert "sketch (markup)" in sunburst and "transparent (preview)" not in sunburst
     assert "prices NOT verified" in sunburst
     reverse = block(text, "gpt-4o-image")
     assert "no quality parameter" in reverse and "$0.005 per image" in reverse

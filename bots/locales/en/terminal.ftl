@@ -171,3 +171,6 @@ models-retired_served = status: past its shutdown date { $date }, still listed b
 models-retired = status: shut down on { $date }
 models-gateway_shutdown = the gateway announces shutdown on { $date }
 models-source = source: { $source }
+models-backgrounds = backgrounds: { $backgrounds } (transparent needs png or webp)
+models-preview = preview
+models-markup = edits take a sketch (markup) over the first image

@@ -162,3 +162,6 @@ models-retired_served = 状态：已过下线日期 { $date }，网关仍提供
 models-retired = 状态：已于 { $date } 下线
 models-gateway_shutdown = 网关公布的下线日期：{ $date }
 models-source = 来源：{ $source }
+models-backgrounds = 背景：{ $backgrounds }（透明背景需要 png 或 webp）
+models-preview = 预览
+models-markup = 编辑时可在第一张图片上附加草图（markup）
