@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import InvalidImage
-from core.types import PreparedImage
+from core.types import GeneratedImage, PreparedImage
 
 __all__ = [
     "KEYS",
@@ -159,6 +159,29 @@ def _looks_like_text(head: bytes) -> bool:
             return False
     printable = sum(1 for c in text if c.isprintable() or c in "\r\n\t\f")
     return printable >= 0.95 * max(1, len(text))
+
+
+OUTPUT_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def read_output(data: bytes, *, decode: bool = False) -> GeneratedImage | None:
+    """An image an upstream made, as a :class:`GeneratedImage`; None when it is not one.
+
+    The format is named by content (:func:`sniff`: PNG, JPEG or WEBP only), the size read from
+    the header; with ``decode`` every pixel is decoded too, so a truncated body is refused.
+    Pillow's decompression-bomb guard stays on. The one reader both providers use.
+    """
+    mime = OUTPUT_MIMES.get(sniff(data))
+    if mime is None:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            if decode:
+                img.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return GeneratedImage(data=data, mime=mime, width=width, height=height)
 
 
 def sniff(data: bytes) -> str:

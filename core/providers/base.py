@@ -14,11 +14,18 @@ import asyncio
 import hashlib
 import hmac
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+import aiohttp
+import httpx2
+
 from core.catalog import ModelSpec
-from core.types import ImageRequest, Progress, ProgressCallback, ProviderResult
+from core.errors import Charge, InvalidImage, UpstreamError
+from core.fetch import fetch_bytes
+from core.images import read_output, run_cpu
+from core.types import GeneratedImage, ImageRequest, Progress, ProgressCallback, ProviderResult
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,69 @@ class Provider(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+# The request never left: no connection was made (refused, timed out connecting, or no pooled
+# connection became free before the pool timeout, so nothing was written).
+NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
+
+
+def nothing_sent(exc: BaseException) -> bool:
+    """True when ``exc`` (an SDK error) says the request was never sent: then nothing was billed.
+
+    The SDK wraps the transport error; the whole ``__cause__`` / ``__context__`` chain is walked.
+    Every provider decides "did it reach the gateway?" with this one function.
+    """
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, NOT_SENT):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+async def download_image(
+    http: aiohttp.ClientSession | None,
+    url: str,
+    *,
+    allowed_hosts: Collection[str] | None,
+    max_bytes: int,
+    timeout_s: float,
+    model: str,
+) -> GeneratedImage:
+    """Fetch an image the upstream made (:func:`core.fetch.fetch_bytes` rules) and read it fully.
+
+    Every failure is ``upstream.download_failed``, charged (the image was made and billed), with
+    the reason key: the fetch's refusal, ``no_session`` or ``image.undecodable``.
+    """
+    if http is None:
+        raise UpstreamError(
+            "upstream.download_failed", charge=Charge.CHARGED, model=model, reason="no_session"
+        )
+    try:
+        data = await fetch_bytes(
+            http,
+            url,
+            allowed_hosts=allowed_hosts,
+            max_bytes=max_bytes,
+            timeout_s=timeout_s,
+            expect_image=True,
+        )
+    except InvalidImage as exc:
+        raise UpstreamError(
+            "upstream.download_failed", charge=Charge.CHARGED, model=model, reason=exc.key
+        ) from None
+    image = await run_cpu(read_output, data, decode=True)
+    if image is None:
+        raise UpstreamError(
+            "upstream.download_failed",
+            charge=Charge.CHARGED,
+            model=model,
+            reason="image.undecodable",
+        )
+    return image
 
 
 def safety_identifier(user_scope: str, salt: str) -> str:

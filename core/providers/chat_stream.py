@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 import math
 import re
@@ -33,21 +32,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import httpx2
 import openai
 from openai.types.chat import ChatCompletionChunk, ChatCompletionContentPartParam
-from PIL import Image
 
-from core import fetch
 from core.errors import (
     Charge,
-    InvalidImage,
     InvalidRequest,
     PixelsmithError,
     Refused,
     UpstreamError,
 )
-from core.providers.base import ProviderCall, Throttle
+from core.providers.base import ProviderCall, Throttle, download_image, nothing_sent
 from core.safety import classify_status, refusal_from
 from core.types import (
     GeneratedImage,
@@ -316,7 +311,6 @@ class ReverseStreamParser:
 # --------------------------------------------------------------------------------------------
 
 _ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-_NOTHING_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 
 
 def aspect_hint(size: str | None) -> str | None:
@@ -349,21 +343,6 @@ def build_content(request: ImageRequest) -> list[ChatCompletionContentPartParam]
         b64 = base64.b64encode(img.data).decode("ascii")
         parts.append({"type": "image_url", "image_url": {"url": f"data:{img.mime};base64,{b64}"}})
     return parts
-
-
-def _sniff(data: bytes) -> tuple[str, int, int] | None:
-    """(mime, width, height) of a complete PNG/JPEG/WEBP, else None (runs in a thread)."""
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt = img.format or ""
-            size = img.size
-            img.load()  # decodes fully: a truncated body fails here
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
-    mime = _ALLOWED_FORMATS.get(fmt)
-    if mime is None:
-        return None
-    return mime, size[0], size[1]
 
 
 @dataclass
@@ -565,8 +544,7 @@ class ChatStreamProvider:
         e: openai.APITimeoutError | openai.APIConnectionError, *, model: str
     ) -> UpstreamError:
         key = "upstream.timeout" if isinstance(e, openai.APITimeoutError) else "upstream.network"
-        cause = e.__cause__
-        charge = Charge.NONE if isinstance(cause, _NOTHING_SENT) else Charge.UNKNOWN
+        charge = Charge.NONE if nothing_sent(e) else Charge.UNKNOWN
         return UpstreamError(key, charge=charge, model=model)
 
     # -- downloads --------------------------------------------------------------------------
@@ -590,26 +568,11 @@ class ChatStreamProvider:
         return images  # some downloads may have failed: the service sees fewer images
 
     async def _download(self, url: str, model: str) -> GeneratedImage:
-        try:
-            data = await fetch.fetch_bytes(
-                self._http,
-                url,
-                allowed_hosts=self._download_hosts,
-                max_bytes=self._max_download_bytes,
-                timeout_s=self._download_timeout_s,
-                expect_image=True,
-            )
-        except InvalidImage as e:
-            raise UpstreamError(
-                "upstream.download_failed", charge=Charge.CHARGED, model=model, reason=e.key
-            ) from e
-        sniffed = await asyncio.to_thread(_sniff, data)
-        if sniffed is None:
-            raise UpstreamError(
-                "upstream.download_failed",
-                charge=Charge.CHARGED,
-                model=model,
-                reason="image.undecodable",
-            )
-        mime, width, height = sniffed
-        return GeneratedImage(data=data, mime=mime, width=width, height=height)
+        return await download_image(
+            self._http,
+            url,
+            allowed_hosts=self._download_hosts,
+            max_bytes=self._max_download_bytes,
+            timeout_s=self._download_timeout_s,
+            model=model,
+        )

@@ -8,10 +8,8 @@ call. Images arrive as ``b64_json`` or, in the gateway's compatibility mode, as 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import io
 import json
 import logging
 import math
@@ -19,34 +17,18 @@ from collections.abc import Collection
 from typing import Any
 
 import aiohttp
-import httpx2
 import openai
 from openai.types import ImagesResponse
-from PIL import Image
 
-from core.errors import Charge, InvalidImage, PixelsmithError, UpstreamError
-from core.fetch import fetch_bytes
-from core.providers.base import ProviderCall, Throttle
+from core.errors import Charge, PixelsmithError, UpstreamError
+from core.images import read_output
+from core.providers.base import ProviderCall, Throttle, download_image, nothing_sent
 from core.safety import classify_status
 from core.types import GeneratedImage, Progress, ProgressCallback, ProviderResult, Stage, Usage
 
 log = logging.getLogger("pixelsmith.provider")
 # What an infinite reported token count is read as: far above any real job, so bounded.
 INFINITE_TOKENS = 10**30
-
-_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout)
-
-
-def nothing_sent(exc: BaseException) -> bool:
-    """True when the SDK failed before the request left: connection refused or not made."""
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, _NOT_SENT):
-            return True
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return False
 
 
 def map_sdk_error(exc: Exception, *, model: str, prompt: str) -> PixelsmithError:
@@ -117,20 +99,10 @@ def _tokens(value: Any, name: str) -> int:
 
 
 def _decode(b64: str) -> GeneratedImage:
-    data = base64.b64decode(b64, validate=False)
-    return sniff(data)
-
-
-def sniff(data: bytes) -> GeneratedImage:
-    """Check bytes are an image and read its size (header only, cheap)."""
-    with Image.open(io.BytesIO(data)) as img:
-        fmt = (img.format or "PNG").lower()
-        return GeneratedImage(
-            data=data,
-            mime=f"image/{'jpeg' if fmt == 'jpeg' else fmt}",
-            width=img.width,
-            height=img.height,
-        )
+    image = read_output(base64.b64decode(b64, validate=False))  # header only: cheap
+    if image is None:
+        raise ValueError("not a PNG, JPEG or WEBP image")
+    return image
 
 
 def _decode_all(items: list[str]) -> tuple[GeneratedImage, ...]:
@@ -295,36 +267,14 @@ class ImagesApiProvider:
         return (*decoded, *fetched)
 
     async def _download(self, url: str, call: ProviderCall) -> GeneratedImage:
-        if self._http is None:
-            raise UpstreamError(
-                "upstream.download_failed",
-                charge=Charge.CHARGED,
-                model=call.spec.name,
-                reason="no_session",
-            )
-        try:
-            data = await fetch_bytes(
-                self._http,
-                url,
-                allowed_hosts=self._hosts,
-                max_bytes=self._max_bytes,
-                timeout_s=self._download_timeout,
-            )
-            return await asyncio.to_thread(sniff, data)
-        except InvalidImage as exc:
-            raise UpstreamError(
-                "upstream.download_failed",
-                charge=Charge.CHARGED,
-                model=call.spec.name,
-                reason=exc.key,
-            ) from None
-        except (OSError, ValueError):
-            raise UpstreamError(
-                "upstream.download_failed",
-                charge=Charge.CHARGED,
-                model=call.spec.name,
-                reason="not_an_image",
-            ) from None
+        return await download_image(
+            self._http,
+            url,
+            allowed_hosts=self._hosts,
+            max_bytes=self._max_bytes,
+            timeout_s=self._download_timeout,
+            model=call.spec.name,
+        )
 
 
 def _safe_b64(b64: str) -> bytes | None:
