@@ -236,6 +236,9 @@ async def test_not_in_channel_unless_member_or_chat_write_public(fake: FakeSlack
     await refused(upload, "not_in_channel")
     fake.scopes += ",chat:write.public"
     assert (await client.chat_postMessage(channel="C0OUTSIDE", text="t"))["ok"]
+    # uploads still need the app in the channel
+    upload = client.files_upload_v2(channel="C0OUTSIDE", content=b"png", filename="a.png")
+    await refused(upload, "not_in_channel")
     await refused(client.chat_postMessage(channel="G0PRIVATE", text="t"), "not_in_channel")
     info = await client.conversations_info(channel="C0OUTSIDE")
     assert info["channel"]["is_member"] is False

@@ -820,7 +820,7 @@ class FakeSlack:
         if any(e.get("id") not in by_id for e in entries):
             return _error("file_not_found")
         channel = _str(p.get("channel_id")) or _str(p.get("channels"))
-        refused = self._not_in_channel(channel) if channel else None
+        refused = self._not_in_channel(channel, public_scope=False) if channel else None
         if refused is not None:
             return refused
         files = []
@@ -871,17 +871,20 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ helpers
 
-    def _not_in_channel(self, channel: str) -> web.Response | None:
+    def _not_in_channel(self, channel: str, *, public_scope: bool = True) -> web.Response | None:
         """docs.slack.dev/reference/methods/chat.postMessage: ``not_in_channel`` unless the app
         is a member; docs.slack.dev/reference/scopes/chat.write.public: with that scope an app
         may post to public channels it has not joined (never private ones). A DM or a user id
-        (the app's own DM with that user) always works."""
+        (the app's own DM with that user) always works. ``public_scope=False``: file uploads
+        (files.completeUploadExternal) need real membership even with chat:write.public (seen
+        and reported, e.g. github.com/getnao/nao issue 1372)."""
         if not channel.startswith(("C", "G")):
             return None
         known = self.channels.get(channel)
         member = self.default_member if known is None else bool(known.get("is_member"))
         public = channel.startswith("C") and not (known or {}).get("is_private", False)
-        if member or (public and "chat:write.public" in self.scopes.split(",")):
+        write_public = public_scope and "chat:write.public" in self.scopes.split(",")
+        if member or (public and write_public):
             return None
         return _error("not_in_channel")
 
