@@ -145,13 +145,13 @@ models-served = 网关提供
 models-not_served = 网关不提供
 models-served_unknown = 未询问网关
 models-in_catalog = 在目录中
-models-not_in_catalog = 不在目录中：如需使用，请添加 [models."{ $model }"] 表（例如 base = "{ $base }"，再填写价格）
+models-not_in_catalog = 不在目录中：如需使用，请添加 [models."{ $model }"] 表（例如 `base = "{ $base }"`，再填写价格）
 models-sizes = 尺寸：{ $sizes }
 models-flexible = 或任意 WxH：宽高均为 16 的倍数，宽高比 1:3 至 3:1，像素 { $min_pixels } 至 { $max_pixels }，边长不超过 { $max_edge }
 models-experimental = 超过 { $pixels } 像素为实验性
 models-qualities = 质量：{ $qualities }
-models-no_quality = 质量：无（该模型不接受 quality 参数）
-models-prices_tokens = 价格：文本输入 ${ $text_in }/百万 tokens，图片输入 ${ $image_in }/百万，图片输出 ${ $image_out }/百万
+models-no_quality = 质量：无（该模型不接受 `quality` 参数）
+models-prices_tokens = 价格：文本输入每百万词元 ${ $text_in }，图片输入每百万 ${ $image_in }，图片输出每百万 ${ $image_out }
 models-prices_square = 每张 1024x1024 图片：{ $prices }
 models-prices_flat = 价格：每张图片 ${ $price }
 models-verified = 价格已核实
@@ -162,6 +162,6 @@ models-retired_served = 状态：已过下线日期 { $date }，网关仍提供
 models-retired = 状态：已于 { $date } 下线
 models-gateway_shutdown = 网关公布的下线日期：{ $date }
 models-source = 来源：{ $source }
-models-backgrounds = 背景：{ $backgrounds }（透明背景需要 png 或 webp）
+models-backgrounds = 背景：{ $backgrounds }（透明背景需要 `png` 或 `webp` 格式）
 models-preview = 预览
-models-markup = 编辑时可在第一张图片上附加草图（markup）
+models-markup = 编辑时可在第一张图片上附加草图（`markup`）

@@ -58,8 +58,8 @@ image-redirected = 文件主机 { $host } 对下载进行了重定向，这是�
 image-mask_opaque = 蒙版 { $name } 没有透明像素，因此没有可修改的区域。请把要编辑的区域设为透明。
 
 ## invalid
-invalid-markup_unsupported = { $model } 不支持草图（markup）。请使用 GPT Image 2.5 模型，例如 gpt-image-2.5-flare。
-invalid-markup_with_mask = 草图（markup）不能与蒙版同时使用：请二选一。
+invalid-markup_unsupported = { $model } 不支持草图（`markup`）。请使用 GPT Image 2.5 模型，例如 gpt-image-2.5-flare。
+invalid-markup_with_mask = 草图（`markup`）不能与蒙版同时使用：请二选一。
 invalid-mask_unsupported = { $model } 不支持蒙版。带蒙版的编辑请使用 gpt-image-2 等图像 API 模型。
 
 ## refused
