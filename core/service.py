@@ -609,6 +609,7 @@ class ImageService:
                 cost_micros=cost,
                 images_delivered=delivered,
                 result=outcome,
+                cost_capped=reported is not None,  # usage --check and doctor list it
             )
         except Exception:
             # The images exist and were paid for: the user gets them. The job keeps its lease;

@@ -15,7 +15,7 @@ import pytest
 
 from core.store import Store
 from core.types import JobState
-from tests.fakes.gateway import FakeGateway
+from tests.fakes.gateway import Behavior, FakeGateway
 from tests.test_cli import Run, pixelsmith, write_config
 
 
@@ -327,3 +327,14 @@ async def test_history_deliver_hands_a_kept_result_over_again_free(
     assert "no job" in console.err.lower()  # /history 424242: told, session went on
     assert len(gateway.calls) == 2
     await assert_reconciled(cfg)
+
+
+async def test_a_capped_cost_is_listed_by_usage_check(tmp_path: Path, gateway: FakeGateway) -> None:
+    config = write_config(tmp_path / "cfg", gateway.base_url)
+    absurd = {"input_tokens": 10, "output_tokens": 10**18, "total_tokens": 0}
+    gateway.script(Behavior(usage_override=absurd))
+    made = await pixelsmith(tmp_path, "imagine", "a fox", "--quality", "low", config=config)
+    assert made.code == 0 and made.lines[0].endswith(".png"), made.err  # the user got the image
+    assert "sanity bound" in made.err  # and was told why the cost is what it is
+    check = await pixelsmith(tmp_path, "usage", "--check", config=config)
+    assert check.code == 1 and "sanity bound" in check.out

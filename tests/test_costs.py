@@ -70,8 +70,11 @@ async def test_absurd_usage_is_settled_at_the_bound(
     assert job.result is not None and job.result["cost_capped"] is True
     assert "note.cost_capped" in [n.key for n in result.notes]
     assert "cost capped" in caplog.text
+    assert job.cost_capped
     assert len(gateway.calls) == 1
-    assert await svc.store.check() == []
+    # the ledger agrees; `usage --check` lists the capped job for the admin
+    (problem,) = await svc.check()
+    assert problem.startswith(f"job {job.id}: reported cost above the sanity bound")
 
 
 async def test_a_plausible_usage_is_charged_as_reported(
