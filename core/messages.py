@@ -260,7 +260,10 @@ def render(
 
 def _refused(p: Mapping[str, Any], loc: str, why: str) -> str:
     stage = text("refused.stage", loc, stage=p["stage"]) if p.get("stage") else ""
-    cats = p.get("categories")
+    cats = [
+        text("refused.category", loc, name=str(c), category=str(c).replace("/", "-"))
+        for c in p.get("categories") or ()
+    ]
     categories = text("refused.categories", loc, categories=cats) if cats else ""
     suggestion = p.get("suggestion")
     line = text("refused.suggestion", loc, suggestion=suggestion) if suggestion else ""

@@ -179,13 +179,22 @@ def test_render_puts_no_english_into_chinese() -> None:
             matches=[PreflightMatch("Hayao Miyazaki", "living_artist", "anime style")],
             suggestion="一座城堡",
         ),
-        Refused(stage="output", categories=["暴力"], suggestion=None),
+        Refused(stage="output", categories=["violence", "self-harm/intent"], suggestion=None),
     ]
     for failure in failures:
         zh = messages.render(failure, "zh")
         words = _english_words(zh.replace("Hayao Miyazaki", "").replace("gpt-image-2", ""))
         assert words == [], zh
     assert "multiples of 16" in messages.render(size, "en")
+
+
+def test_moderation_categories_are_named_in_the_readers_language() -> None:
+    refused = Refused(stage="input", categories=["violence", "sexual/minors"], suggestion=None)
+    assert "(categories: violence, sexual/minors)" in messages.render(refused, "en")
+    zh = messages.render(refused, "zh")
+    assert "（阶段：输入）（类别：暴力、涉及未成年人的色情）" in zh
+    unknown = Refused(stage=None, categories=["new-category"], suggestion=None)
+    assert "new-category" in messages.render(unknown, "zh")  # unknown names pass through
 
 
 def test_preflight_message_names_terms_and_suggestion() -> None:

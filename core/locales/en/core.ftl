@@ -77,6 +77,10 @@ refused-examples = "Pixar-style 3D render", "Van Gogh brushwork", "bright modern
 refused-suggestion = {" "}Try: “{ $suggestion }”.
 refused-stage = {" "}at the { $stage } stage
 refused-categories = {" "}(categories: { $categories })
+# One moderation category as the gateway names it ($name); $category is the same with "/" as "-".
+refused-category = { $category ->
+       *[other] { $name }
+    }
 
 ## category
 category-living_artist = names of living artists ({ $terms })

@@ -75,6 +75,23 @@ refused-stage = （阶段：{ $stage ->
        *[other] { $stage }
     }）
 refused-categories = （类别：{ $categories }）
+refused-category = { $category ->
+        [sexual] 色情
+        [sexual-minors] 涉及未成年人的色情
+        [harassment] 骚扰
+        [harassment-threatening] 骚扰与威胁
+        [hate] 仇恨
+        [hate-threatening] 仇恨与威胁
+        [illicit] 违法行为
+        [illicit-violent] 暴力违法行为
+        [self-harm] 自我伤害
+        [self-harm-intent] 自我伤害意图
+        [self-harm-instructions] 自我伤害指导
+        [violence] 暴力
+        [violence-graphic] 血腥暴力
+        [copyright] 版权
+       *[other] { $name }
+    }
 
 ## category
 category-living_artist = 在世艺术家的名字（{ $terms }）
