@@ -15,6 +15,11 @@ its audience: users get "tell your admin" for account problems, admins get the e
 must stay copyable); ``NUMBER()`` in a catalog fixes decimals. Times are formatted by a callable
 the adapter passes (Discord and Slack have their own markup).
 
+To add a sentence, write ``id = ...`` into both ``en`` and ``zh-CN`` files of the catalog that owns
+it (core, ``bots/locales`` chat.ftl for what Discord and Slack share or terminal.ftl for the CLI,
+console and doctor, or the adapter's own); ``tests/test_messages.py`` renders every id in both
+languages and finds keys the code uses that no catalog has.
+
 A missing parameter, an unknown key or a key missing from one language is a bug. In strict mode
 (the tests, or ``PIXELSMITH_STRICT_MESSAGES=1``) it raises :class:`MessageError`; in production it
 is logged once and the reader still gets a sentence: the English one when a translation is
