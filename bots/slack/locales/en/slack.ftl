@@ -52,3 +52,7 @@ slack-incomplete = Slack sent an incomplete request, so nothing was done (and no
 slack-not_in_channel = I can't post images in this channel yet: invite me with /invite { $bot }, then try again. Nothing was charged.
 slack-web-link = Open this link within { $minutes } minutes; it works once: { $url }
 slack-web-off = The web companion is not set up on this bot (web.port).
+slack-button-redeliver = Deliver again
+slack-redeliver_hint = You can get it again for free with /imagine-history { $job } (results are kept for { $days } days).
+slack-admin-audit_line = { $when } · { $actor } · { $action } { $target }: { $before } → { $after }
+slack-admin-audit_empty = No admin actions in this workspace yet.

@@ -42,3 +42,7 @@ slack-incomplete = Slack 发来的请求不完整，因此没有执行任何操�
 slack-not_in_channel = 我还不能在这个频道发布图片：请用 /invite { $bot } 邀请我，然后再试一次。没有产生任何费用。
 slack-web-link = 请在 { $minutes } 分钟内打开此链接，它只能使用一次：{ $url }
 slack-web-off = 此机器人未启用网页伴侣（web.port）。
+slack-button-redeliver = 再次发送
+slack-redeliver_hint = 你可以用 /imagine-history { $job } 免费重新获取（结果保留 { $days } 天）。
+slack-admin-audit_line = { $when } · { $actor } · { $action } { $target }：{ $before } → { $after }
+slack-admin-audit_empty = 此工作区还没有管理操作记录。
