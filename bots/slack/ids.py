@@ -81,22 +81,15 @@ def _option_ok(name: str, value: Any) -> bool:
 
 
 async def job_for(service: ImageService, caller: Identity, ref: str) -> JobView | None:
-    """The job ``ref`` names if ``caller`` may use it: one of Slack, of the caller's workspace
-    (a job made in a direct message: of the caller only). Anything else is None."""
-    lookup = getattr(service, "job_for", None)
-    if lookup is not None:  # the service's own, when it has one
-        found: JobView | None = await lookup(caller, ref)
-        return found
-    if not ref.isdigit() or len(ref) > 12:
-        return None
-    job = await service.job(int(ref))
-    if job is None or not job.user_scope.startswith("user:slack:"):
-        return None
-    if job.community_scope is None:
-        return job if job.user_scope == caller.user_scope else None
-    return job if job.community_scope == caller.community_scope else None
+    """The job ``ref`` names if ``caller`` may use it (the service checks platform, workspace,
+    and for a direct-message job the user); anything else is None."""
+    return await service.job_for(caller, ref)
 
 
 def public_ref(result: ImageResult) -> str:
-    """The id a result's buttons carry: the job's public id (the row id until jobs have one)."""
-    return str(getattr(result, "public_id", None) or result.job_id)
+    """The id a result's buttons carry: the job's public id, never the row id."""
+    return result.public_id
+
+
+def job_view_ref(job: JobView) -> str:
+    return job.public_id
