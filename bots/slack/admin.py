@@ -1,6 +1,10 @@
-"""/imagine-admin: limits, grant, ban, unban, usage, chart — for the user ids in slack.admin_users.
+"""/imagine-admin: limits, grant, ban, unban, usage, chart, audit, dashboard — for the user ids in
+slack.admin_users, and only inside the workspace the command comes from.
 
-Slack lets any member run any command, so the admin check is here, in code, on every call.
+Slack lets any member run any command, so the admin check is here, in code, on every call; and
+every action goes through the service's caller-scoped admin API, which acts only on the caller's
+own workspace (a user id of another workspace names a member of this one, who is not that
+person) and audits it. Numbers go through core's one limit language.
 """
 
 from __future__ import annotations
@@ -9,19 +13,22 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 
 from bots.slack.home import quota_lines
-from bots.slack.runtime import SlackBot, mention
+from bots.slack.payload import origin, text
+from bots.slack.runtime import SlackBot, mention, slack_time
 from bots.slack.web import dashboard_text
 from core import messages
 from core.charts import chart_title, spend_chart_png
-from core.limits import UNLIMITED_WORDS
-from core.store.policy import LIMIT_KEYS, QuotaOverrides
-from core.types import Identity
+from core.errors import PixelsmithError
+from core.limits import LIMIT_UNITS, parse_grant, parse_limit
+from core.types import AuditEntry, Identity
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]+)$")
+EVERYONE = ("everyone", "default", "all")
+PERIODS = ("day", "month")
+AUDIT_SHOWN = 20
 
 
 class AdminInput(Exception):
@@ -41,39 +48,44 @@ def _limits(pairs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
-        if not sep or key not in LIMIT_KEYS:
-            raise AdminInput("slack.admin.bad_limit", value=pair, known=", ".join(LIMIT_KEYS))
-        out[key] = None if raw.strip().lower() in UNLIMITED_WORDS else raw
-    try:
-        checked = QuotaOverrides.model_validate(out)
-    except ValidationError:
-        raise AdminInput(
-            "slack.admin.bad_limit", value=" ".join(pairs), known=", ".join(LIMIT_KEYS)
-        ) from None
-    return {key: getattr(checked, key) for key in out}
+        if not sep or key not in LIMIT_UNITS:
+            raise AdminInput("slack.admin.bad_limit", value=pair, known=", ".join(LIMIT_UNITS))
+        out[key] = parse_limit(key, raw)  # LimitError names the value and the range
+    return out
 
 
 async def _limits_cmd(bot: SlackBot, who: Identity, words: list[str]) -> str:
-    user = _user(words)
-    if len(words) == 2:
-        target = Identity("slack", user, who.community_id, locale=who.locale)
-        return "\n".join(quota_lines(await bot.service.quota_status(target), who.locale))
+    everyone = len(words) > 1 and words[1].lower() in EVERYONE
+    user = None if everyone else _user(words)
+    if len(words) == 2 and user is not None:
+        target = who.member_of_mine(user)
+        status = await bot.service.quota_status(target)
+        return "\n".join(quota_lines(status, who.locale))
     merged = await bot.service.admin_set_limits(who, user, _limits(words[2:]))
     shown = ", ".join(f"{k}={v}" for k, v in merged.items())
-    return messages.text("slack.admin.limits", who.locale, user=mention(user), limits=shown)
+    name = mention(user) if user else messages.text("slack.admin.everyone", who.locale)
+    return messages.text("slack.admin.limits", who.locale, user=name, limits=shown)
 
 
 async def _grant(bot: SlackBot, who: Identity, words: list[str]) -> str:
     user = _user(words)
-    unit = words[3].lower() if len(words) > 3 else "images"
-    try:
-        amount = float(words[2])
-        await bot.service.admin_grant(who, user, amount, unit)
-    except (IndexError, ValueError):
-        raise AdminInput("slack.admin.bad_amount", value=" ".join(words[2:])) from None
-    shown = int(amount) if amount.is_integer() else amount
+    if len(words) < 3:
+        raise AdminInput("slack.admin.bad_amount", value="")
+    rest = [w.lower() for w in words[3:]]
+    unit = next((w for w in rest if w in ("images", "usd")), "images")
+    period = next((w for w in rest if w in PERIODS), "month")
+    if any(w not in ("images", "usd", *PERIODS) for w in rest):
+        raise AdminInput("slack.admin.bad_amount", value=" ".join(words[2:]))
+    amount = parse_grant(unit, words[2])
+    moved = await bot.service.admin_grant(who, user, amount, unit, period)
+    shown = moved / 1_000_000 if unit == "usd" and isinstance(moved, int) else moved
     return messages.text(
-        "slack.admin.granted", who.locale, amount=shown, unit=unit, user=mention(user)
+        "slack.admin.granted",
+        who.locale,
+        amount=shown if unit == "usd" else int(shown),
+        unit=unit,
+        period=period,
+        user=mention(user),
     )
 
 
@@ -95,7 +107,7 @@ async def _usage(bot: SlackBot, who: Identity, words: list[str]) -> str:
         messages.text(
             "slack.admin.usage_line",
             who.locale,
-            group=row.group,
+            group=_who(row.group),
             jobs=row.jobs,
             images=row.images,
             cost=row.cost_usd,
@@ -120,6 +132,43 @@ async def _chart(bot: SlackBot, who: Identity, words: list[str]) -> str:
     return messages.text("slack.admin.chart_posted", who.locale)
 
 
+def _who(scope: str) -> str:
+    """A scope as people read it: a Slack user as a mention, the workspace default as such."""
+    user = scope.rpartition(":")[2]
+    if scope.startswith(("user:slack:", "member:slack:")) and _USER.match(user):
+        return mention(user)
+    return scope
+
+
+def _values(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+    return "-" if value is None else str(value)
+
+
+def audit_line(entry: AuditEntry, locale: str) -> str:
+    target = entry.target
+    shown_target = (
+        messages.text("slack.admin.everyone", locale) if target.endswith(":*") else _who(target)
+    )
+    return messages.text(
+        "slack.admin.audit_line",
+        locale,
+        when=slack_time(entry.at),
+        actor=_who(entry.actor),
+        action=entry.action,
+        target=shown_target,
+        before=_values(entry.before),
+        after=_values(entry.after),
+    )
+
+
+async def _audit(bot: SlackBot, who: Identity, words: list[str]) -> str:
+    entries = await bot.service.audit(who, limit=AUDIT_SHOWN)
+    lines = [audit_line(e, who.locale) for e in entries]
+    return "\n".join(lines) or messages.text("slack.admin.audit_empty", who.locale)
+
+
 async def _dashboard(bot: SlackBot, who: Identity, words: list[str]) -> str:
     return dashboard_text(bot, who)
 
@@ -131,26 +180,32 @@ _HANDLERS = {
     "unban": _ban,
     "usage": _usage,
     "chart": _chart,
+    "audit": _audit,
     "dashboard": _dashboard,
 }
 
 
 async def admin(bot: SlackBot, command: dict[str, Any]) -> None:
-    channel = command["channel_id"]
-    who = await bot.identity(command["user_id"], command.get("team_id"), channel)
-    words = str(command.get("text") or "").split()
+    where = origin(command)
+    if where.user is None or where.team is None:
+        await bot.incomplete(where, "/imagine-admin")
+        return
+    who = await bot.identity(where.user, where.team, where.channel)
+    words = (text(command.get("text"), 4000) or "").split()
     handler = _HANDLERS.get(words[0].lower()) if words else None
     if not who.is_admin:
-        text = messages.text("slack.admin.denied", who.locale)
+        reply = messages.text("slack.admin.denied", who.locale)
     elif handler is None:
-        text = messages.text("slack.admin.help", who.locale)
+        reply = messages.text("slack.admin.help", who.locale)
     else:
         words[0] = words[0].lower()
         try:
-            text = await handler(bot, who, words)
+            reply = await handler(bot, who, words)
         except AdminInput as bad:
-            text = messages.text(bad.key, who.locale, **bad.params)
-    await bot.ephemeral(channel, who.user_id, text)
+            reply = messages.text(bad.key, who.locale, **bad.params)
+        except PixelsmithError as failure:  # a limit out of range, another workspace's scope
+            reply = bot.render(failure, who)
+    await bot.ephemeral(where.channel, who.user_id, reply)
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:

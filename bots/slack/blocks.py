@@ -17,6 +17,7 @@ IMAGE_BLOCK, IMAGE_INPUT = "image_block", "image_input"
 MORE_IMAGES_BLOCK = "more_images_block"  # the same IMAGE_INPUT action id inside
 PROMPT_BLOCK, PROMPT_INPUT = "prompt_block", "prompt_input"
 REROLL, EDIT, USE_SUGGESTION, SEND_ANYWAY = "reroll", "edit", "use_suggestion", "send_anyway"
+REDELIVER = "redeliver"  # /imagine-history: a kept result again, free
 REGION = "edit_region"  # opens the web companion's painter (only when it is configured)
 MAX_VALUE = 2000  # Slack's limit for a button value
 MAX_FILES_PER_INPUT = 10  # Slack's file_input takes 1-10 files

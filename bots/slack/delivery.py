@@ -79,6 +79,13 @@ async def deliver_paid(
         await bot.delete(channel, header_ts)
     identity = result.request.identity
     text = messages.text("slack.upload_failed", identity.locale, error=error, cost=result.cost_usd)
+    keep_days = bot.settings.results.keep_days
+    if keep_days > 0 and result.public_id:  # the result store has it: say how to get it
+        days = int(keep_days) if float(keep_days).is_integer() else keep_days
+        hint = messages.text(
+            "slack.redeliver_hint", identity.locale, job=result.public_id, days=days
+        )
+        text = f"{text}\n{hint}"
     await bot.ephemeral(channel, identity.user_id, text, thread_ts=thread_ts)
     return False
 

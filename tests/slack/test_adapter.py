@@ -130,7 +130,14 @@ def test_manifest_matches_the_registered_listeners(tmp_path: Path) -> None:
     assert (
         commands
         == registered_commands
-        == {"/imagine", "/imagine-edit", "/imagine-gallery", "/quota", "/imagine-admin"}
+        == {
+            "/imagine",
+            "/imagine-edit",
+            "/imagine-history",
+            "/imagine-gallery",
+            "/quota",
+            "/imagine-admin",
+        }
     )
     assert shortcuts == {blocks.EDIT_SHORTCUT}
     assert "@app.shortcut(blocks.EDIT_SHORTCUT)" in source

@@ -73,7 +73,7 @@ async def test_admin_commands_only_for_admins(harness: Harness) -> None:
         return harness.ephemerals()[-1].text or ""
 
     assert "Only Pixelsmith admins" in await admin("ban <@U0USER001>", user=USER_ID)
-    assert "Usage: /imagine-admin" in await admin("frobnicate")
+    assert "/imagine-admin `limits" in await admin("frobnicate")
     assert "is not a user" in await admin("ban nobody")
     assert "can no longer generate" in await admin(f"ban <@{USER_ID}|alice> spam")
     assert "already banned" in await admin(f"ban {USER_ID}")
@@ -86,7 +86,7 @@ async def test_admin_commands_only_for_admins(harness: Harness) -> None:
     assert "Cannot set" in await admin(f"limits <@{USER_ID}> daily=1")
     assert "1 of 1 left" in await admin(f"limits <@{USER_ID}>")
     assert "Granted 2 images" in await admin(f"grant <@{USER_ID}> 2")
-    assert "not a valid amount" in await admin(f"grant <@{USER_ID}> lots")
+    assert "not a valid grant" in await admin(f"grant <@{USER_ID}> lots")
     assert "No charged jobs" in await admin("usage")
     assert harness.gateway.calls == []
     assert "spend chart" in await admin("chart model 7")

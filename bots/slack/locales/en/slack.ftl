@@ -18,7 +18,7 @@ slack-home-none = No images yet. Type /imagine in any channel to make one.
 slack-home-limit = { $name }: { $remaining } of { $limit } left{ $resets }
 slack-home-resets = {" "}(resets { $when })
 slack-admin-denied = Only Pixelsmith admins (slack.admin_users) can use /imagine-admin.
-slack-admin-help = Usage: /imagine-admin `limits @user [user_daily_images=5 ...]` · `grant @user AMOUNT [images|usd]` · `ban @user [reason]` · `unban @user` · `usage [user|community|model]` · `chart [community|model] [days]` · `dashboard`
+slack-admin-help = Usage (this workspace only): /imagine-admin `limits @user|everyone [user_daily_images=5 ...]` · `grant @user AMOUNT [images|usd] [day|month]` · `ban @user [reason]` · `unban @user` · `usage [user|community|model]` · `chart [community|model] [days]` · `audit` · `dashboard`
 slack-admin-chart_posted = Posted the spend chart in this channel.
 slack-admin-bad_user = { $value } is not a user: mention them (@name) or give their user id.
 slack-admin-bad_amount = { $value } is not a valid amount.
@@ -31,7 +31,10 @@ slack-admin-granted = Granted { $unit ->
            *[other] { $amount } images
         }
        *[other] { $amount } { $unit }
-    } to { $user } for this month.
+    } to { $user } for { $period ->
+        [day] today
+       *[month] this month
+    }.
 slack-admin-usage_line = { $group }: { $jobs ->
         [one] { $jobs } job
        *[other] { $jobs } jobs
@@ -56,3 +59,4 @@ slack-button-redeliver = Deliver again
 slack-redeliver_hint = You can get it again for free with /imagine-history { $job } (results are kept for { $days } days).
 slack-admin-audit_line = { $when } · { $actor } · { $action } { $target }: { $before } → { $after }
 slack-admin-audit_empty = No admin actions in this workspace yet.
+slack-admin-everyone = everyone in this workspace

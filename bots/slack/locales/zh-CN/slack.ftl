@@ -18,13 +18,16 @@ slack-home-none = 还没有图片。在任意频道输入 /imagine 来生成一�
 slack-home-limit = { $name }：剩余 { $remaining } / { $limit }{ $resets }
 slack-home-resets = （{ $when } 重置）
 slack-admin-denied = 只有 Pixelsmith 管理员（slack.admin_users）可以使用 /imagine-admin。
-slack-admin-help = 用法：/imagine-admin `limits @用户 [user_daily_images=5 ...]` · `grant @用户 数量 [images|usd]` · `ban @用户 [原因]` · `unban @用户` · `usage [user|community|model]` · `chart [community|model] [天数]` · `dashboard`
+slack-admin-help = 用法（仅限本工作区）：/imagine-admin `limits @用户|everyone [user_daily_images=5 ...]` · `grant @用户 数量 [images|usd] [day|month]` · `ban @用户 [原因]` · `unban @用户` · `usage [user|community|model]` · `chart [community|model] [天数]` · `audit` · `dashboard`
 slack-admin-chart_posted = 已在此频道发布消费图表。
 slack-admin-bad_user = { $value } 不是用户：请 @ 提及对方或填写其用户 ID。
 slack-admin-bad_amount = { $value } 不是有效的数量。
 slack-admin-bad_limit = 无法设置 { $value }：请使用 名称=数字 或 名称=unlimited，名称可选：{ $known }。
 slack-admin-limits = { $user } 当前的额度：{ $limits }
-slack-admin-granted = 已为 { $user } 增加本月 { $unit ->
+slack-admin-granted = 已为 { $user } 增加{ $period ->
+        [day] 今天
+       *[month] 本月
+    }的 { $unit ->
         [usd] { $amount } 美元
        *[images] { $amount } 张图片
     }。
@@ -46,3 +49,4 @@ slack-button-redeliver = 再次发送
 slack-redeliver_hint = 你可以用 /imagine-history { $job } 免费重新获取（结果保留 { $days } 天）。
 slack-admin-audit_line = { $when } · { $actor } · { $action } { $target }：{ $before } → { $after }
 slack-admin-audit_empty = 此工作区还没有管理操作记录。
+slack-admin-everyone = 此工作区的所有人
