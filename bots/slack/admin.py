@@ -22,7 +22,7 @@ from bots.slack.web import dashboard_text
 from core import messages
 from core.charts import chart_title, spend_chart_png
 from core.errors import PixelsmithError
-from core.limits import LIMIT_UNITS, parse_grant, parse_limit
+from core.limits import LIMIT_UNITS, LimitError, parse_grant, parse_limit
 from core.types import AuditEntry, Identity
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]+)$")
@@ -32,9 +32,9 @@ AUDIT_SHOWN = 20
 
 
 class AdminInput(Exception):
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key, self.params = key, params
+    def __init__(self, message_key: str, /, **params: Any) -> None:
+        super().__init__(message_key)
+        self.key, self.params = message_key, params
 
 
 def _user(words: list[str]) -> str:
@@ -50,7 +50,10 @@ def _limits(pairs: list[str]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         if not sep or key not in LIMIT_UNITS:
             raise AdminInput("slack.admin.bad_limit", value=pair, known=", ".join(LIMIT_UNITS))
-        out[key] = parse_limit(key, raw)  # LimitError names the value and the range
+        try:
+            out[key] = parse_limit(key, raw)
+        except LimitError as bad:  # names the value and the range
+            raise AdminInput(bad.key, **bad.params) from None
     return out
 
 
