@@ -23,8 +23,11 @@ The values the store returns to the service and adapters (JobView, JobState, Quo
 LimitStatus, UsageRow, DailySpend) live in :mod:`core.types`.
 """
 
-from core.store.jobs import JobClaim, JobConflict
-from core.store.leases import ERROR_EXPIRED, ERROR_UNKNOWN
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from core.store.policy import (
     EffectiveLimits,
     QuotaOverrides,
@@ -33,8 +36,33 @@ from core.store.policy import (
     micros_to_usd,
     usd_to_micros,
 )
-from core.store.reports import EVERYWHERE
-from core.store.store import Store
+
+if TYPE_CHECKING:
+    from core.store.jobs import JobClaim, JobConflict
+    from core.store.leases import ERROR_EXPIRED, ERROR_UNKNOWN
+    from core.store.reports import EVERYWHERE
+    from core.store.store import Store
+
+# The engine side (SQLAlchemy, the tables) is imported on first use, so that reading the quota
+# policy (the config does, for every command) does not load the database layer.
+_LAZY = {
+    "JobClaim": "core.store.jobs",
+    "JobConflict": "core.store.jobs",
+    "ERROR_EXPIRED": "core.store.leases",
+    "ERROR_UNKNOWN": "core.store.leases",
+    "EVERYWHERE": "core.store.reports",
+    "Store": "core.store.store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ERROR_EXPIRED",

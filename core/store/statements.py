@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Dialect, RowMapping, Table, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from core.store.clock import utc
 from core.store.tables import metadata
@@ -52,7 +52,12 @@ def scopes_of(identity: Identity) -> dict[str, str]:
 
 def insert_for(dialect_name: str) -> Any:
     """The dialect's INSERT with ``ON CONFLICT`` support."""
-    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    if dialect_name == "postgresql":
+        # imported for a PostgreSQL URL only: SQLite processes never load this dialect
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    return sqlite.insert
 
 
 def from_json(value: Any) -> Any:
