@@ -40,7 +40,6 @@ from core.errors import (
 )
 from core.images import IntakeLimits, intake_many, intake_mask
 from core.providers.base import Provider, ProviderCall, safety_identifier
-from core.providers.demo import DemoProvider
 from core.queue import FairQueue
 from core.request import Options, build_request
 from core.results import ResultStore
@@ -206,7 +205,7 @@ class ImageService:
             provider = OfflineProvider()
         if provider is None:
             if settings.provider.kind == "demo":
-                provider = DemoProvider()
+                provider = _demo_provider()
             elif not settings.provider.key:
                 if not allow_demo_fallback:
                     for thing in owned:
@@ -216,7 +215,7 @@ class ImageService:
                         key="provider.api_key",
                         problem="no API key is set (PIXELSMITH_API_KEY)",
                     )
-                provider, fallback = DemoProvider(), True
+                provider, fallback = _demo_provider(), True
             else:
                 http = aiohttp.ClientSession()
                 owned.append(http)
@@ -1018,6 +1017,12 @@ async def open_store(settings: Settings) -> Store:
             kind = "database.unreachable"
         log.info("database cannot be opened: %s", type(exc).__name__)
     raise ConfigError(kind, key="database.url", url=shown)
+
+
+def _demo_provider() -> Provider:
+    from core.providers.demo import DemoProvider  # it draws with Pillow's fonts: loaded when used
+
+    return DemoProvider()
 
 
 def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
