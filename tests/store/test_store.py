@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.errors import QuotaExceeded
-from core.store import EffectiveLimits, JobConflict, Store
+from core.store import EffectiveLimits, JobClaim, JobConflict, Store
 from core.types import Identity, JobState
 
 NOW = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
@@ -24,7 +24,7 @@ async def begin(
     now: datetime = NOW,
     who: Identity = ME,
     model: str = "m",
-):  # type: ignore[no-untyped-def]
+) -> JobClaim:
     return await store.begin_job(
         idem_key=key, identity=who, request={"prompt": key}, model=model, images=images,
         worst_cost_micros=worst, limits=limits, now=now,
