@@ -128,6 +128,12 @@ class RoutingProvider:
     async def list_models(self) -> list[str]:
         return await self._by_api["images"].list_models()
 
+    def preload(self) -> None:
+        """Build the providers made on first use (before serving, not during the first burst)."""
+        for provider in self._by_api.values():
+            if isinstance(provider, _OnFirstUse):
+                provider.get()
+
     async def close(self) -> None:
         for provider in {id(p): p for p in self._by_api.values()}.values():
             await provider.close()
@@ -1027,7 +1033,6 @@ def _demo_provider() -> Provider:
 
 def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
     """The upstream clients for the configured gateway, one per API kind."""
-    from core.providers.chat_stream import ChatStreamProvider
     from core.providers.images_api import ImagesApiProvider
 
     p = settings.provider
@@ -1047,16 +1052,52 @@ def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
         "progress_interval_s": p.progress_interval_s,
     }
     images = ImagesApiProvider(client, http, partial_images=p.stream_partials, **common)
-    chat = ChatStreamProvider(client, http, stall_s=p.stall_s, **common)
+
+    def chat() -> Provider:
+        from core.providers.chat_stream import ChatStreamProvider
+
+        return ChatStreamProvider(client, http, stall_s=p.stall_s, **common)
+
     return _ClientOwner(
-        RoutingProvider({"images": images, "images_compat": images, "chat_stream": chat}), client
+        RoutingProvider(
+            {"images": images, "images_compat": images, "chat_stream": _OnFirstUse(chat)}
+        ),
+        client,
     )
+
+
+class _OnFirstUse:
+    """A provider built on its first call: a one-shot command whose model speaks another API
+    never imports it. ``ImageService.start`` (``pixelsmith run``) builds it before serving."""
+
+    demo = False
+
+    def __init__(self, build: Callable[[], Provider]) -> None:
+        self._build = build
+        self._provider: Provider | None = None
+
+    def get(self) -> Provider:
+        if self._provider is None:
+            self._provider = self._build()
+        return self._provider
+
+    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
+        return await self.get().run(call, on_progress)
+
+    async def list_models(self) -> list[str]:
+        return await self.get().list_models()
+
+    async def close(self) -> None:
+        if self._provider is not None:
+            await self._provider.close()
 
 
 def _warm_up(provider: Provider) -> None:
     from PIL import Image
 
     Image.init()
+    if isinstance(provider, _ClientOwner):
+        provider.preload()
     client = getattr(provider, "client", None)
     if isinstance(client, openai.AsyncOpenAI):
         # cached_property attributes: each imports its resource module on first use.
@@ -1077,6 +1118,9 @@ class _ClientOwner:
 
     async def list_models(self) -> list[str]:
         return await self._inner.list_models()
+
+    def preload(self) -> None:
+        self._inner.preload()
 
     async def close(self) -> None:
         await self._inner.close()
