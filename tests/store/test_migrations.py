@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -139,7 +140,9 @@ async def test_0003_keeps_old_community_written_limits_restrict_only(db_url: str
         with store.engine.begin() as conn:
             upgrade(conn)
             assert current(conn) == HEAD
-            rows = dict(conn.execute(text("SELECT scope, limits FROM quota_override")).all())
+            rows: dict[str, Any] = dict(
+                conn.execute(text("SELECT scope, limits FROM quota_override")).all()
+            )
         scopes = set(rows)
         assert scopes == {
             "member:discord:*:111",

@@ -37,7 +37,7 @@ def edit_form(mask: bytes | None, prompt: str = "a lighthouse", form: str = "f1"
     return data
 
 
-async def open_edit(webapp: Web, owner: Any = ALICE, who: Any = ALICE) -> tuple[int, str]:
+async def open_edit(webapp: Web, owner: Any = ALICE, who: Any = ALICE) -> tuple[str, str]:
     job = await make_job(webapp.service, owner)
     webapp.kept[job] = [KeptImage(png())]
     await webapp.login(who, "edit", job=str(job))
