@@ -35,6 +35,7 @@ import base64
 import collections
 import contextlib
 import copy
+import dataclasses
 import json
 import math
 import time
@@ -323,7 +324,7 @@ class FileRecord:
     format: str | None
     width: int | None
     height: int | None
-    data: bytes = field(default=b"", compare=False, repr=False)  # the part's bytes
+    data: bytes = dataclasses.field(default=b"", compare=False, repr=False)  # the part's bytes
 
 
 @dataclass

@@ -92,7 +92,7 @@ def transparent(mask: Image.Image) -> set[tuple[int, int]]:
     }
 
 
-async def open_painter(browser: Browser, live: Live) -> int:
+async def open_painter(browser: Browser, live: Live) -> str:
     job_id = await make_job(live.service, ALICE, "a quiet valley at noon")
     live.kept[job_id] = [KeptImage(picture())]
     await browser.get(live.link(ALICE, "edit", job=str(job_id)))
