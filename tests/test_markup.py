@@ -61,6 +61,7 @@ async def test_markup_reaches_the_gateway_for_a_2_5_model(
     (call,) = gateway.calls_to(EDIT)
     (sent,) = [f for f in call.files if f.field == "markup"]
     first = next(f for f in call.files if f.field == "image")
+    assert first.width is not None and first.height is not None
     assert sent.format == "PNG" and (sent.width, sent.height) == (first.width, first.height)
     with Image.open(io.BytesIO(sent.data)) as img:  # the colours of the sketch are kept
         rgba = img.convert("RGBA")
