@@ -20,8 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Loaded by nothing `pixelsmith imagine` does with an images-API model on a migrated database.
 NOT_FOR_IMAGINE = (
     "alembic",  # the database is at head
-    "sqlmodel",
-    "sqlalchemy.orm",  # the store is SQLAlchemy Core only
     "sqlalchemy.dialects.postgresql",  # a SQLite URL
     "matplotlib",  # charts are for `usage --chart` and the admin commands
     "core.providers.chat_stream",  # another API's provider
