@@ -247,6 +247,7 @@ async def test_a_label_wrapped_modal_opens(fake: FakeDiscord, http: aiohttp.Clie
 async def test_the_deprecated_action_row_form_is_refused_only_when_labels_are_required(
     fake: FakeDiscord, http: aiohttp.ClientSession
 ) -> None:
+    fake.labels_required = False
     response = modal(row(text_input(label="Prompt")))
     assert (await post(http, callback_url(fake, interaction(fake)), response))[0] == 200
 

@@ -316,8 +316,8 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41_250,
         max_file_size: int = 10 * 1024 * 1024,
         max_request_size: int = 25 * 1024 * 1024,
-        labels_required: bool = False,
-        deleted_defer_unknown: bool = False,
+        labels_required: bool = True,
+        deleted_defer_unknown: bool = True,
     ) -> None:
         self.token = token
         self.application_id = application_id or new_snowflake()
@@ -329,7 +329,7 @@ class FakeDiscord:
         #: Refuse the deprecated modal form (a text input in an action row, not in a Label).
         self.labels_required = labels_required
         #: discord-api-docs#3087: after the deferred "thinking" message is deleted, follow-ups
-        #: answer 404/10008. Off until the adapter stops relying on the opposite.
+        #: answer 404/10008, as real Discord does.
         self.deleted_defer_unknown = deleted_defer_unknown
         self.clock = VirtualClock()
         self.guilds: dict[str, dict[str, Any]] = {}
