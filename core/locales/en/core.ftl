@@ -14,6 +14,11 @@ config-missing_file = Config file { $path } does not exist. Copy config.example.
 config-bad_toml = Config file { $path } is not valid TOML: { $detail }
 config-unreadable = Config file { $path } cannot be read (permissions or encoding).
 config-invalid = Config error at `{ $key }`: { $problem }. Fix it in { $path_or_env } (see config.example.toml for every key).
+sealed-unsealable = The stored { $what ->
+        [gateway_key] gateway key
+        [slack_token] Slack token
+       *[other] secret
+    } cannot be decrypted with PIXELSMITH_SECRET_KEY: the key was changed without keeping the old one after a comma, or the stored value was altered. Put the old key back (after the new one), or set it again.
 
 ## invalid
 invalid-generic = That request is not valid.

@@ -14,6 +14,11 @@ config-missing_file = 配置文件 { $path } 不存在。请把 config.example.t
 config-bad_toml = 配置文件 { $path } 不是有效的 TOML：{ $detail }
 config-unreadable = 无法读取配置文件 { $path }（权限或编码问题）。
 config-invalid = 配置项 `{ $key }` 有误：{ $problem }。请在 { $path_or_env } 中修改（所有配置项见 config.example.toml）。
+sealed-unsealable = 无法用 PIXELSMITH_SECRET_KEY 解密已保存的{ $what ->
+        [gateway_key] 网关密钥
+        [slack_token] Slack 令牌
+       *[other] 密钥
+    }：密钥已更换而旧密钥没有用逗号保留在后面，或者保存的值被改动过。请把旧密钥放回（写在新密钥之后），或重新设置它。
 
 ## invalid
 invalid-generic = 该请求无效。
