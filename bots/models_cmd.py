@@ -89,6 +89,8 @@ class _Report:
                 image_in=_usd(p.image_in_per_m),
                 image_out=_usd(p.image_out_per_m),
             )
+            if p.text_out_per_m is not None:
+                text += ", " + self.t("models.prices_text_out", text_out=_usd(p.text_out_per_m))
             square = [
                 f"{q} ${_usd(table['1024x1024'])}"
                 for q, table in p.per_image.items()

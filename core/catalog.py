@@ -33,6 +33,7 @@ class PricesOverride(BaseModel):
     text_in_per_m: Price | None = None
     image_in_per_m: Price | None = None
     image_out_per_m: Price | None = None
+    text_out_per_m: Price | None = None
     flat_per_image: Price | None = None
     per_image: dict[str, dict[str, Price]] | None = None
 
@@ -76,8 +77,16 @@ class Prices:
     text_in_per_m: float = 0.0
     image_in_per_m: float = 0.0
     image_out_per_m: float = 0.0
+    #: Text output tokens (``usage.output_tokens_details.text_tokens``). None: the model has
+    #: no published text-output price, and they are priced at the image-output rate, an upper
+    #: bound (OpenAI's model pages list text as input only for most image models).
+    text_out_per_m: float | None = None
     flat_per_image: float | None = None
     per_image: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def text_out_rate(self) -> float:
+        return self.image_out_per_m if self.text_out_per_m is None else self.text_out_per_m
 
 
 @dataclass(frozen=True)
@@ -203,13 +212,15 @@ class ModelSpec:
     def cost_micros(
         self, usage: Usage | None, *, images: int, quality: str | None, size: str | None
     ) -> int:
-        """The real cost: from ``usage`` when the gateway reports it, else per image."""
+        """The real cost: from ``usage`` when the gateway reports it, each token kind at its
+        own rate (text in, image in, image out, text out), else per image."""
         p = self.prices
         if usage is not None and usage.total > 0 and p.flat_per_image is None:
             usd = (
                 usage.text_tokens * p.text_in_per_m
                 + usage.image_tokens * p.image_in_per_m
                 + usage.output_tokens * p.image_out_per_m
+                + usage.output_text_tokens * p.text_out_rate
             ) / MICROS
             return _micros(usd)
         return _micros(self.image_price(quality, size) * images)

@@ -837,9 +837,11 @@ class ImageService:
         prompt: str | None = None,
         images: tuple[PreparedImage, ...] = (),
         mask: PreparedImage | None = None,
+        markup: PreparedImage | None = None,
         force: bool = False,
     ) -> ImageRequest:
-        """A new request from an earlier job's options (Re-roll, Variations, suggested prompt).
+        """A new request from an earlier job's options (Re-roll, Variations, suggested prompt);
+        a re-roll of an edit passes the edit's inputs again (images, mask, markup).
 
         The new request is validated like a typed one and gets its own idempotency key, so each
         click is one job.
@@ -862,6 +864,7 @@ class ImageService:
             options=options,
             images=images,
             mask=mask,
+            markup=markup,
             idem_key=idem_key,
         )
 

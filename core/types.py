@@ -166,15 +166,18 @@ ProgressCallback = Callable[[Progress], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Usage:
-    """Token usage as the gateway reports it."""
+    """Token usage as the gateway reports it, per kind: text and image input, image output
+    (``output_tokens``) and text output (``output_text_tokens``, from the SDK's
+    ``usage.output_tokens_details.text_tokens``; 0 when not reported)."""
 
     text_tokens: int = 0
     image_tokens: int = 0
     output_tokens: int = 0
+    output_text_tokens: int = 0
 
     @property
     def total(self) -> int:
-        return self.text_tokens + self.image_tokens + self.output_tokens
+        return self.text_tokens + self.image_tokens + self.output_tokens + self.output_text_tokens
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,16 @@ def test_the_readme_model_section_names_every_catalog_model() -> None:
         # snapshots are named by their suffix next to the model they copy
         short = name.removesuffix("-2026-09-08").removesuffix("-2026-04-21")
         assert f"`{short}" in section, name
+
+
+def test_gpt_image_2_6_sunburst_prices_come_from_openais_model_page() -> None:
+    """OpenAI's model page lists gpt-image-2.6-sunburst at text in $5, image in $8, image out
+    $30 per 1M tokens, text as input only (no text-output price); its flare sibling has no such
+    page and stays unverified."""
+    sunburst, flare = spec("gpt-image-2.6-sunburst"), spec("gpt-image-2.6-flare")
+    assert sunburst.prices_verified and not flare.prices_verified
+    assert "developers.openai.com/api/docs/models/gpt-image-2.6-sunburst" in sunburst.source
+    p = sunburst.prices
+    assert (p.text_in_per_m, p.image_in_per_m, p.image_out_per_m) == (5.0, 8.0, 30.0)
+    assert p.text_out_per_m is None and p.text_out_rate == p.image_out_per_m
+    assert "not verified" in flare.source

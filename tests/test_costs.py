@@ -20,7 +20,7 @@ import pytest
 from core.service import COST_SANITY_FACTOR, ImageService
 from core.types import Identity, JobState
 from tests.conftest import make_settings
-from tests.fakes.gateway import Behavior, FakeGateway
+from tests.fakes.gateway import Behavior, FakeGateway, output_tokens
 from tests.store.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)
 from tests.test_cli import pixelsmith, write_config
 
@@ -101,3 +101,48 @@ async def test_the_cli_prints_no_pydantic_warning(tmp_path: Path, gateway: FakeG
     run = await pixelsmith(tmp_path, "imagine", "a fox", "--quality", "low", config=config)
     assert run.code == 0, run.err
     assert "pydantic" not in run.err.lower() and "warning" not in run.err.lower(), run.err
+
+
+@pytest.mark.parametrize("partials", [0, 1])  # a plain answer, and a stream of completed events
+async def test_text_output_tokens_are_priced_at_the_text_output_rate(
+    tmp_path: Path, gateway: FakeGateway, partials: int
+) -> None:
+    """``usage.output_tokens_details`` (the SDK's ``ImagesResponse.usage``) splits the output
+    into image and text tokens: each kind at its own rate, the text never at the image rate."""
+    settings = make_settings(
+        tmp_path,
+        gateway.base_url,
+        provider={"stream_partials": partials},
+        results={"dir": str(tmp_path / "k")},
+    )
+    svc = await ImageService.create(settings)
+    try:
+        gateway.script(Behavior(output_text_tokens=1_000))
+        result = await svc.run(svc.build("a fox --q medium --size 1024x1024 --n 2", ALICE))
+        (call,) = gateway.calls
+        assert call.stream is bool(partials)
+        # the usage as sent: image tokens 2 x 1056 (the fake's medium square), text 1000
+        image_out, text_in = 2 * 1056, math.ceil(len("a fox") / 4)
+        # gpt-image-2: text in $5/1M, image out $30/1M, text out $10/1M
+        expected = math.ceil(text_in * 5 + image_out * 30 + 1_000 * 10)
+        assert result.cost_micros == expected == 73_370
+        # the old reading (every output token at the image rate) would be 30_000 more
+        assert result.cost_micros < math.ceil(text_in * 5 + (image_out + 1_000) * 30)
+    finally:
+        await svc.close()
+
+
+async def test_text_output_without_a_published_price_is_priced_as_image_output(
+    svc: ImageService, gateway: FakeGateway
+) -> None:
+    """A model whose text-output price is not published (OpenAI's page lists text as input only)
+    prices any reported text output at its image-output rate: an upper bound, never zero."""
+    spec = svc.catalog.get("gpt-image-2.6-sunburst")
+    assert spec is not None and spec.prices.text_out_per_m is None
+    gateway.script(Behavior(output_text_tokens=500))
+    result = await svc.run(
+        svc.build("a fox --q low --size 1024x1024 --model gpt-image-2.6-sunburst", ALICE)
+    )
+    assert len(gateway.calls) == 1
+    text_in, image_out = math.ceil(len("a fox") / 4), output_tokens("low", "1024x1024")
+    assert result.cost_micros == math.ceil(text_in * 5 + (image_out + 500) * 30)

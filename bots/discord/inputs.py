@@ -49,3 +49,7 @@ class Inputs:
     async def mask(self, mask: discord.Attachment, base: PreparedImage) -> PreparedImage:
         [raw] = await self.downloads.fetch([mask])
         return await self.service.prepare_mask(raw, base)
+
+    async def markup(self, sketch: discord.Attachment, base: PreparedImage) -> PreparedImage:
+        [raw] = await self.downloads.fetch([sketch])
+        return await self.service.prepare_markup(raw, base)

@@ -78,7 +78,7 @@ class JobRunner:
             await tell(reply, incidents.incident_text(exc, reply.locale, "a Discord job"))
             return
         if request.images:
-            self.sources.put(result.job_id, Sources(request.images, request.mask))
+            self.sources.put(result.job_id, Sources(request.images, request.mask, request.markup))
         await self._deliver(reply, result, interaction)
 
     async def again(self, interaction: discord.Interaction, produce: ResultMaker) -> None:

@@ -60,6 +60,7 @@ class PendingRequests(Lru[str, Pending]):
 class Sources:
     images: tuple[PreparedImage, ...]
     mask: PreparedImage | None
+    markup: PreparedImage | None = None
 
 
 class SourceCache(Lru[int, Sources]):

@@ -63,10 +63,25 @@ def usage_from(raw: Any) -> Usage | None:
         text = max(_tokens(_field(raw, "input_tokens"), "input_tokens") - image, 0)
     else:
         text = _tokens(text_raw, "text_tokens")
+    # Output: ``output_tokens`` counts every output token; the SDK's ``output_tokens_details``
+    # (``ImagesResponse.usage``, openai 3.57) splits it into image and text tokens, priced at
+    # different rates. Without the details every output token is an image token; tokens the
+    # details leave unexplained are counted as image tokens too (never priced below the bill).
+    total_out = _tokens(_field(raw, "output_tokens"), "output_tokens")
+    out_details = _field(raw, "output_tokens_details")
+    text_out = 0
+    image_out = total_out
+    if out_details:
+        text_out = min(_tokens(_field(out_details, "text_tokens"), "output text_tokens"), total_out)
+        image_out = max(
+            _tokens(_field(out_details, "image_tokens"), "output image_tokens"),
+            total_out - text_out,
+        )
     return Usage(
         text_tokens=text,
         image_tokens=image,
-        output_tokens=_tokens(_field(raw, "output_tokens"), "output_tokens"),
+        output_tokens=image_out,
+        output_text_tokens=text_out,
     )
 
 
@@ -291,6 +306,7 @@ def _add_usage(a: Usage | None, b: Usage | None) -> Usage | None:
         a.text_tokens + b.text_tokens,
         a.image_tokens + b.image_tokens,
         a.output_tokens + b.output_tokens,
+        a.output_text_tokens + b.output_text_tokens,
     )
 
 

@@ -11,7 +11,7 @@ from tests.discord.conftest import WAIT, SettingsFactory, final, running_bot
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent
 from tests.fakes.gateway import FakeGateway
-from tests.fakes.images import mask_png, solid_png
+from tests.fakes.images import mask_png, sketch_png, solid_png
 
 INPUT = solid_png(64, 48)
 
@@ -203,3 +203,51 @@ async def test_reroll_of_an_edit_after_restart_says_sources_are_gone(
         again = await click(fake, ctx, first, reroll)
         msg = await fake.wait_for_message(final(fake, again), timeout=WAIT)
         assert msg.ephemeral and "no longer available" in (msg.content or "")
+
+
+async def _edit_then_reroll(
+    fake: FakeDiscord, gateway: FakeGateway, attachments: dict[str, Any], model: str
+) -> list[Any]:
+    ctx = fake.context()
+    payload = P.slash_command(
+        ctx, "edit", options={"prompt": "a lamp there", "model": model}, attachments=attachments
+    )
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    first = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
+    assert first.files, first.content
+    reroll = first.components[0]["components"][0]["custom_id"]
+    assert reroll.startswith("px:reroll:")
+    again = await click(fake, ctx, first, reroll)
+    second = await fake.wait_for_message(final(fake, again), timeout=WAIT)
+    assert second.files, second.content
+    calls = gateway.calls_to("/v1/images/edits")
+    assert len(calls) == 2
+    return calls
+
+
+async def test_reroll_of_a_sketch_edit_sends_the_same_sketch(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    """/edit with a sketch (the SDK's ``markup``, GPT Image 2.5), then Re-roll: the re-roll's
+    request as the gateway receives it carries the same markup (it used to be dropped)."""
+    attachments = {
+        "image": fake.make_attachment("room.png", solid_png(640, 480)),
+        "sketch": fake.make_attachment("sketch.png", sketch_png(640, 480)),
+    }
+    first, second = await _edit_then_reroll(fake, gateway, attachments, "gpt-image-2.5-flare")
+    sent = [[f for f in c.files if f.field == "markup"] for c in (first, second)]
+    assert [len(s) for s in sent] == [1, 1]
+    assert sent[1][0].data == sent[0][0].data and sent[1][0].format == "PNG"
+    assert first.form["prompt"] == second.form["prompt"] == "a lamp there"
+
+
+async def test_reroll_of_a_masked_edit_sends_the_same_mask(
+    fake: FakeDiscord, bot: DiscordAdapter, gateway: FakeGateway
+) -> None:
+    attachments = {
+        "image": fake.make_attachment("room.png", INPUT),
+        "mask": fake.make_attachment("mask.png", mask_png(64, 48)),
+    }
+    first, second = await _edit_then_reroll(fake, gateway, attachments, "gpt-image-2")
+    masks = [[f.data for f in c.files if f.field == "mask"] for c in (first, second)]
+    assert len(masks[0]) == 1 and masks[1] == masks[0]

@@ -302,6 +302,10 @@ class Behavior:
     response_format: str = "b64_json"  # "b64_json" | "url" (data[].url, no usage)
     usage: bool | None = None  # None: usage unless reverse model or url mode
     usage_override: dict[str, Any] | None = None
+    # Text output tokens (a reasoning model's text), reported the way the SDK types them
+    # (openai 3.57 ``types/images_response.py``: ``usage.output_tokens_details`` with
+    # ``image_tokens`` and ``text_tokens``; ``output_tokens`` counts both). None: no details.
+    output_text_tokens: int | None = None
     big: bool = False  # ~3 MB random-noise PNGs (benchmarks)
     chat: str = ChatVariant.NORMAL
     file_mode: str = FileMode.PNG
@@ -797,6 +801,12 @@ class FakeGateway:
             "output_tokens": per_image * count,
             "total_tokens": 0,
         }
+        if b.usage_override is None and b.output_text_tokens is not None:
+            usage["output_tokens_details"] = {
+                "image_tokens": per_image * count,
+                "text_tokens": b.output_text_tokens,
+            }
+            usage["output_tokens"] = per_image * count + b.output_text_tokens
         if b.usage_override is None:
             usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
         want_usage = b.usage
@@ -1208,12 +1218,20 @@ def _share_usage(usage: dict[str, Any], index: int, count: int) -> dict[str, Any
     out_each = usage["output_tokens"] // count
     inp = usage["input_tokens"] if index == 0 else 0
     details = usage["input_tokens_details"] if index == 0 else {"text_tokens": 0, "image_tokens": 0}
-    return {
+    shared: dict[str, Any] = {
         "input_tokens": inp,
         "input_tokens_details": details,
         "output_tokens": out_each,
         "total_tokens": inp + out_each,
     }
+    out_details = usage.get("output_tokens_details")
+    if isinstance(out_details, dict):  # the text on the first event, the image tokens split
+        text_out = int(out_details.get("text_tokens") or 0) if index == 0 else 0
+        image_each = int(out_details.get("image_tokens") or 0) // count
+        shared["output_tokens_details"] = {"image_tokens": image_each, "text_tokens": text_out}
+        shared["output_tokens"] = image_each + text_out
+        shared["total_tokens"] = inp + image_each + text_out
+    return shared
 
 
 def _chat_prompt(messages: Any) -> tuple[str, int]:

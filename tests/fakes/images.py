@@ -84,3 +84,10 @@ def sniff(data: bytes) -> tuple[str, int, int] | None:
             return (img.format or "?", img.width, img.height)
     except Exception:
         return None
+
+
+def sketch_png(width: int, height: int) -> bytes:
+    """A sketch (the SDK's ``markup``): a red stroke on a transparent canvas."""
+    img = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    img.paste((255, 0, 0, 255), (width // 4, height // 4, width // 2, height // 2))
+    return encode(img, "PNG")

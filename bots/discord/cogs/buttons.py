@@ -116,7 +116,14 @@ class ButtonsCog(commands.Cog):
                 sources = self.jobs.sources.get(job.id)
                 if sources is None:
                     raise PixelsmithError("discord.sources_gone")
-                return self.service.rebuild(job, identity, idem_key=key, images=sources.images)
+                return self.service.rebuild(  # the same inputs: images, mask, sketch
+                    job,
+                    identity,
+                    idem_key=key,
+                    images=sources.images,
+                    mask=sources.mask,
+                    markup=sources.markup,
+                )
             return self.service.rebuild(job, identity, idem_key=key)
 
         await self.jobs.run(interaction, make)

@@ -104,6 +104,7 @@ class ImagineCog(commands.Cog):
         image3=t("discord.opt.image_more"),
         image4=t("discord.opt.image_more"),
         mask=t("discord.opt.mask"),
+        sketch=t("discord.opt.sketch"),
         model=t("discord.opt.model"),
         quality=t("discord.opt.quality"),
     )
@@ -117,13 +118,13 @@ class ImagineCog(commands.Cog):
         image3: discord.Attachment | None = None,
         image4: discord.Attachment | None = None,
         mask: discord.Attachment | None = None,
+        sketch: discord.Attachment | None = None,
         model: str | None = None,
         quality: Choice[str] | None = None,
     ) -> None:
         files = [a for a in (image, image2, image3, image4) if a is not None]
-        await self.run_edit(
-            interaction, prompt, files, mask, Options(model=model, quality=value_of(quality))
-        )
+        options = Options(model=model, quality=value_of(quality))
+        await self.run_edit(interaction, prompt, files, mask, options, sketch=sketch)
 
     @edit.autocomplete("model")
     async def edit_models(
@@ -138,16 +139,20 @@ class ImagineCog(commands.Cog):
         files: Sequence[discord.Attachment],
         mask: discord.Attachment | None = None,
         options: Options | None = None,
+        *,
+        sketch: discord.Attachment | None = None,
     ) -> None:
         async def make(reply: Reply) -> ImageRequest:
             images = await self.inputs.images(files)
             prepared_mask = None if mask is None else await self.inputs.mask(mask, images[0])
+            markup = None if sketch is None else await self.inputs.markup(sketch, images[0])
             return self.service.build(
                 prompt,
                 self.identity(interaction),
                 options=options,
                 images=images,
                 mask=prepared_mask,
+                markup=markup,
                 idem_key=idem_key(interaction),
             )
 

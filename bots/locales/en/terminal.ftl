@@ -161,6 +161,7 @@ models-experimental = above { $pixels } pixels experimental
 models-qualities = qualities: { $qualities }
 models-no_quality = qualities: none (the model takes no quality parameter)
 models-prices_tokens = prices: text in ${ $text_in }/1M tokens, image in ${ $image_in }/1M, image out ${ $image_out }/1M
+models-prices_text_out = text out ${ $text_out }/1M
 models-prices_square = per 1024x1024 image: { $prices }
 models-prices_flat = prices: ${ $price } per image
 models-verified = prices verified

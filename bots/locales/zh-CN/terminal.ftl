@@ -152,6 +152,7 @@ models-experimental = 超过 { $pixels } 像素为实验性
 models-qualities = 质量：{ $qualities }
 models-no_quality = 质量：无（该模型不接受 `quality` 参数）
 models-prices_tokens = 价格：文本输入每百万词元 ${ $text_in }，图片输入每百万 ${ $image_in }，图片输出每百万 ${ $image_out }
+models-prices_text_out = 文本输出每百万 ${ $text_out }
 models-prices_square = 每张 1024x1024 图片：{ $prices }
 models-prices_flat = 价格：每张图片 ${ $price }
 models-verified = 价格已核实

@@ -29,6 +29,7 @@ discord-opt-background = Background
 discord-opt-image = The image to edit
 discord-opt-image_more = Another input image
 discord-opt-mask = PNG mask: transparent pixels mark the area to change
+discord-opt-sketch = PNG sketch over the first image (GPT Image 2.5): its strokes guide the edit
 discord-opt-user = The user (leave empty for the whole server)
 discord-opt-limit = Which limit
 discord-opt-value = A number, or “unlimited”

@@ -29,6 +29,7 @@ discord-opt-background = 背景
 discord-opt-image = 要编辑的图片
 discord-opt-image_more = 另一张输入图片
 discord-opt-mask = PNG 蒙版：透明像素表示要修改的区域
+discord-opt-sketch = 覆盖在第一张图片上的 PNG 草图（GPT Image 2.5）：笔画引导修改
 discord-opt-user = 用户（留空表示整个服务器）
 discord-opt-limit = 哪个上限
 discord-opt-value = 一个数字，或“unlimited”（无限制）
