@@ -221,6 +221,9 @@ class ImageResult:
     duplicate: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     public_id: str = ""  # what buttons and links carry (never the row id)
+    #: The finishing moves this result offers (``core.finishing``: upscale, vary_subtle,
+    #: vary_strong); adapters show a button for each.
+    moves: tuple[str, ...] = ()
 
     @property
     def cost_usd(self) -> float:

@@ -2,8 +2,10 @@
 
 Our buttons carry ``px:<action>:<state>`` (at most 100 characters, Discord's limit):
 
-- ``px:reroll|edit|vary|region:<job ref>``: a job, looked up for the clicker only (its community and
-  channel, see :mod:`bots.discord.cogs.buttons`); never trusted as more than a name.
+- ``px:reroll|edit|region|upscale|upscale_go|vary|vary_strong:<job ref>``: a job, looked up for
+  the clicker only (its community and channel, see :mod:`bots.discord.cogs.buttons`); never
+  trusted as more than a name. ``vary`` is Vary (subtle) (the Variations button of older
+  results means the same); ``upscale_go`` confirms an Upscale whose estimate was shown.
 - ``px:suggest|force:<token>``: a refused request waiting in memory under a random token.
 - ``px:form:<token>``: a modal (the edit prompt) this process has shown.
 
@@ -23,7 +25,7 @@ from typing import Any
 import discord
 
 MAX_CUSTOM_ID = 100
-JOB_ACTIONS = ("reroll", "edit", "vary", "region")
+JOB_ACTIONS = ("reroll", "edit", "region", "upscale", "vary", "vary_strong", "upscale_go")
 PENDING_ACTIONS = ("suggest", "force")
 REF = r"[A-Za-z0-9_-]{1,32}"  # a public job id: url-safe, at most 32 characters
 TOKEN = r"[0-9a-f]{16}"  # memory.PendingRequests tokens: 8 random bytes as hex

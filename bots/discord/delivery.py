@@ -116,7 +116,11 @@ async def deliver(
         batch, first = pending[0], sent == 0
         header = render.result_header(result, reply.locale, requester, notes) if first else None
         ref = result.public_id  # never the row id: buttons carry only the public id
-        view = views.result_view(ref, reply.locale, region=region) if first and ref else None
+        view = (
+            views.result_view(ref, reply.locale, region=region, moves=result.moves)
+            if first and ref
+            else None
+        )
         try:
             await reply.send_batch(header, batch, view, first=first)
         except Exception as exc:

@@ -4,9 +4,9 @@ reference, or the token of a refused request kept in memory), so they work after
 (``client.dispatch(JOB_CLICK, ...)``) that the buttons cog listens to: this module holds no flow
 logic and knows no cog. What a custom_id may say is :mod:`bots.discord.components`.
 
-Anyone who can see a result may click Re-roll / Edit / Variations: the new job is charged to the
-clicker, under the clicker's quota, and only in the job's own server and channel. Refusal buttons
-sit on ephemeral messages (only the requester sees them).
+Anyone who can see a result may click Re-roll / Edit / Upscale / Vary: the new job is charged to
+the clicker, under the clicker's quota, and only in the job's own server and channel. Refusal
+buttons and the Upscale confirmation sit on ephemeral messages (only the clicker sees them).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import discord
 
 from bots.discord.components import (
     FORM_PREFIX,
-    JOB_ACTIONS,
     JOB_TEMPLATE,
     PENDING_TEMPLATE,
 )
@@ -39,12 +38,19 @@ PENDING_CLICK = "pixelsmith_pending_button"
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOB_TEMPLATE):
-    """Re-roll / Edit / Variations under a result; ``ref`` is only a name, checked per click."""
+    """Re-roll / Edit / Upscale / Vary under a result; ``ref`` is only a name, checked per
+    click. ``row``: the action row (Discord: at most 5 buttons a row)."""
 
-    def __init__(self, action: str, ref: str, label: str = "") -> None:
-        style = discord.ButtonStyle.primary if action == "reroll" else discord.ButtonStyle.secondary
+    def __init__(self, action: str, ref: str, label: str = "", row: int | None = None) -> None:
+        primary = action in ("reroll", "upscale_go")
+        style = discord.ButtonStyle.primary if primary else discord.ButtonStyle.secondary
         super().__init__(
-            discord.ui.Button(label=label or action, style=style, custom_id=f"px:{action}:{ref}")
+            discord.ui.Button(
+                label=(label or action)[:80],  # Discord: a button label is at most 80
+                style=style,
+                custom_id=f"px:{action}:{ref}",
+                row=row,
+            )
         )
         self.action, self.ref = action, ref
 
@@ -82,17 +88,35 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (JobButton, Pendi
 
 
 def _label_key(action: str) -> str:
-    return "discord.button.vary" if action == "vary" else f"chat.button.{action}"
+    return "chat.button.vary_subtle" if action == "vary" else f"chat.button.{action}"
 
 
-def result_view(ref: str, locale: str, *, region: bool = False) -> discord.ui.View:
-    """Re-roll / Edit / Variations, and Edit region while the web companion is on."""
+# The finishing moves core offers (core.finishing) -> the button that starts each.
+MOVE_ACTIONS = (("upscale", "upscale"), ("vary_subtle", "vary"), ("vary_strong", "vary_strong"))
+
+
+def result_view(
+    ref: str, locale: str, *, region: bool = False, moves: tuple[str, ...] = ()
+) -> discord.ui.View:
+    """Row 1: Re-roll / Edit (and Edit region while the web companion is on); row 2: the
+    finishing moves the result offers (Upscale, Vary (subtle), Vary (strong))."""
     view = discord.ui.View(timeout=None)
-    for action in JOB_ACTIONS:
+    for action in ("reroll", "edit", "region"):
         if action == "region" and not region:
             continue
-        label = messages.text(_label_key(action), locale)
-        view.add_item(JobButton(action, ref, label))
+        view.add_item(JobButton(action, ref, messages.text(_label_key(action), locale), row=0))
+    for move, action in MOVE_ACTIONS:
+        if move in moves:
+            label = messages.text(_label_key(action), locale)
+            view.add_item(JobButton(action, ref, label, row=1))
+    return view
+
+
+def upscale_confirm_view(ref: str, locale: str, estimate_usd: float) -> discord.ui.View:
+    """The one button of an Upscale confirmation (an ephemeral message): go ahead."""
+    view = discord.ui.View(timeout=None)
+    label = messages.text("chat.button.upscale_go", locale, cost=estimate_usd)
+    view.add_item(JobButton("upscale_go", ref, label))
     return view
 
 

@@ -1,4 +1,5 @@
-"""Buttons: Re-roll and Edit under every result; "Use suggested prompt" / "Send anyway" under a
+"""Buttons: Re-roll, Edit, Upscale, Vary (subtle), Vary (strong) under a result (core decides
+what the last three send: ``ImageService.finish``); "Use suggested prompt" / "Send anyway" under a
 refusal. Every value is parsed strictly and every job looked up for the clicking user's own
 workspace (:mod:`bots.slack.ids`) before anything runs; each click is a new job keyed by its
 trigger id. The Edit button's modal opens first (a trigger id lasts about 3 s) and is checked
@@ -18,7 +19,7 @@ from bots.slack.jobs import run_job
 from bots.slack.modals import open_then_check
 from bots.slack.payload import Origin, obj, origin, text
 from bots.slack.runtime import SlackBot
-from core import messages
+from core import finishing, messages
 from core.types import Identity
 
 log = logging.getLogger("pixelsmith.slack")
@@ -52,6 +53,52 @@ async def reroll(bot: SlackBot, body: dict[str, Any], action: dict[str, Any]) ->
         await invalid(bot, identity, where.channel)
         return
     request = bot.service.rebuild(job, identity, idem_key=_key(body, action))
+    await run_job(bot, request, str(where.channel), where.thread_ts)
+
+
+# The finishing buttons (core/finishing.py), by action id.
+FINISHING = {
+    blocks.UPSCALE: finishing.UPSCALE,
+    blocks.UPSCALE_GO: finishing.UPSCALE,
+    blocks.VARY_SUBTLE: finishing.VARY_SUBTLE,
+    blocks.VARY_STRONG: finishing.VARY_STRONG,
+}
+
+
+async def finish_move(
+    bot: SlackBot, body: dict[str, Any], action: dict[str, Any], prompt: str | None = None
+) -> None:
+    """Upscale / Vary under a result, for the clicker's own workspace only. An Upscale that
+    costs more than a normal image first shows its estimate (ephemeral) with a button to go
+    ahead; ``prompt`` None keeps the job's own."""
+    clicked = await _clicker(bot, body)
+    if clicked is None:
+        return
+    where, identity = clicked
+    ref = ids.job_ref(action.get("value"))
+    job = await ids.job_for(bot.service, identity, ref) if ref else None
+    move = FINISHING.get(str(action.get("action_id")))
+    if job is None or move is None:
+        await invalid(bot, identity, where.channel)
+        return
+    if action.get("action_id") == blocks.UPSCALE:
+        quote = await bot.service.upscale_quote(job, prompt=prompt)
+        if quote.needs_confirmation:
+            locale, estimate = identity.locale, quote.estimate_micros / 1_000_000
+            text = messages.text(
+                "finish.confirm_upscale",
+                locale,
+                size=quote.size,
+                estimate=estimate,
+                normal=quote.normal_micros / 1_000_000,
+            )
+            controls = blocks.upscale_confirm(text, job.public_id, locale, estimate)
+            await bot.ephemeral(
+                where.channel, identity.user_id, text, controls, thread_ts=where.thread_ts
+            )
+            return
+    key = _key(body, action)
+    request = await bot.service.finish(job, identity, move, idem_key=key, prompt=prompt)
     await run_job(bot, request, str(where.channel), where.thread_ts)
 
 
@@ -117,3 +164,13 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
 
     app.action(blocks.USE_SUGGESTION)(on_refusal_button)
     app.action(blocks.SEND_ANYWAY)(on_refusal_button)
+
+    async def on_finishing_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        if _action(body).get("action_id") == blocks.UPSCALE_GO:
+            with contextlib.suppress(Exception):  # the estimate goes; a second click cannot
+                await respond(delete_original=True)
+        await bot.run(body, finish_move(bot, body, _action(body)))
+
+    for action_id in FINISHING:
+        app.action(action_id)(on_finishing_button)

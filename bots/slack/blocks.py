@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bots.slack.ids import result_value
-from core import messages
+from core import finishing, messages
 from core.images import IntakeLimits
 
 # callback and action ids: the manifest and the listeners use these names
@@ -19,6 +19,15 @@ PROMPT_BLOCK, PROMPT_INPUT = "prompt_block", "prompt_input"
 REROLL, EDIT, USE_SUGGESTION, SEND_ANYWAY = "reroll", "edit", "use_suggestion", "send_anyway"
 REDELIVER = "redeliver"  # /imagine-history: a kept result again, free
 REGION = "edit_region"  # opens the web companion's painter (only when it is configured)
+# The finishing moves (core/finishing.py); UPSCALE_GO confirms an Upscale whose estimate was shown.
+UPSCALE, UPSCALE_GO = "upscale", "upscale_go"
+VARY_SUBTLE, VARY_STRONG = "vary_subtle", "vary_strong"
+MOVE_BUTTONS = (  # (the move core offers, its action id, its label)
+    (finishing.UPSCALE, UPSCALE, "chat.button.upscale"),
+    (finishing.VARY_SUBTLE, VARY_SUBTLE, "chat.button.vary_subtle"),
+    (finishing.VARY_STRONG, VARY_STRONG, "chat.button.vary_strong"),
+)
+MAX_BUTTON_TEXT = 75  # Slack: a button's text is at most 75 characters
 MAX_VALUE = 2000  # Slack's limit for a button value
 MAX_FILES_PER_INPUT = 10  # Slack's file_input takes 1-10 files
 MAX_EDIT_IMAGES = IntakeLimits().max_images  # what one edit takes
@@ -41,7 +50,7 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
     element: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,
-        "text": plain(label),
+        "text": plain(label[:MAX_BUTTON_TEXT]),
         "value": value,
     }
     if style:
@@ -54,17 +63,32 @@ def actions(block_id: str, *elements: dict[str, Any]) -> dict[str, Any]:
 
 
 def result_controls(
-    ref: str, file_ids: list[str], locale: str, summary: str, *, region: bool = False
+    ref: str,
+    file_ids: list[str],
+    locale: str,
+    summary: str,
+    *,
+    region: bool = False,
+    moves: tuple[str, ...] = (),
 ) -> list[Any]:
-    """Re-roll and Edit (and Edit region) under a result; the values carry the job's public id
-    (and the files)."""
+    """Re-roll and Edit (and Edit region), then the finishing moves the result offers (Upscale,
+    Vary (subtle), Vary (strong)); the values carry the job's public id (and the files)."""
     buttons = [
         button(REROLL, messages.text("chat.button.reroll", locale), ref),
         button(EDIT, messages.text("chat.button.edit", locale), result_value(ref, file_ids)),
     ]
     if region:
         buttons.append(button(REGION, messages.text("chat.button.region", locale), ref))
+    for move, action_id, label in MOVE_BUTTONS:
+        if move in moves:
+            buttons.append(button(action_id, messages.text(label, locale), ref))
     return [context(summary), actions("result_actions", *buttons)]
+
+
+def upscale_confirm(text: str, ref: str, locale: str, estimate_usd: float) -> list[Any]:
+    """An Upscale's estimate and the button that starts it (an ephemeral message)."""
+    label = messages.text("chat.button.upscale_go", locale, cost=estimate_usd)
+    return [section(text), actions("upscale_confirm", button(UPSCALE_GO, label, ref, "primary"))]
 
 
 def refusal_controls(

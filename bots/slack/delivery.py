@@ -138,7 +138,9 @@ async def deliver(
         "result.cost_demo" if result.demo else "result.cost", locale, cost=result.cost_usd
     )
     region = web_on(bot, result.request.identity)
-    controls = blocks.result_controls(public_ref(result), file_ids, locale, summary, region=region)
+    controls = blocks.result_controls(
+        public_ref(result), file_ids, locale, summary, region=region, moves=result.moves
+    )
     text = header(result.request)
     if header_ts is not None:
         try:

@@ -108,7 +108,7 @@ async def test_post_result_puts_a_result_in_the_callers_channel(
     msg = await fake.wait_for_message(lambda m: m.kind == "channel" and bool(m.files), timeout=WAIT)
     assert f"<@{user}>" in (msg.content or "") and "a fox" in (msg.content or "")
     labels = {b["label"] for row in msg.components for b in row["components"]}
-    assert labels == {"Re-roll", "Edit", "Variations"}
+    assert labels == {"Re-roll", "Edit", "Upscale", "Vary (subtle)", "Vary (strong)"}
     assert not await bot.post_result(Identity(platform="discord", user_id=user), result)
 
 

@@ -1,5 +1,5 @@
 """Edits: /edit with attachments, the "Edit image" menu and its modal, foreign hosts, and the
-buttons under a result (Re-roll after a restart, Edit, Variations)."""
+buttons under a result (Re-roll after a restart, Edit, Vary (subtle))."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ async def test_reroll_button_works_after_a_restart(
     settings = discord_settings()
     async with running_bot(settings):
         first = await imagine(fake, fake.context(), "a paper boat")
-    [row] = first.components
+    row = first.components[0]
     reroll = row["components"][0]["custom_id"]
     assert reroll.startswith("px:reroll:")
 

@@ -50,7 +50,7 @@ class RecordingProvider:
 
 def without_refs(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The components with each button's job reference replaced (public ids are random)."""
-    text = re.sub(r'"px:(reroll|edit|vary):[^"]+"', r'"px:\1:<job>"', json.dumps(components))
+    text = re.sub(r'"px:([a-z_]+):[^"]+"', r'"px:\1:<job>"', json.dumps(components))
     rows: list[dict[str, Any]] = json.loads(text)
     return rows
 

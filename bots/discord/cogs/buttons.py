@@ -15,18 +15,26 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bots.discord import components, web
+from bots.discord import components, render, views, web
 from bots.discord.identity import idem_key, identity_of, locale_of
 from bots.discord.inputs import Inputs, images_in, options_of
 from bots.discord.jobs import JobRunner
 from bots.discord.reply import Reply
 from bots.discord.views import JOB_CLICK, PENDING_CLICK, Forms
-from core import messages
+from core import finishing, messages
 from core.errors import PixelsmithError
 from core.service import ImageService
 from core.types import Identity, ImageRequest, JobView
 
 log = logging.getLogger("pixelsmith.discord")
+
+# Job buttons that are finishing moves (core/finishing.py); "vary" is Vary (subtle).
+FINISHING = {
+    "upscale": finishing.UPSCALE,
+    "upscale_go": finishing.UPSCALE,
+    "vary": finishing.VARY_SUBTLE,
+    "vary_strong": finishing.VARY_STRONG,
+}
 
 
 def visible_to(job: JobView, identity: Identity) -> bool:
@@ -107,26 +115,60 @@ class ButtonsCog(commands.Cog):
             await interaction.response.send_modal(self.forms.prompt(identity.locale, submit))
             return
 
+        if action == "upscale" and await self._confirm_upscale(interaction, job):
+            return  # the estimate was shown; its button starts the job
+
         async def make(reply: Reply) -> ImageRequest:
-            key = idem_key(interaction)
-            if action == "vary":  # variations of the first image of the result message
-                images = await self.inputs.images(images_in(interaction.message)[:1])
-                return self.service.rebuild(job, identity, idem_key=key, images=images)
-            if job.request.get("edit"):
-                sources = self.jobs.sources.get(job.id)
-                if sources is None:
-                    raise PixelsmithError("discord.sources_gone")
-                return self.service.rebuild(  # the same inputs: images, mask, sketch
-                    job,
-                    identity,
-                    idem_key=key,
-                    images=sources.images,
-                    mask=sources.mask,
-                    markup=sources.markup,
-                )
-            return self.service.rebuild(job, identity, idem_key=key)
+            return await self.request_for(action, job, identity, idem_key(interaction))
 
         await self.jobs.run(interaction, make)
+
+    async def request_for(
+        self,
+        action: str,
+        job: JobView,
+        identity: Identity,
+        key: str,
+        prompt: str | None = None,
+    ) -> ImageRequest:
+        """The new request a job button starts (``prompt`` None: the job's own). Core decides
+        what Upscale and Vary send (``ImageService.finish``, core/finishing.py)."""
+        move = FINISHING.get(action)
+        if move is not None:
+            return await self.service.finish(job, identity, move, idem_key=key, prompt=prompt)
+        if job.request.get("edit"):
+            sources = self.jobs.sources.get(job.id)
+            if sources is None:
+                raise PixelsmithError("discord.sources_gone")
+            return self.service.rebuild(  # the same inputs: images, mask, sketch
+                job,
+                identity,
+                idem_key=key,
+                prompt=prompt,
+                images=sources.images,
+                mask=sources.mask,
+                markup=sources.markup,
+            )
+        return self.service.rebuild(job, identity, idem_key=key, prompt=prompt)
+
+    async def _confirm_upscale(self, interaction: discord.Interaction, job: JobView) -> bool:
+        """Show the Upscale's estimate with a button to go ahead when it costs more than a
+        normal image (True: shown, or refused with the reason; nothing runs either way)."""
+        locale = locale_of(interaction)
+        reply = Reply(interaction, locale)
+        try:
+            quote = await self.service.upscale_quote(job)
+        except PixelsmithError as exc:
+            await reply.failure(render.failure(exc, locale))
+            return True
+        if not quote.needs_confirmation:
+            return False
+        estimate, normal = quote.estimate_micros / 1_000_000, quote.normal_micros / 1_000_000
+        text = messages.text(
+            "finish.confirm_upscale", locale, size=quote.size, estimate=estimate, normal=normal
+        )
+        await reply.failure(text, views.upscale_confirm_view(job.public_id, locale, estimate))
+        return True
 
     async def _submit_job_edit(
         self,

@@ -238,3 +238,6 @@ limit-bad_grant_images = '{ $value }' is not a valid grant: give a whole number 
 limit-bad_grant_usd = '{ $value }' is not a valid grant: give an amount in USD, not 0, at most { $maximum } (negative takes back).
 limit-unknown_key = '{ $key }' is not a limit; known limits: { $known }.
 limit-unknown_unit = '{ $value }' is not a unit: use images or usd.
+finish-unavailable = Model “{ $model }” cannot do that with this image. Nothing was charged.
+finish-no_larger_size = This image is already as large as model “{ $model }” can make it. Nothing was charged.
+finish-confirm_upscale = Upscale to { $size }: about ${ NUMBER($estimate, minimumFractionDigits: 4, maximumFractionDigits: 4) } (one image like this one: about ${ NUMBER($normal, minimumFractionDigits: 4, maximumFractionDigits: 4) }).

@@ -231,3 +231,6 @@ limit-bad_grant_images = '{ $value }' 不是有效的赠送额度：请填写不
 limit-bad_grant_usd = '{ $value }' 不是有效的赠送额度：请填写不为 0 的美元金额，绝对值不超过 { $maximum }（负数表示收回）。
 limit-unknown_key = '{ $key }' 不是限额名称；可用的限额：{ $known }。
 limit-unknown_unit = '{ $value }' 不是单位：请使用 `images` 或 `usd`。
+finish-unavailable = 模型“{ $model }”无法对这张图片执行此操作。未产生任何费用。
+finish-no_larger_size = 这张图片已是模型“{ $model }”能生成的最大尺寸。未产生任何费用。
+finish-confirm_upscale = 放大到 { $size }：约 ${ NUMBER($estimate, minimumFractionDigits: 4, maximumFractionDigits: 4) }（与原图相同的一张图片：约 ${ NUMBER($normal, minimumFractionDigits: 4, maximumFractionDigits: 4) }）。

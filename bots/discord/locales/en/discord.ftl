@@ -53,7 +53,6 @@ discord-choice-month = this month
 discord-choice-user = user
 discord-choice-community = server
 discord-choice-model = model
-discord-button-vary = Variations
 discord-modal-edit_title = Edit image
 discord-modal-prompt_placeholder = e.g. make the sky purple and add a small boat
 discord-mention = { $mention } { $text }

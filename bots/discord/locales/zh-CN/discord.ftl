@@ -53,7 +53,6 @@ discord-choice-month = 本月
 discord-choice-user = 用户
 discord-choice-community = 服务器
 discord-choice-model = 模型
-discord-button-vary = 变体
 discord-modal-edit_title = 编辑图片
 discord-modal-prompt_placeholder = 例如：把天空变成紫色，再加一条小船
 discord-mention = { $mention } { $text }
