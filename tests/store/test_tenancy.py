@@ -90,7 +90,7 @@ async def test_precedence_table(
     # the same user in another community is bound by the operator only
     other = await store.effective_limits_of(ALICE_B, base)
     assert other.user_daily_images == (config if operator is UNSET else operator)
-    assert await store.check() == []
+    assert await store.check(now=NOW) == []
 
 
 async def test_a_community_grant_raises_the_community_value_never_the_bound(store: Store) -> None:
@@ -107,7 +107,7 @@ async def test_a_community_grant_raises_the_community_value_never_the_bound(stor
     status = await store.quota_status(ALICE_A, base, now=NOW)
     daily = status.get("user_daily_images")
     assert daily is not None and daily.remaining == 2
-    assert await store.check() == []
+    assert await store.check(now=NOW) == []
 
 
 # -- the attacks, through the service -----------------------------------------------------------
