@@ -5,7 +5,7 @@ fidelity where accepted) and Vary (strong) (a new generation with a varied seed 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -22,12 +22,9 @@ EDITS, GENERATIONS = "/v1/images/edits", "/v1/images/generations"
 
 
 @pytest.fixture
-async def svc(settings_factory: Callable[..., Settings]) -> AsyncIterator[ImageService]:
-    service = await ImageService.create(settings_factory())
-    try:
-        yield service
-    finally:
-        await service.close()
+def svc(service: ImageService) -> ImageService:
+    """The root conftest's service, under this module's short name."""
+    return service
 
 
 async def made(svc: ImageService, text: str) -> JobView:

@@ -8,12 +8,10 @@ Image 2.5. Cannot be combined with mask." The fake gateway refuses it on any oth
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 from PIL import Image
 
-from core.config import Settings
 from core.errors import InvalidImage, InvalidRequest
 from core.request import Options
 from core.service import Attachment, ImageService
@@ -35,12 +33,9 @@ def sketch(width: int, height: int) -> bytes:
 
 
 @pytest.fixture
-async def svc(settings_factory: Callable[..., Settings]) -> AsyncIterator[ImageService]:
-    service = await ImageService.create(settings_factory())
-    try:
-        yield service
-    finally:
-        await service.close()
+def svc(service: ImageService) -> ImageService:
+    """The root conftest's service, under this module's short name."""
+    return service
 
 
 async def test_markup_reaches_the_gateway_for_a_2_5_model(

@@ -18,6 +18,7 @@ from core.providers.chat_stream import ChatStreamProvider
 from core.providers.images_api import ImagesApiProvider
 from core.service import ImageService, RoutingProvider
 from tests.conftest import make_settings
+from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent, point_discord_py_at
 from tests.fakes.gateway import FakeGateway
 
@@ -108,3 +109,11 @@ def final(fake: FakeDiscord, interaction: dict[str, Any]) -> Callable[[MessageEv
         return m.interaction_token == token and done
 
     return match
+
+
+async def imagine(fake: FakeDiscord, ctx: P.InteractionContext, prompt: str) -> MessageEvent:
+    """Run /imagine as ``ctx`` and return the final result message."""
+    payload = P.slash_command(ctx, "imagine", options={"prompt": prompt})
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    msg: MessageEvent = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
+    return msg

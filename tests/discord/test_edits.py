@@ -7,7 +7,7 @@ from typing import Any
 
 from bots.discord.app import DiscordAdapter
 from core.types import Identity
-from tests.discord.conftest import WAIT, SettingsFactory, final, running_bot
+from tests.discord.conftest import WAIT, SettingsFactory, final, imagine, running_bot
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent
 from tests.fakes.gateway import FakeGateway
@@ -27,13 +27,6 @@ def text_input(modal: dict[str, Any]) -> dict[str, Any]:
 
 def who(ctx: P.InteractionContext) -> Identity:
     return Identity(platform="discord", user_id=ctx.user_id, community_id=ctx.guild_id)
-
-
-async def imagine(fake: FakeDiscord, ctx: P.InteractionContext, prompt: str) -> MessageEvent:
-    payload = P.slash_command(ctx, "imagine", options={"prompt": prompt})
-    await fake.dispatch("INTERACTION_CREATE", payload)
-    msg: MessageEvent = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
-    return msg
 
 
 async def click(

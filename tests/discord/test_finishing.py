@@ -8,19 +8,12 @@ from typing import Any
 
 from bots.discord.app import DiscordAdapter
 from core.types import Identity
-from tests.discord.conftest import WAIT, final
+from tests.discord.conftest import WAIT, final, imagine
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent
 from tests.fakes.gateway import FakeGateway
 
 EDITS, GENERATIONS = "/v1/images/edits", "/v1/images/generations"
-
-
-async def imagine(fake: FakeDiscord, ctx: P.InteractionContext, prompt: str) -> MessageEvent:
-    payload = P.slash_command(ctx, "imagine", options={"prompt": prompt})
-    await fake.dispatch("INTERACTION_CREATE", payload)
-    msg: MessageEvent = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
-    return msg
 
 
 async def click(
