@@ -993,7 +993,7 @@ class ImageService:
             if not target or ":" not in target:
                 raise Forbidden(target=target)
             return target
-        if not caller.is_admin or caller.community_id is None:
+        if not caller.is_admin or caller.tenant_id is None:
             raise Forbidden(target=target)
         if target is None:
             members = caller.members_scope

@@ -25,7 +25,14 @@ OPERATOR = "operator"
 
 @dataclass(frozen=True)
 class Identity:
-    """Who asks. ``community_id`` is a Discord guild or a Slack workspace (None: direct/CLI)."""
+    """Who asks. ``community_id`` is a Discord guild or a Slack workspace (None: direct/CLI);
+    ``org_id`` the Slack Enterprise Grid org the workspace belongs to (None: not in a Grid).
+
+    The tenancy community (:attr:`tenant_id`) is the Grid org where there is one, else the
+    guild or workspace: every scope below is built from it, so an org admin's settings, bans
+    and reports cover that org's workspaces and never another org or a workspace outside it.
+    An org-wide install may send no workspace at all (``community_id`` None, ``org_id`` set).
+    """
 
     platform: str  # discord | slack | cli | console
     user_id: str
@@ -35,6 +42,7 @@ class Identity:
     roles: tuple[str, ...] = ()
     is_admin: bool = False
     channel_id: str | None = None  # where to answer, also after a restart (reaper notices)
+    org_id: str | None = None
 
     @classmethod
     def operator(cls) -> Identity:
@@ -46,6 +54,11 @@ class Identity:
         return self.platform == OPERATOR
 
     @property
+    def tenant_id(self) -> str | None:
+        """The community every scope is kept in: the Grid org, else the guild or workspace."""
+        return self.org_id or self.community_id
+
+    @property
     def user_scope(self) -> str:
         return f"user:{self.platform}:{self.user_id}"
 
@@ -53,15 +66,15 @@ class Identity:
     def member_scope(self) -> str:
         """This user inside this community (``member:<platform>:<community>:<user>``), or in
         a direct-message context (``member:<platform>:dm:<user>``)."""
-        where = "dm" if self.community_id is None else self.community_id
+        where = "dm" if self.tenant_id is None else self.tenant_id
         return f"member:{self.platform}:{where}:{self.user_id}"
 
     @property
     def members_scope(self) -> str | None:
         """Every member of this community: where its admins' default limits live."""
-        if self.community_id is None:
+        if self.tenant_id is None:
             return None
-        return f"member:{self.platform}:{self.community_id}:*"
+        return f"member:{self.platform}:{self.tenant_id}:*"
 
     @property
     def any_community_scope(self) -> str:
@@ -70,13 +83,13 @@ class Identity:
 
     def member_of_mine(self, user_id: str) -> Identity:
         """Another user of this caller's platform and community (the target of an admin action)."""
-        return Identity(self.platform, user_id, self.community_id)
+        return Identity(self.platform, user_id, self.community_id, org_id=self.org_id)
 
     @property
     def community_scope(self) -> str | None:
-        if self.community_id is None:
+        if self.tenant_id is None:
             return None
-        return f"community:{self.platform}:{self.community_id}"
+        return f"community:{self.platform}:{self.tenant_id}"
 
 
 @dataclass(frozen=True)

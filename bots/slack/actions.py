@@ -30,7 +30,7 @@ async def _clicker(bot: SlackBot, body: dict[str, Any]) -> tuple[Origin, Identit
     if where.user is None or where.channel is None:
         await bot.incomplete(where, "button click")
         return None
-    return where, await bot.identity(where.user, where.team, where.channel)
+    return where, await bot.identity_of(where)
 
 
 async def invalid(bot: SlackBot, identity: Identity, channel: str | None) -> None:

@@ -1,5 +1,6 @@
 """/imagine-admin: limits, grant, ban, unban, usage, chart, audit, dashboard — for the user ids in
-slack.admin_users, and only inside the workspace the command comes from.
+slack.admin_users, and only inside the community the command comes from: the workspace, or the
+Enterprise Grid org it belongs to (then every workspace of that org, and no other).
 
 Slack lets any member run any command, so the admin check is here, in code, on every call; and
 every action goes through the service's caller-scoped admin API, which acts only on the caller's
@@ -190,10 +191,10 @@ _HANDLERS = {
 
 async def admin(bot: SlackBot, command: dict[str, Any]) -> None:
     where = origin(command)
-    if where.user is None or where.team is None:
+    if where.user is None or (where.team is None and where.enterprise is None):
         await bot.incomplete(where, "/imagine-admin")
         return
-    who = await bot.identity(where.user, where.team, where.channel)
+    who = await bot.identity_of(where)
     words = (text(command.get("text"), 4000) or "").split()
     handler = _HANDLERS.get(words[0].lower()) if words else None
     if not who.is_admin:

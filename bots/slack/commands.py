@@ -23,7 +23,9 @@ async def imagine(bot: SlackBot, command: dict[str, Any]) -> None:
     if where.user is None or where.channel is None or trigger is None:
         await bot.incomplete(where, "/imagine")
         return
-    identity, locale = bot.identity_soon(where.user, where.team, where.channel)
+    identity, locale = bot.identity_soon(
+        where.user, where.team, where.channel, org_id=where.enterprise
+    )
     prompt = text(command.get("text")) or ""
     request = bot.service.build(prompt, identity, idem_key=f"slack:command:{trigger}")
     await run_job(bot, request, where.channel, locale=locale)
@@ -44,7 +46,7 @@ async def show_quota(bot: SlackBot, command: dict[str, Any]) -> None:
     if where.user is None:
         await bot.incomplete(where, "/quota")
         return
-    identity = await bot.identity(where.user, where.team, where.channel)
+    identity = await bot.identity_of(where)
     status = await bot.service.quota_status(identity)
     lines = "\n".join(quota_lines(status, identity.locale))
     await bot.ephemeral(where.channel, identity.user_id, lines)

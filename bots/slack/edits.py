@@ -48,7 +48,7 @@ def mentions_bot(text: str, bot_user_id: str | None) -> bool:
     return bool(bot_user_id) and f"<@{bot_user_id}" in text
 
 
-async def on_mention(bot: SlackBot, event: dict[str, Any], team_id: str | None) -> None:
+async def on_mention(bot: SlackBot, event: dict[str, Any], body: dict[str, Any]) -> None:
     """Edit the attached images, or generate from the text when nothing is attached."""
     channel = slack_id(event.get("channel"), "CGD")
     user, ts = slack_id(event.get("user"), "UW"), text(event.get("ts"), 32)
@@ -58,7 +58,8 @@ async def on_mention(bot: SlackBot, event: dict[str, Any], team_id: str | None) 
     key = f"slack:message:{channel}:{ts}"
     if not bot.seen.add(key):
         return  # the other event for the same message (or a retry) is already handled
-    identity, locale = bot.identity_soon(user, slack_id(team_id, "T"), channel)
+    where = origin(body)  # the workspace and Grid org the event came from
+    identity, locale = bot.identity_soon(user, where.team, channel, org_id=where.enterprise)
     prompt = strip_mention(text(event.get("text")) or "", bot.bot_user_id)
     thread_ts = text(event.get("thread_ts"), 32)
     files = image_files(event.get("files"))
@@ -107,7 +108,9 @@ async def on_submit(bot: SlackBot, view: dict[str, Any], body: dict[str, Any]) -
     if where.user is None or where.channel is None or view_id is None:
         await bot.incomplete(where, "modal submit")
         return
-    identity, locale = bot.identity_soon(where.user, where.team, where.channel)
+    identity, locale = bot.identity_soon(
+        where.user, where.team, where.channel, org_id=where.enterprise
+    )
     if "j" in meta:
         ref = ids.job_ref(meta["j"])
         if ref is None or await ids.job_for(bot.service, identity, ref) is None:
@@ -135,7 +138,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
 
     @app.event("app_mention")
     async def on_app_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
-        await bot.run(body, on_mention(bot, obj(event), body.get("team_id")))
+        await bot.run(body, on_mention(bot, obj(event), body))
 
     @app.event("message")
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -144,4 +147,4 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         text = str(event.get("text") or "")
         direct = event.get("channel_type") == "im"
         if event.get("subtype") == "file_share" and (direct or mentions_bot(text, bot.bot_user_id)):
-            await bot.run(body, on_mention(bot, event, body.get("team_id")))
+            await bot.run(body, on_mention(bot, event, body))

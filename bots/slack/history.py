@@ -46,7 +46,7 @@ async def history(bot: SlackBot, command: dict[str, Any]) -> None:
     if where.user is None:
         await bot.incomplete(where, "/imagine-history")
         return
-    identity = await bot.identity(where.user, where.team, where.channel)
+    identity = await bot.identity_of(where)
     words = (text(command.get("text")) or "").split()
     if words:
         await redeliver(bot, identity, where, ids.job_ref(words[0]))
@@ -71,7 +71,7 @@ async def on_click(bot: SlackBot, body: dict[str, Any]) -> None:
     if where.user is None or where.channel is None:
         await bot.incomplete(where, "Deliver again click")
         return
-    identity = await bot.identity(where.user, where.team, where.channel)
+    identity = await bot.identity_of(where)
     actions = body.get("actions")
     action = obj(actions[0]) if isinstance(actions, list) and actions else {}
     await redeliver(bot, identity, where, ids.job_ref(action.get("value")))

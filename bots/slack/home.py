@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bots.slack import blocks
+from bots.slack.payload import origin
 from bots.slack.runtime import SlackBot, escape, slack_time
 from core import messages
 from core.types import JobView, QuotaStatus
@@ -61,8 +62,9 @@ def job_lines(jobs: list[JobView], locale: str) -> list[str]:
     return out
 
 
-async def publish_home(bot: SlackBot, user_id: str, team_id: str | None) -> None:
-    identity = await bot.identity(user_id, team_id, None)
+async def publish_home(bot: SlackBot, user_id: str, body: dict[str, Any]) -> None:
+    where = origin(body)
+    identity = await bot.identity(user_id, where.team, None, org_id=where.enterprise)
     status = await bot.service.quota_status(identity)
     jobs = await bot.service.history(identity, limit=RECENT_JOBS)
     view = blocks.home_view(
@@ -76,4 +78,4 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     async def home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        await bot.run(body, publish_home(bot, str(event["user"]), body.get("team_id")))
+        await bot.run(body, publish_home(bot, str(event["user"]), body))

@@ -39,7 +39,7 @@ async def open_then_check(
     provisional = bot.cached_locale(where.user) or "en"
     answer = await bot.client.views_open(trigger_id=trigger_id, view=build(provisional))
     opened = obj(answer.get("view"))
-    identity = await bot.identity(where.user, where.team, where.channel)
+    identity = await bot.identity_of(where)
     if check is not None and not await check(identity):
         notice = messages.text("slack.button_invalid", identity.locale)
         view = blocks.notice_modal(identity.locale, notice)

@@ -3,6 +3,12 @@
 Slack documents the shapes (https://api.slack.com/reference/interaction-payloads), but a listener
 must not crash on one that is incomplete: :func:`origin` answers ``None`` for whatever it cannot
 find, and the listeners say so politely (or log a warning when there is nobody to tell).
+
+The Enterprise Grid org is the actor's, read the way Bolt reads it for its own context
+(``slack_bolt.request.internals.extract_actor_enterprise_id``: ``enterprise`` as an object or an
+id, ``authorizations[0].enterprise_id``, ``enterprise_id``, ``team.enterprise_id``). An org-wide
+install may send ``team: null``: the workspace is then the user's ``team_id``, else whatever
+Bolt's ``extract_actor_team_id`` finds (``authorizations[0].team_id``, the view's team).
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from slack_bolt.request.internals import extract_actor_enterprise_id, extract_actor_team_id
 
 # Slack ids: upper-case letters and digits after a one-letter kind (U/W user, T team,
 # E enterprise, C/G/D channel). Anything else is not an id and is not used.
@@ -57,17 +65,22 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return obj(value)
 
 
+def _bolt(extract: Any, body: dict[str, Any]) -> Any:
+    """What Bolt's own extractor finds, or None where a hostile shape makes it raise."""
+    try:
+        return extract(body)
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return None
+
+
 def origin(body: dict[str, Any]) -> Origin:
     """The :class:`Origin` of any payload: command, event, action, shortcut or view."""
     event, user, team = obj(body.get("event")), obj(body.get("user")), obj(body.get("team"))
-    container, enterprise = obj(body.get("container")), body.get("enterprise")
+    container = obj(body.get("container"))
     user_id = slack_id(body.get("user_id") or user.get("id") or event.get("user"), "UW")
     team_id = slack_id(body.get("team_id") or team.get("id") or user.get("team_id"), "T")
-    if isinstance(enterprise, dict):
-        enterprise = enterprise.get("id")
-    enterprise_id = slack_id(
-        enterprise or body.get("enterprise_id") or team.get("enterprise_id"), "E"
-    )
+    team_id = team_id or slack_id(_bolt(extract_actor_team_id, body), "T")
+    enterprise_id = slack_id(_bolt(extract_actor_enterprise_id, body), "E")
     channel = slack_id(
         body.get("channel_id")
         or obj(body.get("channel")).get("id")

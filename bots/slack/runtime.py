@@ -142,7 +142,12 @@ class SlackBot:
         return locale
 
     def _identity(
-        self, user_id: str, team_id: str | None, channel_id: str | None, locale: str
+        self,
+        user_id: str,
+        team_id: str | None,
+        channel_id: str | None,
+        locale: str,
+        org_id: str | None,
     ) -> Identity:
         return Identity(
             platform="slack",
@@ -152,17 +157,38 @@ class SlackBot:
             display_name=mention(user_id),
             is_admin=self.is_admin(user_id),
             channel_id=channel_id,
+            org_id=org_id,
         )
 
-    async def identity(self, user_id: str, team_id: str | None, channel_id: str | None) -> Identity:
-        return self._identity(user_id, team_id, channel_id, await self.locale(user_id))
+    async def identity(
+        self,
+        user_id: str,
+        team_id: str | None,
+        channel_id: str | None,
+        *,
+        org_id: str | None = None,
+    ) -> Identity:
+        """``user_id`` in workspace ``team_id`` of Grid org ``org_id`` (the community, where
+        there is one: :attr:`core.types.Identity.tenant_id`)."""
+        return self._identity(user_id, team_id, channel_id, await self.locale(user_id), org_id)
+
+    async def identity_of(self, where: Origin) -> Identity:
+        """The identity of a payload's sender (``where.user`` must be known)."""
+        assert where.user is not None
+        return await self.identity(where.user, where.team, where.channel, org_id=where.enterprise)
 
     def identity_soon(
-        self, user_id: str, team_id: str | None, channel_id: str | None
+        self,
+        user_id: str,
+        team_id: str | None,
+        channel_id: str | None,
+        *,
+        org_id: str | None = None,
     ) -> tuple[Identity, LocaleFuture]:
         """An identity with the provisional language, and the language to render texts in."""
         locale = self.locale_soon(user_id)
-        return self._identity(user_id, team_id, channel_id, locale.provisional), locale
+        identity = self._identity(user_id, team_id, channel_id, locale.provisional, org_id)
+        return identity, locale
 
     # -- tasks ----------------------------------------------------------------------------------
 
@@ -209,7 +235,7 @@ class SlackBot:
         if not trusted or not where.user:
             return
         try:
-            identity = await self.identity(where.user, where.team, where.channel)
+            identity = await self.identity_of(where)
             await self.tell_failure(error, identity, where.channel)
         except Exception:  # the reply itself failed: nothing more to try
             log.exception("could not tell the user about a failure")

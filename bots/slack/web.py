@@ -34,7 +34,7 @@ async def region(bot: SlackBot, body: dict[str, Any]) -> None:
     if where.user is None or where.channel is None:
         await bot.incomplete(where, "Edit region click")
         return
-    identity = await bot.identity(where.user, where.team, where.channel)
+    identity = await bot.identity_of(where)
     actions = body.get("actions")
     action = obj(actions[0]) if isinstance(actions, list) and actions else {}
     ref = ids.job_ref(action.get("value"))
@@ -52,7 +52,7 @@ async def gallery(bot: SlackBot, command: dict[str, Any]) -> None:
     if where.user is None:
         await bot.incomplete(where, "/imagine-gallery")
         return
-    identity = await bot.identity(where.user, where.team, where.channel)
+    identity = await bot.identity_of(where)
     url = link_for(bot.settings, "gallery", identity)
     await bot.ephemeral(where.channel, identity.user_id, link_text(bot, identity, url))
 

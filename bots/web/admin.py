@@ -38,7 +38,7 @@ def add_routes(app: web.Application) -> None:
 
 def _admin(request: web.Request) -> bool:
     grant = grant_of(request)
-    return grant.admin and grant.community_id is not None
+    return grant.admin and grant.tenant_id is not None
 
 
 def _since() -> date:

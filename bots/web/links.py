@@ -33,7 +33,8 @@ _ID_CHARS = 100  # platform ids, channel ids and public job ids are far shorter
 class Grant:
     """Who holds a link or a session, inside which community, allowed to open what.
 
-    ``community_id`` None is a DM context. ``admin`` is only ever set by an adapter that checked
+    ``community_id`` None is a DM context (unless ``org_id``, a Slack Enterprise Grid org, is
+    set: the org is the community then). ``admin`` is only ever set by an adapter that checked
     the platform's admin rules itself before minting a dashboard link.
     """
 
@@ -48,6 +49,11 @@ class Grant:
     channel_id: str | None = None
     job: str | None = None
     roles: tuple[str, ...] = ()
+    org_id: str | None = None
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self.org_id or self.community_id
 
     def identity(self) -> Identity:
         """The caller every service call of this session is made as."""
@@ -59,6 +65,7 @@ class Grant:
             roles=self.roles,
             is_admin=self.admin,
             channel_id=self.channel_id,
+            org_id=self.org_id,
         )
 
     def claims(self) -> dict[str, Any]:
@@ -74,6 +81,7 @@ class Grant:
             "ch": self.channel_id,
             "j": self.job,
             "r": list(self.roles),
+            "o": self.org_id,
         }
 
     @classmethod
@@ -93,6 +101,7 @@ class Grant:
                 channel_id=_opt_text(data.get("ch")),
                 job=_opt_text(data.get("j")),
                 roles=tuple(_text(r) for r in (data.get("r") or [])[:MAX_ROLES]),
+                org_id=_opt_text(data.get("o")),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -223,6 +232,7 @@ def mint_link(
         channel_id=identity.channel_id,
         job=job,
         roles=identity.roles[:MAX_ROLES],
+        org_id=identity.org_id,
     )
     return f"{base_url.rstrip('/')}/l/{Signer(secret).seal('link', grant)}"
 

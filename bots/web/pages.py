@@ -123,7 +123,7 @@ async def start_edit(request: web.Request) -> web.Response:
     sources = await backend.kept_images(caller, job, shared=True)
     if not sources:
         return _error(request, "web.edit.no_source", 409)
-    idem_key = f"web:edit:{caller.platform}:{caller.community_id}:{caller.user_id}:{form_id}"
+    idem_key = f"web:edit:{caller.platform}:{caller.tenant_id}:{caller.user_id}:{form_id}"
     mask = form["mask"]
 
     async def work() -> ImageResult:
@@ -179,7 +179,7 @@ async def reroll(request: web.Request) -> web.Response:
     form_id = request.headers.get("X-Form-Id", "")
     if not form_id or len(form_id) > 64 or not form_id.isascii():
         return _error(request, "web.error.bad_request")
-    key = f"web:reroll:{caller.platform}:{caller.community_id}:{caller.user_id}:{form_id}"
+    key = f"web:reroll:{caller.platform}:{caller.tenant_id}:{caller.user_id}:{form_id}"
 
     async def work() -> ImageResult:
         return await backend.service.run(backend.service.rebuild(job, caller, idem_key=key))

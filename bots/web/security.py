@@ -65,6 +65,7 @@ class WebSecurity:
             channel_id=link.channel_id,
             job=link.job,
             roles=link.roles,
+            org_id=link.org_id,
         )
         response.set_cookie(
             self.cookie,

@@ -203,8 +203,8 @@ def effective_limits(settings: QuotaSettings, identity: Identity) -> EffectiveLi
     base = EffectiveLimits(
         **{_field_for(k): _value_for(k, getattr(settings, k)) for k in OVERRIDE_KEYS}
     )
-    if identity.community_id is not None:
-        community = settings.communities.get(str(identity.community_id))
+    if identity.tenant_id is not None:  # the Grid org's table, else the guild's or workspace's
+        community = settings.communities.get(str(identity.tenant_id))
         if community is not None:
             base = apply_overrides(base, community.given())
     role_values: dict[str, list[Any]] = {}

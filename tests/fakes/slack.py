@@ -189,9 +189,12 @@ class FakeSlack:
         host: str = "127.0.0.1",
         port: int = 0,
         default_member: bool = True,
+        enterprise_id: str | None = None,
     ) -> None:
         self._token = token
         self.team_id = team_id
+        #: An Enterprise Grid org-wide install (the token covers every workspace of the org).
+        self.enterprise_id = enterprise_id
         self.team_domain = team_domain
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -674,7 +677,7 @@ class FakeSlack:
     # ------------------------------------------------------------------ Web API methods
 
     def _m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "url": f"https://{self.team_domain}.slack.com/",
             "team": "Pixelsmith Test",
             "user": "pixelsmith",
@@ -683,6 +686,11 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+        if self.enterprise_id is not None:
+            # An org-wide token (api.slack.com/enterprise/apps/reference: the install answers
+            # with the org's ``enterprise`` id and ``is_enterprise_install: true``).
+            answer.update(enterprise_id=self.enterprise_id, is_enterprise_install=True)
+        return answer
 
     def _m_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
         ticket = str(uuid.uuid4())
