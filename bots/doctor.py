@@ -326,6 +326,53 @@ class _Doctor:
             name = f"{name}#{body['discriminator']}"
         return Check("ok", what, self.t("doctor.discord_ok", name=name, id=body.get("id", "?")))
 
+    async def discord_checks(self) -> list[Check]:
+        """The token, then (once it is accepted) the shard setup against Discord's advice."""
+        token = await self.discord()
+        if token.status != "ok":
+            return [token]
+        return [token, await self.discord_shards()]
+
+    async def discord_shards(self) -> Check:
+        what = self.t("doctor.what_discord_shards")
+        cfg = self.settings.discord
+        base = cfg.api_base_url.rstrip("/")
+        headers = {"Authorization": f"Bot {cfg.token_value}"}
+        recommended: int | None = None
+        concurrency: int | None = None
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)) as http,
+                http.get(f"{base}/gateway/bot", headers=headers, allow_redirects=False) as resp,
+            ):
+                body: Any = await resp.json(content_type=None) if resp.status == 200 else None
+            if isinstance(body, dict):
+                recommended = int(body["shards"])
+                concurrency = int(body["session_start_limit"]["max_concurrency"])
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError, KeyError, TypeError):
+            pass  # the setup line is still printed, without Discord's advice
+        auto = cfg.shard_count == "auto"
+        count = recommended if auto else cfg.shard_count
+        if count is None:
+            runs = self.t("doctor.discord_shards_all")
+        elif cfg.shard_ids is None:
+            runs = f"0..{int(count) - 1}"
+        else:
+            runs = ", ".join(str(i) for i in cfg.shard_ids)
+        detail = self.t(
+            "doctor.discord_shards",
+            count="?" if count is None else str(count),
+            auto="yes" if auto else "no",
+            runs=runs,
+            recommended=str(recommended) if recommended is not None else "?",
+            concurrency=str(concurrency) if concurrency is not None else "?",
+        )
+        few = isinstance(cfg.shard_count, int) and cfg.shard_count < (recommended or 0)
+        if few:
+            fix = self.t("doctor.discord_shards_few_fix", recommended=recommended)
+            return Check("warn", what, detail, fix)
+        return Check("ok", what, detail)
+
     # -- Slack ---------------------------------------------------------------------------------
 
     async def slack(self) -> list[Check]:
@@ -461,9 +508,9 @@ async def collect(
     """Every check, in checklist order; the network checks run concurrently."""
     doctor = _Doctor(settings, locale, today or datetime.now(UTC).date())
     database, gateway, discord, slack = await asyncio.gather(
-        doctor.database(), doctor.gateway(), doctor.discord(), doctor.slack()
+        doctor.database(), doctor.gateway(), doctor.discord_checks(), doctor.slack()
     )
-    return [doctor.config(), database, *gateway, discord, *slack]
+    return [doctor.config(), database, *gateway, *discord, *slack]
 
 
 async def run_doctor(

@@ -19,7 +19,7 @@ from typing import TextIO
 from bots.base import PlatformAdapter
 from core import messages
 from core.config import Settings
-from core.metrics import LoopLagMonitor, Metrics, MetricsServer
+from core.metrics import LoopLagMonitor, Metrics, MetricsServer, PlatformHealth
 from core.service import ImageService
 from core.types import JobState
 
@@ -91,6 +91,7 @@ class Runner:
                 healthy=lambda: self.service.accepting,
                 queue=lambda: (queue.depth, queue.active),
                 lag=self.lag,
+                platforms=self.platform_health,
             )
             bound = await self.metrics_server.start(self.settings.metrics.host, port)
             log.info("metrics on http://%s:%s/metrics", self.settings.metrics.host, bound)
@@ -103,6 +104,15 @@ class Runner:
             self.announce_forever(), name="pixelsmith-announcer"
         )
         gc.freeze()  # the adapters' own start-up objects too
+
+    def platform_health(self) -> dict[str, PlatformHealth]:
+        """Each adapter's own report (its shards, ...), for /healthz and /metrics."""
+        reports: dict[str, PlatformHealth] = {}
+        for adapter in self.adapters:
+            health = getattr(adapter, "health", None)
+            if callable(health):
+                reports[adapter.name] = health()
+        return reports
 
     async def tell_interrupted_users(self) -> None:
         """Reaped jobs (a crash or restart ended them): tell each user once."""

@@ -90,10 +90,57 @@ class DiscordSettings(_Section):
         default_factory=lambda: ["cdn.discordapp.com", "media.discordapp.net"]
     )
     admin_roles: list[str] = Field(default_factory=list)
+    # Sharding (discord.py's AutoShardedClient): how many shards the bot has in all, and which
+    # of them this process runs. "auto" asks Discord (GET /gateway/bot); shard_ids unset = all.
+    shard_count: int | Literal["auto"] = "auto"
+    shard_ids: list[int] | None = None
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: Any) -> Any:
+        if value == "auto":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError('must be "auto" or a whole number of shards (1 or more)')
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if not isinstance(value, list) or any(
+            isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in value
+        ):
+            raise ValueError("must be a list of shard numbers (0, 1, ...), e.g. [0, 1]")
+        return value
 
     @property
     def token_value(self) -> str | None:
         return _secret_value(self.token)
+
+    def shard_problem(self) -> tuple[str, str] | None:
+        """(key, problem) when shard_count and shard_ids do not fit together, else None."""
+        ids = self.shard_ids
+        if ids is None:
+            return None
+        if self.shard_count == "auto":
+            return "discord.shard_count", (
+                "must be a number when discord.shard_ids is set (every process of the bot "
+                "must agree on the count)"
+            )
+        if not ids:
+            return "discord.shard_ids", "is empty: list this process's shards, or remove the key"
+        if len(set(ids)) != len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            return "discord.shard_ids", f"lists shard {twice[0]} more than once"
+        outside = [i for i in ids if i >= self.shard_count]
+        if outside:
+            return "discord.shard_ids", (
+                f"shard {outside[0]} does not exist: with discord.shard_count = "
+                f"{self.shard_count} the shards are 0..{self.shard_count - 1}"
+            )
+        return None
 
 
 class SlackSettings(_Section):
@@ -267,6 +314,9 @@ def load_settings(path: str | None = None, env: dict[str, str] | None = None) ->
         ) from None
     settings.source = str(file) if file else None
     _check_models(settings)
+    shards = settings.discord.shard_problem()
+    if shards is not None:
+        raise ConfigError("config.invalid", key=shards[0], problem=shards[1], path=settings.source)
     return settings
 
 

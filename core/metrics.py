@@ -1,8 +1,11 @@
 """Health and Prometheus metrics on ``metrics.port``, and an event-loop lag monitor.
 
-``/healthz`` answers 200 while the bot accepts jobs and 503 while it drains for shutdown;
-``/metrics`` serves jobs by outcome, cost by model and community, queue depth, in-flight jobs,
-upstream latency and event-loop lag, from a registry of this process (not the global one).
+``/healthz`` answers 200 while the bot accepts jobs and 503 while it drains for shutdown; its
+body also lists what each platform adapter of this process serves (``platforms``: a Discord
+process's shard count and its shards, each up or not). ``/metrics`` serves jobs by outcome, cost
+by model and community, queue depth, in-flight jobs, upstream latency, event-loop lag and, per
+platform connection (``platform`` and ``shard`` labels), whether it is up, its heartbeat latency
+and how many communities it serves, from a registry of this process (not the global one).
 """
 
 from __future__ import annotations
@@ -11,11 +14,43 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One connection an adapter holds to its platform (a Discord shard), as health reports it."""
+
+    platform: str
+    shard: str
+    up: bool
+    latency_s: float | None
+    communities: int
+
+
+@dataclass(frozen=True)
+class PlatformHealth:
+    """What an adapter reports: JSON-ready ``details`` for /healthz and its connections."""
+
+    details: dict[str, Any] = field(default_factory=dict)
+    connections: list[Connection] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        connections = [
+            {
+                "shard": c.shard,
+                "up": c.up,
+                "latency_s": c.latency_s,
+                "communities": c.communities,
+            }
+            for c in self.connections
+        ]
+        return {**self.details, "connections": connections}
 
 
 class LoopLagMonitor:
@@ -79,6 +114,37 @@ class Metrics:
             "Largest event-loop lag since start",
             registry=self.registry,
         )
+        labels = ["platform", "shard"]
+        self.connection_up = Gauge(
+            "pixelsmith_connection_up",
+            "1 while the platform connection (a Discord shard) is connected",
+            labels,
+            registry=self.registry,
+        )
+        self.connection_latency = Gauge(
+            "pixelsmith_connection_latency_seconds",
+            "Heartbeat latency of the platform connection",
+            labels,
+            registry=self.registry,
+        )
+        self.connection_communities = Gauge(
+            "pixelsmith_connection_communities",
+            "Communities (Discord guilds) served by the platform connection",
+            labels,
+            registry=self.registry,
+        )
+
+    def set_connections(self, connections: list[Connection]) -> None:
+        """Replace the per-connection gauges (a shard that went away drops its series)."""
+        for gauge in (self.connection_up, self.connection_latency, self.connection_communities):
+            gauge.clear()
+        for c in connections:
+            self.connection_up.labels(platform=c.platform, shard=c.shard).set(1 if c.up else 0)
+            self.connection_communities.labels(platform=c.platform, shard=c.shard).set(
+                c.communities
+            )
+            if c.latency_s is not None:
+                self.connection_latency.labels(platform=c.platform, shard=c.shard).set(c.latency_s)
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -103,8 +169,10 @@ class MetricsServer:
         healthy: Callable[[], bool],
         queue: Callable[[], tuple[int, int]],
         lag: LoopLagMonitor,
+        platforms: Callable[[], dict[str, PlatformHealth]] = dict,
     ) -> None:
         self.metrics = metrics
+        self._platforms = platforms
         self._healthy = healthy
         self._queue = queue
         self._lag = lag
@@ -128,7 +196,9 @@ class MetricsServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         ok = self._healthy()
-        return web.json_response({"status": "ok" if ok else "draining"}, status=200 if ok else 503)
+        platforms = {name: health.as_json() for name, health in self._platforms().items()}
+        body = {"status": "ok" if ok else "draining", "platforms": platforms}
+        return web.json_response(body, status=200 if ok else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         waiting, active = self._queue()
@@ -136,5 +206,8 @@ class MetricsServer:
         self.metrics.in_flight.set(active)
         self.metrics.loop_lag.set(self._lag.last_lag)
         self.metrics.loop_lag_max.set(self._lag.max_lag)
+        self.metrics.set_connections(
+            [c for health in self._platforms().values() for c in health.connections]
+        )
         body = generate_latest(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -353,3 +353,27 @@ async def test_postgres_database(fakes: Fakes) -> None:
     line = line_for(text, "Database")
     assert line.startswith("✓ Database: PostgreSQL"), line
     assert "migrated to head" in line and "several bot processes" in line
+
+
+async def test_discord_shard_setup_line(fakes: Fakes) -> None:
+    fakes.discord.shard_count, fakes.discord.max_concurrency = 2, 1
+    code, text = await doctor(fakes.settings())
+    assert code == 0, text
+    line = line_for(text, "Discord shards")
+    assert line.startswith("✓ ") and '2 in all (discord.shard_count = "auto"' in line
+    assert "this process runs 0..1" in line and "Discord recommends 2" in line
+    settings = fakes.settings(discord={"shard_count": 4, "shard_ids": [2, 3]})
+    code, text = await doctor(settings)
+    assert "4 in all (discord.shard_count); this process runs 2, 3" in line_for(
+        text, "Discord shards"
+    )
+    assert code == 0, text
+
+
+async def test_fewer_shards_than_discord_recommends_is_a_warning(fakes: Fakes) -> None:
+    fakes.discord.shard_count = 3
+    code, text = await doctor(fakes.settings(discord={"shard_count": 2}))
+    assert code == 0, text  # a warning: it runs, until a shard passes 2,500 servers
+    line = line_for(text, "Discord shards")
+    assert line.startswith("! ") and "Discord recommends 3" in line
+    assert "raise discord.shard_count to 3" in line and "4011" in line

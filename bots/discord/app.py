@@ -5,9 +5,14 @@
 
 Start-up, in order: point discord.py at ``discord.api_base_url`` (``Route.BASE``) -> log in
 (runs ``setup_hook``: cogs, persistent buttons, translator, command sync to ``discord.guild_ids`` or
-globally) -> ask ``GET /gateway/bot`` for the websocket URL (``DiscordWebSocket.DEFAULT_GATEWAY``;
-a plain Client never asks by itself) -> connect in a task -> return once READY. The two URLs are
-process-wide class attributes of discord.py: every adapter in a process shares them.
+globally) -> ask ``GET /gateway/bot`` for the websocket URL (``DiscordWebSocket.DEFAULT_GATEWAY``),
+the recommended shard count (used when ``discord.shard_count = "auto"``) and the IDENTIFY
+concurrency -> connect this process's shards in a task -> return once every one is READY. The
+two URLs are process-wide class attributes of discord.py: every adapter in a process shares them.
+
+A gateway close with 4010 (invalid shard) or 4011 (sharding required) is a
+:class:`~core.errors.ConfigError` naming the key to change (:mod:`bots.discord.shards`), at
+start-up and, logged, if Discord closes a shard later for either reason.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bots.discord import render, web
+from bots.discord import render, shards, web
 from bots.discord.bot import PixelsmithBot
 from bots.discord.delivery import DeliveryFailed, Retry, deliver
 from bots.discord.identity import check_role_settings
@@ -30,6 +35,7 @@ from bots.discord.reply import ChannelPost
 from core import messages
 from core.config import Settings
 from core.errors import ConfigError
+from core.metrics import PlatformHealth
 from core.service import ImageService
 from core.types import Identity, ImageResult, JobView
 
@@ -77,18 +83,57 @@ class DiscordAdapter:
         Route.BASE = self.settings.discord.api_base_url.rstrip("/")
         try:
             await self.client.login(token)
-            _, url, _ = await self.client.http.get_bot_gateway()
+            recommended, url, limits = await self.client.http.get_bot_gateway()
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            if self.client.shard_count is None:  # "auto": Discord's recommendation
+                self.client.shard_count = max(1, int(recommended))
+            self.client.identify_gate.max_concurrency = max(
+                1, int(limits.get("max_concurrency") or 1)
+            )
             await self._connect()
         except discord.LoginFailure:
             await self.stop()
             raise ConfigError(
                 "config.invalid", key="discord.token", problem="Discord rejected the token"
             ) from None
+        except discord.ConnectionClosed as exc:
+            await self.stop()
+            error = shards.refusal(exc, self.settings.discord)
+            if error is None:
+                raise
+            raise error from None
         except BaseException:
             await self.stop()
             raise
-        log.info("discord ready as %s", self.client.user)
+        if self._task is not None:
+            self._task.add_done_callback(self._connection_ended)
+        count, running = shards.status(self.client)
+        log.info(
+            "discord ready as %s: shards %s of %s",
+            self.client.user,
+            ",".join(c.shard for c in running),
+            count,
+        )
+
+    def _connection_ended(self, task: asyncio.Task[None]) -> None:
+        """Discord closed a shard for good after start-up: say which setting to change."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, discord.ConnectionClosed):
+            error = shards.refusal(exc, self.settings.discord)
+            if error is not None:
+                error.params.setdefault("path_or_env", self.settings.source or "config.toml")
+                log.error("discord stopped: %s", messages.render(error, "en", admin=True))
+
+    def health(self) -> PlatformHealth:
+        """This process's shards for /healthz and /metrics."""
+        count, running = shards.status(self.client)
+        ids = self.client.shard_ids
+        configured = list(ids) if ids is not None else list(range(count or 0))
+        return PlatformHealth(
+            details={"shard_count": count, "shard_ids": configured}, connections=running
+        )
 
     async def _connect(self) -> None:
         self._task = asyncio.create_task(self.client.connect(), name="pixelsmith-discord")

@@ -1,4 +1,10 @@
-"""The discord.py bot: a ``commands.Bot`` that owns its dependencies and adds its cogs.
+"""The discord.py bot: a ``commands.AutoShardedBot`` that owns its dependencies and adds its cogs.
+
+Sharded from the start (discord.py's ``AutoShardedClient``): ``discord.shard_count`` (a number,
+or "auto" = what ``GET /gateway/bot`` recommends) and ``discord.shard_ids`` (this process's
+shards; unset = all of them) are passed through, so N processes with disjoint ``shard_ids``
+split the guilds: Discord sends each guild's events to shard ``(guild_id >> 22) % shard_count``.
+One process with the defaults runs every shard (one for a bot in fewer than 2,500 guilds).
 
 ``setup_hook`` (run by ``login``) adds, in order, the imagine cog (/imagine, /edit, the "Edit
 image" menu), the buttons cog (result and refusal buttons, their modal, stale clicks), the
@@ -38,6 +44,7 @@ from bots.discord.jobs import JobRunner
 from bots.discord.memory import PendingRequests, SourceCache
 from bots.discord.progress import EditBudget
 from bots.discord.reply import Reply, tell
+from bots.discord.shards import IdentifyGate
 from bots.discord.views import DYNAMIC_ITEMS, Forms
 from core import incidents, messages
 from core.config import Settings
@@ -82,7 +89,7 @@ class PixelsmithTree(app_commands.CommandTree):
         await tell(reply, text)
 
 
-class PixelsmithBot(commands.Bot):
+class PixelsmithBot(commands.AutoShardedBot):
     """Gateway without privileged intents; application commands only (no prefix commands)."""
 
     def __init__(
@@ -95,7 +102,11 @@ class PixelsmithBot(commands.Bot):
         max_edits_per_s: float,
         retry: Retry,
     ) -> None:
+        count = settings.discord.shard_count
         super().__init__(
+            shard_count=None if count == "auto" else count,
+            # None (all shards) is discord.py's own default; its options type omits it.
+            shard_ids=settings.discord.shard_ids,  # type: ignore[arg-type]
             command_prefix=commands.when_mentioned,
             help_command=None,
             tree_cls=PixelsmithTree,
@@ -117,7 +128,13 @@ class PixelsmithBot(commands.Bot):
             progress_interval=progress_interval,
             retry=retry,
         )
+        self.identify_gate = IdentifyGate()
         self._guard_interactions()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's IDENTIFY bucket (see :class:`IdentifyGate`), instead of
+        discord.py's fixed 5 s before every shard but the first."""
+        await self.identify_gate.wait(shard_id or 0)
 
     async def setup_hook(self) -> None:
         answers = Answers(self.settings)

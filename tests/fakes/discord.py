@@ -30,6 +30,16 @@ Behaviour copied from Discord, because adapters depend on it:
 - 429s carry ``retry_after`` and the ``Via`` header (without ``Via`` discord.py treats a 429 as a
   Cloudflare ban and raises instead of waiting).
 
+Sharding (``FakeDiscord(shard_count=N, max_concurrency=M, guilds_per_shard=2500)``; the rules
+and their sources are in :mod:`tests.fakes.discord_rules`, "Sharding"): ``GET /gateway/bot``
+recommends ``shards`` = N with ``session_start_limit.max_concurrency`` = M; an IDENTIFY may
+carry ``shard: [id, count]`` (outside ``0 <= id < count`` the socket is closed with 4010); a
+session that would hold more than ``guilds_per_shard`` guilds is closed with 4011; each session
+gets its own READY listing only its shard's guilds, then their GUILD_CREATEs; ``dispatch``
+sends an event with a ``guild_id`` only to the sessions of shard ``(guild_id >> 22) % count``
+and one without a guild only to shard 0. A session without ``shard`` is shard ``[0, 1]``: it
+gets everything. ``add_guild(..., shard=(id, count))`` makes a guild that lands on that shard.
+
 Strict: every message, modal, autocomplete answer and command sync is checked against Discord's
 published limits (``tests/fakes/discord_rules.py``; 400/50035 with the ``errors`` tree); the
 per-file limit is the interaction's ``attachment_size_limit``; the initial response must come
@@ -186,11 +196,14 @@ class Rejection:
 
 @dataclass
 class GatewayEvent:
-    kind: str  # "identify" | "resume" | "close"
+    kind: str  # "identify" | "resume" | "close" | "refused" (closed with ``code``)
     session_id: str | None
     intents: int | None = None
     compress: str | None = None  # the ?compress= the client asked for
     seq: int = 0
+    shard: tuple[int, int] | None = None  # the IDENTIFY's [shard_id, num_shards], if any
+    code: int | None = None  # the close code of a refused IDENTIFY
+    guilds: tuple[str, ...] = ()  # the guilds the READY listed
 
 
 Event = MessageEvent | CallbackEvent | CommandSync | Rejection | GatewayEvent
@@ -237,6 +250,7 @@ class _Connection:
     session_id: str | None = None
     seq: int = 0
     ready: bool = False
+    shard: tuple[int, int] = (0, 1)  # [shard_id, num_shards] from the IDENTIFY
 
     async def send(self, payload: dict[str, Any]) -> None:
         text = json.dumps(payload, separators=(",", ":"))
@@ -318,6 +332,9 @@ class FakeDiscord:
         max_request_size: int = 25 * 1024 * 1024,
         labels_required: bool = True,
         deleted_defer_unknown: bool = True,
+        shard_count: int = 1,
+        max_concurrency: int = 1,
+        guilds_per_shard: int = discord_rules.MAX_GUILDS_PER_SHARD,
     ) -> None:
         self.token = token
         self.application_id = application_id or new_snowflake()
@@ -331,6 +348,11 @@ class FakeDiscord:
         #: discord-api-docs#3087: after the deferred "thinking" message is deleted, follow-ups
         #: answer 404/10008, as real Discord does.
         self.deleted_defer_unknown = deleted_defer_unknown
+        #: GET /gateway/bot: the recommended shard count and the IDENTIFY concurrency.
+        self.shard_count = shard_count
+        self.max_concurrency = max_concurrency
+        #: More guilds than this on one session is closed with 4011 (sharding required).
+        self.guilds_per_shard = guilds_per_shard
         self.clock = VirtualClock()
         self.guilds: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
@@ -346,6 +368,7 @@ class FakeDiscord:
         self._waiters: list[tuple[Callable[[Any], bool], asyncio.Future[Any]]] = []
         self._connections: set[_Connection] = set()
         self._sessions: set[str] = set()
+        self._session_shards: dict[str, tuple[int, int]] = {}
         self._seq = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -420,8 +443,13 @@ class FakeDiscord:
 
     # ----------------------------------------------------------------------- world setup
 
-    def add_guild(self, name: str, *, guild_id: str | None = None) -> str:
+    def add_guild(
+        self, name: str, *, guild_id: str | None = None, shard: tuple[int, int] | None = None
+    ) -> str:
+        """A guild; ``shard=(id, count)`` picks an id that Discord routes to that shard."""
         gid = guild_id or new_snowflake()
+        if shard is not None and guild_id is None:
+            gid = str(discord_rules.snowflake_on_shard(int(gid), *shard))
         self.guilds[gid] = {"id": gid, "name": name, "channels": []}
         return gid
 
@@ -589,10 +617,16 @@ class FakeDiscord:
     # ----------------------------------------------------------------------- gateway push
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Send a DISPATCH to every identified gateway client; returns how many got it."""
+        """Send a DISPATCH to every identified gateway session of the event's shard (its
+        ``guild_id``'s, shard 0 without one); returns how many got it."""
         if event == "INTERACTION_CREATE":
             self.register_interaction(data)
-        conns = [c for c in self._connections if c.ready]
+        guild_id = data.get("guild_id")
+        conns = [
+            c
+            for c in self._connections
+            if c.ready and discord_rules.shard_receives(c.shard, guild_id)
+        ]
         for c in conns:
             await c.dispatch(event, data)
         return len(conns)
@@ -605,6 +639,14 @@ class FakeDiscord:
     @property
     def gateway_clients(self) -> int:
         return sum(1 for c in self._connections if c.ready)
+
+    @property
+    def shards_connected(self) -> list[tuple[int, int]]:
+        """The ``[shard_id, num_shards]`` of every identified session, sorted."""
+        return sorted(c.shard for c in self._connections if c.ready)
+
+    def guilds_of_shard(self, shard: tuple[int, int]) -> list[str]:
+        return [g for g in self.guilds if discord_rules.shard_of(g, shard[1]) == shard[0]]
 
     # ----------------------------------------------------------------------- records
 
@@ -915,12 +957,12 @@ class FakeDiscord:
         return _json(
             {
                 "url": self.gateway_url.rstrip("/"),
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
                     "reset_after": 0,
-                    "max_concurrency": 1,
+                    "max_concurrency": self.max_concurrency,
                 },
             }
         )
@@ -1232,15 +1274,31 @@ class FakeDiscord:
             if self.token is not None and d.get("token") != self.token:
                 await conn.ws.close(code=4004, message=b"Authentication failed.")
                 return
+            shard = discord_rules.identify_shard(d.get("shard"))
+            refusal: tuple[int, bytes] | None = None
+            if shard is None:
+                refusal = (discord_rules.INVALID_SHARD, b"Invalid shard.")
+            elif len(self.guilds_of_shard(shard)) > self.guilds_per_shard:
+                refusal = (discord_rules.SHARDING_REQUIRED, b"Sharding required.")
+            if refusal is not None:
+                sent = d.get("shard")
+                got = (sent[0], sent[1]) if isinstance(sent, list) and len(sent) == 2 else None
+                self._record(GatewayEvent("refused", None, shard=got, code=refusal[0]))
+                await conn.ws.close(code=refusal[0], message=refusal[1])
+                return
+            assert shard is not None
+            conn.shard = shard
+            guilds = self.guilds_of_shard(shard)
             conn.session_id = new_snowflake()
             self._sessions.add(conn.session_id)
+            self._session_shards[conn.session_id] = shard
             ready: dict[str, Any] = {
                 "v": 10,
                 "user": self.bot_user,
                 "session_type": "normal",
                 "session_id": conn.session_id,
                 "resume_gateway_url": self.gateway_url.rstrip("/"),
-                "guilds": [{"id": g, "unavailable": True} for g in self.guilds],
+                "guilds": [{"id": g, "unavailable": True} for g in guilds],
                 "application": {"id": self.application_id, "flags": 0},
                 "private_channels": [],
                 "relationships": [],
@@ -1251,18 +1309,28 @@ class FakeDiscord:
                 "auth": {},
                 "_trace": ["fake-discord"],
             }
-            if d.get("shard"):
-                ready["shard"] = d["shard"]
+            if d.get("shard") is not None:
+                ready["shard"] = list(shard)
             await conn.dispatch("READY", ready)
-            for gid in self.guilds:
+            for gid in guilds:
                 await conn.dispatch("GUILD_CREATE", self._guild_create(gid))
             conn.ready = True
-            self._record(GatewayEvent("identify", conn.session_id, d.get("intents"), conn.compress))
+            self._record(
+                GatewayEvent(
+                    "identify",
+                    conn.session_id,
+                    d.get("intents"),
+                    conn.compress,
+                    shard=shard if d.get("shard") is not None else None,
+                    guilds=tuple(guilds),
+                )
+            )
         elif op == 6:
             if d.get("session_id") not in self._sessions:
                 await conn.send({"op": 9, "d": False})
                 return
             conn.session_id, conn.seq = d["session_id"], int(d.get("seq") or 0)
+            conn.shard = self._session_shards.get(conn.session_id, (0, 1))
             await conn.dispatch("RESUMED", {"_trace": ["fake-discord"]})
             conn.ready = True
             self._record(GatewayEvent("resume", conn.session_id, None, conn.compress))

@@ -25,6 +25,15 @@ in that repository):
   USER/MESSAGE; max 25 options and 25 choices; choice name 1-100, string value up to 100;
   ``autocomplete`` not with ``choices``; 8000 characters per command; 100 CHAT_INPUT, 15 USER and
   15 MESSAGE commands per scope).
+* SHARDING: developers/events/gateway.mdx ("Sharding": the Identify ``shard`` array is
+  ``[shard_id, num_shards]``, "the zero-based integer value of the current shard" and "the total
+  number of shards"; "Each shard can only support a maximum of 2500 guilds, and apps that are in
+  2500+ guilds *must* enable sharding"; ``shard_id = (guild_id >> 22) % num_shards``; "Gateway
+  events that do not contain a ``guild_id`` will only be sent to the first shard"; "Get Gateway
+  Bot" returns the recommended ``shards`` and ``session_start_limit.max_concurrency``) and
+  developers/topics/opcodes-and-status-codes.mdx (close codes 4010 "Invalid shard: You sent an
+  invalid shard when identifying" and 4011 "Sharding required: The session would have handled
+  too many guilds", neither to be reconnected after).
 """
 
 from __future__ import annotations
@@ -319,3 +328,45 @@ def _size(obj: Any) -> int:
         for key in ("options", "choices"):
             total += sum(_size(x) for x in obj.get(key) or [])
     return total
+
+
+# ------------------------------------------------------------------------------ sharding
+
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+MAX_GUILDS_PER_SHARD = 2500
+
+
+def identify_shard(value: Any) -> tuple[int, int] | None:
+    """The IDENTIFY's ``shard`` as (shard_id, num_shards); absent = (0, 1); None when invalid
+    (not two integers, ``num_shards`` below 1, or ``shard_id`` outside ``0..num_shards-1``)."""
+    if value is None:
+        return (0, 1)
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    shard_id, count = value
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (shard_id, count)):
+        return None
+    if count < 1 or not 0 <= shard_id < count:
+        return None
+    return (shard_id, count)
+
+
+def shard_of(guild_id: str | int, num_shards: int) -> int:
+    """The Sharding Formula."""
+    return (int(guild_id) >> 22) % num_shards
+
+
+def shard_receives(shard: tuple[int, int], guild_id: str | int | None) -> bool:
+    """Whether a session of ``shard`` gets an event of ``guild_id`` (None: DMs etc., shard 0)."""
+    shard_id, count = shard
+    if guild_id is None:
+        return shard_id == 0
+    return shard_of(guild_id, count) == shard_id
+
+
+def snowflake_on_shard(snowflake: int, shard_id: int, num_shards: int) -> int:
+    """``snowflake`` with its timestamp part moved up (< ``num_shards`` ms) onto the shard."""
+    stamp, low = snowflake >> 22, snowflake & 0x3FFFFF
+    stamp += (shard_id - stamp) % num_shards
+    return (stamp << 22) | low

@@ -35,6 +35,7 @@ doctor-what_gateway = Gateway key
 doctor-what_model = Model { $model }
 doctor-what_prices = Prices of { $model }
 doctor-what_discord = Discord token
+doctor-what_discord_shards = Discord shards
 doctor-what_slack = Slack
 doctor-what_slack_bot = Slack bot token
 doctor-what_slack_app = Slack app token
@@ -88,6 +89,12 @@ doctor-discord_ok = valid: logged in as { $name } (id { $id })
 doctor-discord_rejected = Discord rejected the token (HTTP { $status })
 doctor-discord_fix = Set DISCORD_TOKEN (or discord.token) to the bot token from the Developer Portal: your application → Bot → Reset Token (not the Client Secret or the Public Key).
 doctor-discord_http_error = Discord answered HTTP { $status }
+doctor-discord_shards = { $auto ->
+        [yes] { $count } in all (discord.shard_count = "auto": Discord's recommendation)
+       *[no] { $count } in all (discord.shard_count)
+    }; this process runs { $runs }; Discord recommends { $recommended } and starts { $concurrency } at a time
+doctor-discord_shards_all = every shard
+doctor-discord_shards_few_fix = Discord recommends at least { $recommended } shards for this bot: raise discord.shard_count to { $recommended } in every process (or use "auto" with a single process) and split discord.shard_ids over the processes; a shard past 2,500 servers is refused (gateway close 4011).
 doctor-unreachable = cannot reach { $url } ({ $error })
 doctor-unreachable_fix = Check that this machine can reach { $url } (proxy, firewall, DNS), then try again.
 doctor-slack_none = not configured (set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET to run the Slack bot)

@@ -32,6 +32,7 @@ doctor-what_gateway = 网关密钥
 doctor-what_model = 模型 { $model }
 doctor-what_prices = { $model } 的价格
 doctor-what_discord = Discord 令牌
+doctor-what_discord_shards = Discord 分片
 doctor-what_slack = Slack
 doctor-what_slack_bot = Slack 机器人令牌
 doctor-what_slack_app = Slack 应用级令牌
@@ -79,6 +80,12 @@ doctor-discord_ok = 有效：已登录为 { $name }（id { $id }）
 doctor-discord_rejected = Discord 拒绝了该令牌（HTTP { $status }）
 doctor-discord_fix = 请把 DISCORD_TOKEN（或 discord.token）设为开发者门户中的机器人令牌：你的应用 → Bot → Reset Token（不是 Client Secret，也不是 Public Key）。
 doctor-discord_http_error = Discord 返回了 HTTP { $status }
+doctor-discord_shards = { $auto ->
+        [yes] 共 { $count } 个（discord.shard_count = "auto"：采用 Discord 的建议）
+       *[no] 共 { $count } 个（discord.shard_count）
+    }；本进程运行 { $runs }；Discord 建议 { $recommended } 个，每次可同时启动 { $concurrency } 个
+doctor-discord_shards_all = 全部分片
+doctor-discord_shards_few_fix = Discord 建议这个机器人至少使用 { $recommended } 个分片：请在每个进程中把 discord.shard_count 调到 { $recommended }（只有一个进程时也可用 "auto"），并把 discord.shard_ids 分配给各个进程；单个分片超过 2,500 个服务器时会被拒绝（网关关闭码 4011）。
 doctor-unreachable = 无法连接 { $url }（{ $error }）
 doctor-unreachable_fix = 请确认本机能访问 { $url }（代理、防火墙、DNS），然后重试。
 doctor-slack_none = 未配置（设置 SLACK_BOT_TOKEN，并设置 SLACK_APP_TOKEN 或 SLACK_SIGNING_SECRET，即可运行 Slack 机器人）

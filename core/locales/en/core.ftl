@@ -14,6 +14,8 @@ config-missing_file = Config file { $path } does not exist. Copy config.example.
 config-bad_toml = Config file { $path } is not valid TOML: { $detail }
 config-unreadable = Config file { $path } cannot be read (permissions or encoding).
 config-invalid = Config error at `{ $key }`: { $problem }. Fix it in { $path_or_env } (see config.example.toml for every key).
+config-discord_invalid_shard = Discord refused shard { $shard } of { $count } (gateway close 4010, invalid shard). Every process of the bot needs the same `discord.shard_count`, and `discord.shard_ids` between 0 and that count minus 1: fix them in { $path_or_env }.
+config-discord_sharding_required = Discord requires this bot to run more shards (gateway close 4011: one shard serves at most 2,500 servers). Raise `discord.shard_count` (or set it to "auto") in { $path_or_env }, then split `discord.shard_ids` over your processes again.
 sealed-unsealable = The stored { $what ->
         [gateway_key] gateway key
         [slack_token] Slack token

@@ -14,6 +14,8 @@ config-missing_file = 配置文件 { $path } 不存在。请把 config.example.t
 config-bad_toml = 配置文件 { $path } 不是有效的 TOML：{ $detail }
 config-unreadable = 无法读取配置文件 { $path }（权限或编码问题）。
 config-invalid = 配置项 `{ $key }` 有误：{ $problem }。请在 { $path_or_env } 中修改（所有配置项见 config.example.toml）。
+config-discord_invalid_shard = Discord 拒绝了分片 { $shard }（共 { $count } 个）（网关关闭码 4010：无效分片）。机器人的每个进程都需要相同的 `discord.shard_count`，且 `discord.shard_ids` 须在 0 到该数减 1 之间：请在 { $path_or_env } 中修改。
+config-discord_sharding_required = Discord 要求这个机器人使用更多分片（网关关闭码 4011：一个分片最多服务 2,500 个服务器）。请在 { $path_or_env } 中调大 `discord.shard_count`（或设为 "auto"），再把 `discord.shard_ids` 重新分配给各个进程。
 sealed-unsealable = 无法用 PIXELSMITH_SECRET_KEY 解密已保存的{ $what ->
         [gateway_key] 网关密钥
         [slack_token] Slack 令牌
