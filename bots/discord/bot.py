@@ -129,6 +129,7 @@ class PixelsmithBot(commands.AutoShardedBot):
             retry=retry,
         )
         self.identify_gate = IdentifyGate()
+        self._set_up = False
         self._guard_interactions()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
@@ -155,8 +156,14 @@ class PixelsmithBot(commands.AutoShardedBot):
         if not guild_ids:
             await self.tree.sync()
 
+    async def _async_setup_hook(self) -> None:
+        await super()._async_setup_hook()  # login's first step: the loop and the shard queue
+        self._set_up = True
+
     async def close(self) -> None:
-        await super().close()
+        # AutoShardedClient.close needs what login sets up; before login there is nothing open.
+        if self._set_up:
+            await super().close()
         await self.downloads.close()
 
     def _guard_interactions(self) -> None:
