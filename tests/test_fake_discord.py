@@ -10,7 +10,7 @@ import contextlib
 import io
 import struct
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import discord
@@ -71,7 +71,9 @@ class RerollView(discord.ui.View):
         super().__init__(timeout=None)
 
     @discord.ui.button(label="Re-roll", custom_id="pixelsmith:reroll")
-    async def reroll(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def reroll(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
         await interaction.response.defer()  # type 6: deferred update of the button's message
         await interaction.edit_original_response(content="re-rolled", view=None)
 
@@ -119,8 +121,10 @@ class PingBot(discord.Client):
             style=[
                 app_commands.Choice(name="Plain", value="plain"),
                 app_commands.Choice(name="Fancy", value="fancy"),
-            ],
-            n=[app_commands.Choice(name="one", value=1), app_commands.Choice(name="two", value=2)],
+            ]
+        )
+        @app_commands.choices(
+            n=[app_commands.Choice(name="one", value=1), app_commands.Choice(name="two", value=2)]
         )
         async def ping(
             interaction: discord.Interaction,
@@ -211,7 +215,7 @@ async def eventually(cond: Any) -> None:
             await asyncio.sleep(0.005)
 
 
-def _is(cls: type, **attrs: Any):  # predicate helper for fake.wait_for
+def _is(cls: type, **attrs: Any) -> Callable[[Any], bool]:  # predicate helper for fake.wait_for
     return lambda e: isinstance(e, cls) and all(getattr(e, k) == v for k, v in attrs.items())
 
 
@@ -332,7 +336,7 @@ async def test_scripted_failures_seen_by_discord_py(fake: FakeDiscord) -> None:
         await fake.dispatch(
             "INTERACTION_CREATE", P.slash_command(ctx, "ping", options={"style": "plain", "n": 1})
         )
-        repacked = await fake.wait_for_message(lambda m: m.content and "too large" in m.content)
+        repacked = await fake.wait_for_message(lambda m: "too large" in (m.content or ""))
         assert not repacked.files
         [err] = bot.errors
         assert isinstance(err, discord.HTTPException) and (err.status, err.code) == (413, 40005)
@@ -374,7 +378,7 @@ async def test_fixtures_parse_in_discord_py() -> None:
     assert first.user.id == int(slash["member"]["user"]["id"])
     assert first.permissions.attach_files and first.filesize_limit == 10 * 1024 * 1024
     assert first.channel is not None and first.channel.id == int(slash["channel_id"])
-    assert first.data is not None and first.data["name"] == "imagine"
+    assert first.data is not None and first.data.get("name") == "imagine"
     target_id = menu["data"]["target_id"]
     assert (
         menu["data"]["resolved"]["messages"][target_id]["attachments"][0]["content_type"]

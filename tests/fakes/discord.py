@@ -64,6 +64,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from . import discord_rules
 from .clock import VirtualClock
@@ -700,21 +701,25 @@ class FakeDiscord:
     async def wait_for_message(
         self, predicate: Callable[[MessageEvent], bool] = lambda m: True, *, timeout: float = 10.0
     ) -> MessageEvent:
-        return await self.wait_for(
+        event = await self.wait_for(
             lambda e: isinstance(e, MessageEvent) and predicate(e), timeout=timeout
         )
+        assert isinstance(event, MessageEvent)
+        return event
 
     async def wait_for_callback(
         self, predicate: Callable[[CallbackEvent], bool] = lambda c: True, *, timeout: float = 10.0
     ) -> CallbackEvent:
-        return await self.wait_for(
+        event = await self.wait_for(
             lambda e: isinstance(e, CallbackEvent) and predicate(e), timeout=timeout
         )
+        assert isinstance(event, CallbackEvent)
+        return event
 
     # ----------------------------------------------------------------------- middleware
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
         scripted = False
         try:
@@ -800,8 +805,10 @@ class FakeDiscord:
         payload: dict[str, Any] = {}
         files: list[tuple[int, str, bytes, str]] = []
         for part in form.iter_parts():
-            name = part.get_param("name", header="content-disposition") or ""
-            data = part.get_payload(decode=True) or b""
+            param = part.get_param("name", header="content-disposition")
+            name = param if isinstance(param, str) else ""
+            body = part.get_payload(decode=True)
+            data = body if isinstance(body, bytes) else b""
             if name == "payload_json":
                 payload = json.loads(data)
             elif name.startswith("files["):
@@ -1267,7 +1274,8 @@ class FakeDiscord:
         return ws
 
     async def _on_gateway_message(self, conn: _Connection, msg: dict[str, Any]) -> None:
-        op, d = msg.get("op"), msg.get("d")
+        op: Any = msg.get("op")
+        d: Any = msg.get("d")  # a mapping for every op the fake answers
         if op == 1:
             await conn.send({"op": 11})
         elif op == 2:

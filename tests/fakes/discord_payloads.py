@@ -457,4 +457,5 @@ def modal_submit(
 def load_fixture(name: str) -> dict[str, Any]:
     """A JSON fixture from tests/fixtures/discord/ (``name`` with or without ``.json``)."""
     path = FIXTURES / (name if name.endswith(".json") else f"{name}.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    fixture: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return fixture

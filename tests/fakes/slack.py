@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes import slack_rules
 from tests.fakes.clock import VirtualClock
@@ -399,7 +399,9 @@ class FakeSlack:
 
     async def socket_connection(self, timeout: float = 5.0) -> SocketConnection:
         """The newest open Socket Mode connection, waiting for one to be opened."""
-        return await self.wait_for(lambda: (self.socket_open or [None])[-1], timeout)
+        return await self.wait_for(
+            lambda: self.socket_open[-1] if self.socket_open else None, timeout
+        )
 
     async def socket_send(
         self,
@@ -464,7 +466,7 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ waiting
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Return the first truthy value of ``predicate()``, re-checked after every recorded event.
 
         A timeout only fails a test (it names the methods seen so far); it never measures speed.
@@ -557,8 +559,10 @@ class FakeSlack:
             data = b""
             reader = await request.multipart()
             async for part in reader:
-                if getattr(part, "filename", None) is not None or part.name in ("file", "filename"):
-                    data = await part.read()  # type: ignore[union-attr]
+                if not isinstance(part, BodyPartReader):
+                    continue
+                if part.filename is not None or part.name in ("file", "filename"):
+                    data = await part.read()
         else:
             data = await request.read()
         pending.data = data
@@ -725,7 +729,16 @@ class FakeSlack:
         refused = _invalid_blocks(p)
         if refused is not None:
             return refused
-        msg = Message("update", channel, ts, p.get("text"), _blocks(p), original.thread_ts, None, p)
+        msg = Message(
+            "update",
+            original.channel,
+            original.ts,
+            p.get("text"),
+            _blocks(p),
+            original.thread_ts,
+            None,
+            p,
+        )
         self.messages.append(msg)
         return {
             "channel": channel,
@@ -752,6 +765,8 @@ class FakeSlack:
 
     def _m_chat_delete(self, p: dict[str, Any]) -> dict[str, Any] | web.Response:
         channel, ts = _str(p.get("channel")), _str(p.get("ts"))
+        if channel is None or ts is None:
+            return _error("message_not_found")
         if not any(m.channel == channel and m.ts == ts for m in self.messages):
             return _error("message_not_found")
         self.deleted.append((channel, ts))

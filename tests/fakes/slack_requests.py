@@ -64,7 +64,8 @@ class SignedReply:
 
 def load_fixture(name: str) -> dict[str, Any]:
     """A fresh copy of ``tests/fixtures/slack/<name>.json``."""
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    fixture: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return fixture
 
 
 def new_trigger_id() -> str:
@@ -141,7 +142,7 @@ def app_mention_event(
     ts: str | None = None,
     thread_ts: str | None = None,
 ) -> dict[str, Any]:
-    event = load_fixture("event_app_mention")["event"]
+    event: dict[str, Any] = load_fixture("event_app_mention")["event"]
     ts = ts or new_ts()
     event.update(text=text, user=user, channel=channel, ts=ts, event_ts=ts)
     if files:
@@ -164,7 +165,7 @@ def file_share_event(
     thread_ts: str | None = None,
 ) -> dict[str, Any]:
     """``message`` event with ``subtype: file_share`` (sometimes the only event for an upload)."""
-    event = load_fixture("event_message_file_share")["event"]
+    event: dict[str, Any] = load_fixture("event_message_file_share")["event"]
     ts = ts or new_ts()
     event.update(
         text=text, files=copy.deepcopy(files), user=user, channel=channel, ts=ts, event_ts=ts
@@ -175,7 +176,7 @@ def file_share_event(
 
 
 def app_home_opened_event(user: str = USER_ID, *, tab: str = "home") -> dict[str, Any]:
-    event = load_fixture("event_app_home_opened")["event"]
+    event: dict[str, Any] = load_fixture("event_app_home_opened")["event"]
     event.update(user=user, tab=tab, event_ts=new_ts())
     return event
 
@@ -226,7 +227,7 @@ def message_action(
 def message_with_files(
     text: str, files: list[dict[str, Any]], *, user: str = USER_ID, ts: str | None = None
 ) -> dict[str, Any]:
-    message = load_fixture("message_action")["message"]
+    message: dict[str, Any] = load_fixture("message_action")["message"]
     message.update(text=text, files=copy.deepcopy(files), user=user, ts=ts or new_ts())
     return message
 
