@@ -42,7 +42,7 @@ from bots.discord.identity import locale_of
 from bots.discord.inputs import Inputs
 from bots.discord.jobs import JobRunner
 from bots.discord.memory import PendingRequests, SourceCache
-from bots.discord.progress import EditBudget
+from bots.discord.progress import edit_budget
 from bots.discord.reply import Reply, tell
 from bots.discord.shards import IdentifyGate
 from bots.discord.views import DYNAMIC_ITEMS, Forms
@@ -124,7 +124,7 @@ class PixelsmithBot(commands.AutoShardedBot):
             settings,
             pending=PendingRequests(),
             sources=SourceCache(),
-            budget=EditBudget(max_edits_per_s),
+            budget=edit_budget(max_edits_per_s),
             progress_interval=progress_interval,
             retry=retry,
         )

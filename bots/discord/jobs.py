@@ -19,11 +19,12 @@ from bots.discord import permissions, render, views, web
 from bots.discord.delivery import DeliveryFailed, Retry, deliver, token_deadline
 from bots.discord.identity import locale_of
 from bots.discord.memory import PendingRequests, SourceCache, Sources
-from bots.discord.progress import EditBudget, ProgressReporter
+from bots.discord.progress import ProgressReporter
 from bots.discord.reply import Reply, tell
 from core import incidents
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
+from core.pacing import TokenBucket
 from core.service import ImageService
 from core.types import ImageRequest, ImageResult
 
@@ -43,7 +44,7 @@ class JobRunner:
         *,
         pending: PendingRequests,
         sources: SourceCache,
-        budget: EditBudget,
+        budget: TokenBucket,
         progress_interval: float,
         retry: Retry,
     ) -> None:

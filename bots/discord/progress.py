@@ -3,38 +3,25 @@
 Core awaits the callback inside the upstream stream and the fair queue, so it must return at
 once: the edit runs in a background task, at most one per ``interval`` per message (Discord does
 not publish edit rate limits; about one per second per message is safe), and only the latest
-state is sent. An :class:`EditBudget` shared by all messages caps the total: under load (every
-queued job's position changes whenever a slot frees) progress is best effort, results are not.
+state is sent. An edit budget (a :class:`~core.pacing.TokenBucket`, ``rate`` edits a second across
+the whole adapter) shared by all messages caps the total: under load (every queued job's position
+changes whenever a slot frees) progress is best effort, results are not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 
 from bots.discord import render
 from bots.discord.reply import Reply
+from core.pacing import TokenBucket
 from core.types import Progress, Stage
 
 
-class EditBudget:
-    """A token bucket: ``rate`` progress edits per second across the whole adapter."""
-
-    def __init__(self, rate: float = 25.0, burst: float | None = None) -> None:
-        self.rate = rate
-        self.burst = burst if burst is not None else rate
-        self._tokens = self.burst
-        self._at = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+def edit_budget(rate: float = 25.0) -> TokenBucket:
+    """``rate`` progress edits a second across the whole adapter, as many at once."""
+    return TokenBucket(rate, rate)
 
 
 class ProgressReporter:
@@ -47,7 +34,7 @@ class ProgressReporter:
         model: str,
         prompt: str,
         interval: float = 1.0,
-        budget: EditBudget | None = None,
+        budget: TokenBucket | None = None,
         max_preview_bytes: int | None = None,
     ) -> None:
         self._reply = reply

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
+
+from core.pacing import TokenBucket
 
 
 class Recent:
@@ -26,19 +27,7 @@ class Recent:
         return True
 
 
-class EditBudget:
-    """A token bucket for chat.update across the app (Slack allows about one edit per second,
-    with bursts): progress edits beyond it are skipped, never queued."""
-
-    def __init__(self, per_second: float = 2.0, burst: float = 20.0) -> None:
-        self.per_second, self.burst = per_second, burst
-        self._tokens, self._last = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.per_second)
-        self._last = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+def edit_budget(per_second: float = 2.0, burst: float = 20.0) -> TokenBucket:
+    """chat.update across the app (Slack allows about one edit per second, with bursts):
+    progress edits beyond it are skipped, never queued."""
+    return TokenBucket(per_second, burst)

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.channels import Channels
-from bots.slack.pacing import EditBudget, Recent
+from bots.slack.pacing import Recent, edit_budget
 from bots.slack.payload import Origin, origin
 from core import incidents, messages
 from core.config import Settings
@@ -89,7 +89,7 @@ class SlackBot:
         self.seen = Recent()
         self.progress_interval_s = 1.0
         self.first_progress_s = 0.5
-        self.edits = EditBudget()
+        self.edits = edit_budget()
         self.channels = Channels(client)
         self.delivery_backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # about 15 s in all
         self._locales: dict[str, str] = {}

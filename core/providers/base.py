@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +24,7 @@ from core.catalog import ModelSpec
 from core.errors import Charge, InvalidImage, UpstreamError
 from core.fetch import fetch_bytes
 from core.images import read_output, run_cpu
+from core.pacing import TokenBucket
 from core.types import GeneratedImage, ImageRequest, Progress, ProgressCallback, ProviderResult
 
 
@@ -127,16 +127,13 @@ class Throttle:
 
     def __init__(self, callback: ProgressCallback | None, interval: float = 1.0) -> None:
         self._callback = callback
-        self._interval = interval
-        self._last = 0.0
+        self._pace = TokenBucket.every(interval)
         self._lock = asyncio.Lock()
 
     async def __call__(self, progress: Progress, *, force: bool = False) -> None:
         if self._callback is None:
             return
-        now = time.monotonic()
-        if not force and now - self._last < self._interval:
+        if not self._pace.take() and not force:  # a forced stage still spends its token
             return
-        self._last = now
         async with self._lock:
             await self._callback(progress)
