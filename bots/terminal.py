@@ -95,16 +95,6 @@ def output_folder(path: str | Path) -> Path:
     return folder
 
 
-def status_line(progress: Progress, locale: str, model: str) -> str:
-    return messages.progress(
-        progress.stage.value,
-        locale,
-        model=model,
-        percent=progress.percent,
-        position=progress.queue_position,
-    )
-
-
 class TerminalProgress:
     """Progress on stderr, only when it is a terminal."""
 
@@ -117,7 +107,7 @@ class TerminalProgress:
     async def __call__(self, progress: Progress) -> None:
         if not self._tty:
             return
-        line = status_line(progress, self._locale, self._model)
+        line = messages.progress(progress, self._locale, self._model)
         self._stream.write(f"\r\x1b[2K{line}")
         self._stream.flush()
         if progress.stage == Stage.DONE:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import Note, PixelsmithError, PreflightMatch
+from core.types import Progress, Stage
 
 if TYPE_CHECKING:
     from fluent.runtime import FluentBundle
@@ -295,18 +296,24 @@ def _quota(p: dict[str, Any], loc: str, key: str, time_format: TimeFormat) -> st
     return text(key, loc, limit_name=limit_name, remaining=remaining_text, resets=resets)
 
 
-def progress(
-    stage: str,
-    locale: str | None,
-    *,
-    model: str,
-    percent: int | None = None,
-    position: int | None = None,
-) -> str:
-    """The status line of a job in progress (``stage`` is a ``core.types.Stage`` value)."""
+def progress(p: Progress, locale: str | None, model: str) -> str:
+    """The status line of a job in progress, the same words on every adapter."""
     return text(
-        f"status.{stage}", locale, model=model, percent=percent or 0, position=position or 1
+        f"status.{p.stage.value}",
+        locale,
+        model=model,
+        percent=p.percent or 0,
+        position=p.queue_position or 1,
     )
+
+
+def progress_bar(p: Progress, cells: int, full: str, empty: str) -> str | None:
+    """The bar of a picture being drawn (``cells`` wide, in the adapter's own glyphs); None
+    while there is no percent to show (queued, finishing, or a model that reports none)."""
+    if p.percent is None or p.stage not in (Stage.GENERATING, Stage.PARTIAL):
+        return None
+    filled = max(0, min(cells, round(p.percent * cells / 100)))
+    return full * filled + empty * (cells - filled)
 
 
 def note(item: Note, locale: str | None = "en") -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from core import messages
 from core.errors import Note, PixelsmithError
-from core.types import ImageResult, JobView, LimitStatus, Progress, QuotaLeft, QuotaStatus, Stage
+from core.types import ImageResult, JobView, LimitStatus, Progress, QuotaLeft, QuotaStatus
 
 MAX_CONTENT = 2000
 PROMPT_CHARS = 300
@@ -83,17 +83,11 @@ def result_header(
     )
 
 
-def progress_bar(percent: int) -> str:
-    filled = max(0, min(BAR_CELLS, round(percent * BAR_CELLS / 100)))
-    return "▰" * filled + "▱" * (BAR_CELLS - filled)
-
-
 def progress(p: Progress, locale: str, model: str, prompt: str) -> str:
-    line = messages.progress(
-        p.stage.value, locale, model=model, percent=p.percent, position=p.queue_position
-    )
-    if p.percent is not None and p.stage in (Stage.GENERATING, Stage.PARTIAL):
-        line = f"{progress_bar(p.percent)} {line}"
+    line = messages.progress(p, locale, model)
+    bar = messages.progress_bar(p, BAR_CELLS, "▰", "▱")
+    if bar is not None:
+        line = f"{bar} {line}"
     return fit([f"> {clip(prompt, PROMPT_CHARS)}", line])
 
 

@@ -21,7 +21,7 @@ from bots.slack.delivery import deliver_paid, header
 from bots.slack.runtime import LocaleFuture, SlackBot, mention
 from core import messages
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
-from core.types import ImageRequest, ImageResult, Progress, Stage
+from core.types import ImageRequest, ImageResult, Progress
 
 log = logging.getLogger("pixelsmith.slack")
 
@@ -29,16 +29,9 @@ _BAR = 10
 
 
 def status(progress: Progress, locale: str, model: str) -> str:
-    line = messages.progress(
-        progress.stage.value,
-        locale,
-        model=model,
-        percent=progress.percent,
-        position=progress.queue_position,
-    )
-    if progress.percent is not None and progress.stage in (Stage.GENERATING, Stage.PARTIAL):
-        filled = max(0, min(_BAR, progress.percent * _BAR // 100))
-        bar = "▓" * filled + "░" * (_BAR - filled)
+    line = messages.progress(progress, locale, model)
+    bar = messages.progress_bar(progress, _BAR, "▓", "░")
+    if bar is not None:
         line += "\n" + messages.text(
             "slack.progress_bar", locale, bar=bar, percent=progress.percent
         )
