@@ -21,10 +21,11 @@ from bots.terminal import (
     save_images,
 )
 from core import incidents, messages
+from core.account import quota_view
 from core.config import Settings
 from core.errors import InvalidRequest, PixelsmithError
 from core.service import ImageService
-from core.types import Identity, ImageResult
+from core.types import Identity, ImageResult, QuotaStatus
 
 HELP = {
     "en": "Commands: /imagine PROMPT [--ar 2:3 --q high --n 2 --model M], "
@@ -150,14 +151,13 @@ def _report(result: ImageResult, folder: Path, out: TextIO, locale: str) -> None
     out.write(messages.text(key, locale, cost=result.cost_usd) + "\n")
 
 
-def format_quota(status: object, locale: str) -> str:
+def format_quota(status: QuotaStatus, locale: str) -> str:
     """A plain-text quota summary (one line per limit)."""
     lines = []
-    for item in getattr(status, "limits", []) or []:
-        name = messages.text(f"limit.{item.name}", locale)
-        if item.limit is None:
-            lines.append(f"{name}: {messages.text('status.unlimited', locale)}")
+    for line in quota_view(status, locale).limits:
+        if not line.limited:
+            lines.append(f"{line.name}: {messages.text('status.unlimited', locale)}")
             continue
-        resets = messages.default_time_format(item.resets_at) if item.resets_at else ""
-        lines.append(f"{name}: {item.remaining} / {item.limit}  {resets}".rstrip())
+        resets = messages.default_time_format(line.resets_at) if line.resets_at else ""
+        lines.append(f"{line.name}: {line.remaining} / {line.limit}  {resets}".rstrip())
     return "\n".join(lines) or messages.text("status.unlimited", locale)

@@ -7,9 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from bots import chat
 from core import messages
+from core.account import LimitLine, clip, history_view, quota_view
 from core.errors import Note, PixelsmithError
-from core.types import ImageResult, JobView, LimitStatus, Progress, QuotaLeft, QuotaStatus
+from core.types import ImageResult, JobView, Progress, QuotaLeft, QuotaStatus
 
 MAX_CONTENT = 2000
 PROMPT_CHARS = 300
@@ -19,11 +21,6 @@ BAR_CELLS = 12
 def discord_time(when: datetime) -> str:
     """A Discord timestamp shown relative to the reader ("in 5 hours")."""
     return f"<t:{int(when.timestamp())}:R>"
-
-
-def clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def fit(lines: Iterable[str]) -> str:
@@ -91,34 +88,25 @@ def progress(p: Progress, locale: str, model: str, prompt: str) -> str:
     return fit([f"> {clip(prompt, PROMPT_CHARS)}", line])
 
 
-def _limit_line(item: LimitStatus, locale: str) -> str:
-    name = messages.text(f"limit.{item.name}", locale)
-    if item.limit is None:
-        return messages.text("chat.quota.unlimited", locale, name=name)
-
-    def amount(value: float | int | None) -> str:
-        if item.unit in ("images", "usd", "jobs"):
-            return messages.text(f"unit.{item.unit}", locale, value=value or 0)
-        return str(value)
-
-    params = {"name": name, "remaining": amount(item.remaining), "limit": amount(item.limit)}
-    if item.resets_at is None:
+def _limit_line(line: LimitLine, locale: str) -> str:
+    params = {"name": line.name, "remaining": line.remaining, "limit": line.limit}
+    if line.resets_at is None:
         return messages.text("discord.quota.line_noreset", locale, **params)
     return messages.text(
-        "discord.quota.line", locale, resets=discord_time(item.resets_at), **params
+        "discord.quota.line", locale, resets=discord_time(line.resets_at), **params
     )
 
 
 def quota(status: QuotaStatus, locale: str) -> str:
-    if status.banned:
+    view = quota_view(status, locale)
+    if view.banned:
         return messages.text("quota.banned", locale)
-    limited = [item for item in status.limits if item.limit is not None]
-    lines = [messages.text("discord.quota.title", locale)] if limited else []
-    lines += [f"• {_limit_line(item, locale)}" for item in limited]
-    if status.cooldown_until is not None:
+    lines = [messages.text("discord.quota.title", locale)] if view.limited else []
+    lines += [f"• {_limit_line(line, locale)}" for line in view.limited]
+    if view.cooldown_until is not None:
         lines.append(
             messages.text(
-                "discord.quota.cooldown", locale, resets=discord_time(status.cooldown_until)
+                "discord.quota.cooldown", locale, resets=discord_time(view.cooldown_until)
             )
         )
     return fit(lines) or messages.text("discord.quota.none", locale)
@@ -128,15 +116,8 @@ def history(jobs: Sequence[JobView], locale: str) -> str:
     if not jobs:
         return messages.text("discord.history.empty", locale)
     return fit(
-        messages.text(
-            "chat.history.line",
-            locale,
-            when=discord_time(job.created_at),
-            state=messages.text(f"chat.state.{job.state}", locale),
-            cost=job.cost_micros / 1_000_000,
-            prompt=clip(job.prompt, 120),
-        )
-        for job in jobs
+        chat.history_line(line, locale, when=discord_time(line.when))
+        for line in history_view(jobs, prompt_chars=120)
     )
 
 

@@ -6,60 +6,48 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bots import chat
 from bots.slack import blocks
 from bots.slack.payload import origin
 from bots.slack.runtime import SlackBot, escape, slack_time
 from core import messages
+from core.account import history_view, quota_view
 from core.types import JobView, QuotaStatus
 
 RECENT_JOBS = 8
 
 
-def _amount(unit: str, value: float | int, locale: str) -> str:
-    return messages.text(f"unit.{unit}", locale, value=value) if unit == "usd" else str(value)
-
-
 def quota_lines(status: QuotaStatus, locale: str) -> list[str]:
     """One line per limit: what is left of what, and when it resets."""
-    lines = [messages.text("quota.banned", locale)] if status.banned else []
-    for item in status.limits:
-        name = messages.text(f"limit.{item.name}", locale)
-        if item.limit is None or item.remaining is None:
-            lines.append(messages.text("chat.quota.unlimited", locale, name=name))
+    view = quota_view(status, locale)
+    lines = [messages.text("quota.banned", locale)] if view.banned else []
+    for line in view.limits:
+        if not line.limited:
+            lines.append(chat.unlimited(line, locale))
             continue
         resets = (
-            messages.text("slack.home.resets", locale, when=slack_time(item.resets_at))
-            if item.resets_at
+            messages.text("slack.home.resets", locale, when=slack_time(line.resets_at))
+            if line.resets_at
             else ""
         )
         lines.append(
             messages.text(
                 "slack.home.limit",
                 locale,
-                name=name,
+                name=line.name,
                 resets=resets,
-                remaining=_amount(item.unit, item.remaining, locale),
-                limit=_amount(item.unit, item.limit, locale),
+                remaining=line.remaining,
+                limit=line.limit,
             )
         )
     return lines or [messages.text("status.unlimited", locale)]
 
 
 def job_lines(jobs: list[JobView], locale: str) -> list[str]:
-    out = []
-    for job in jobs:
-        prompt = job.prompt if len(job.prompt) <= 80 else job.prompt[:79] + "…"
-        out.append(
-            messages.text(
-                "chat.history.line",
-                locale,
-                when=slack_time(job.created_at),
-                cost=job.cost_usd,
-                state=messages.text(f"chat.state.{job.state.value}", locale),
-                prompt=escape(prompt),
-            )
-        )
-    return out
+    return [
+        chat.history_line(line, locale, when=slack_time(line.when), prompt=escape(line.prompt))
+        for line in history_view(jobs, prompt_chars=80)
+    ]
 
 
 async def publish_home(bot: SlackBot, user_id: str, body: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ async def test_app_home_shows_quota_reset_and_recent_jobs(closing: Any) -> None:
     published = (await h.wait(lambda: [v for v in h.fake.views if v.kind == "publish"]))[0]
     assert published.user_id == USER_ID and published.view["type"] == "home"
     text = _home_text(published.view)
-    assert "daily image limit: 4 of 5 left" in text and "<!date^" in text
+    assert "daily image limit: 4 images of 5 images left" in text and "<!date^" in text
     assert "a quiet harbour" in text and "done" in text
 
 
@@ -40,7 +40,7 @@ async def test_quota_command(closing: Any) -> None:
     h: Harness = await closing(quota={"user_daily_images": 3})
     await h.send(slash_command("", command="/quota", response_url=h.fake.response_url()))
     (reply,) = await h.wait(h.ephemerals)
-    assert "daily image limit: 3 of 3 left" in (reply.text or "")
+    assert "daily image limit: 3 images of 3 images left" in (reply.text or "")
 
 
 async def test_reroll_runs_the_job_again_and_unknown_job_is_explained(harness: Harness) -> None:
@@ -84,7 +84,7 @@ async def test_admin_commands_only_for_admins(harness: Harness) -> None:
 
     assert "user_daily_images=1" in await admin(f"limits <@{USER_ID}> user_daily_images=1")
     assert "Cannot set" in await admin(f"limits <@{USER_ID}> daily=1")
-    assert "1 of 1 left" in await admin(f"limits <@{USER_ID}>")
+    assert "1 image of 1 image left" in await admin(f"limits <@{USER_ID}>")
     assert "Granted 2 images" in await admin(f"grant <@{USER_ID}> 2")
     assert "not a valid grant" in await admin(f"grant <@{USER_ID}> lots")
     assert "No charged jobs" in await admin("usage")

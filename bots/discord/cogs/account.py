@@ -15,6 +15,7 @@ from bots.discord.answers import Answers
 from bots.discord.choices import AUTOCOMPLETE_LIMIT, Choice, t
 from bots.discord.identity import identity_of
 from bots.discord.jobs import JobRunner
+from core.account import clip
 from core.service import ImageService
 from core.types import Identity, ImageResult, JobState
 
@@ -68,7 +69,7 @@ class AccountCog(commands.Cog):
         for job in await self.service.history(caller, limit=AUTOCOMPLETE_LIMIT):
             if job.state != JobState.SUCCEEDED or not job.public_id:
                 continue
-            name = render.clip(f"{job.created_at:%Y-%m-%d %H:%M} · {job.prompt}", CHOICE_NAME_MAX)
+            name = clip(f"{job.created_at:%Y-%m-%d %H:%M} · {job.prompt}", CHOICE_NAME_MAX)
             if current.lower() in name.lower():
                 choices.append(Choice(name=name, value=job.public_id))
         return choices

@@ -26,6 +26,7 @@ from bots.discord.choices import LIMIT_CHOICES, Choice, choices, t
 from bots.discord.identity import identity_of, locale_of
 from bots.discord.reply import Reply, tell
 from core import incidents, messages
+from core.account import clip
 from core.charts import chart_title, spend_chart_png
 from core.errors import PixelsmithError
 from core.limits import parse_grant, parse_limit
@@ -199,8 +200,8 @@ class AdminCog(
                     who=group_name(entry.actor),
                     action=entry.action,
                     target=group_name(entry.target),
-                    before=render.clip(str(entry.before), 60),
-                    after=render.clip(str(entry.after), 60),
+                    before=clip(str(entry.before), 60),
+                    after=clip(str(entry.after), 60),
                 )
                 for entry in entries
             ]
