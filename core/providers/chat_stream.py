@@ -310,8 +310,6 @@ class ReverseStreamParser:
 # The provider
 # --------------------------------------------------------------------------------------------
 
-_ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-
 
 def aspect_hint(size: str | None) -> str | None:
     """``1024x1536`` -> ``2:3 portrait``; the reverse models read the ratio from the prompt."""
