@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from core.errors import Note, PixelsmithError, PreflightMatch
 from core.types import Progress, Stage
 
 if TYPE_CHECKING:
-    from fluent.runtime import FluentBundle
+    pass
 
 log = logging.getLogger("pixelsmith.messages")
 
@@ -96,7 +97,7 @@ def default_time_format(when: datetime) -> str:
 
 _roots: list[Path] = [Path(__file__).resolve().parent / "locales"]
 _lock = threading.Lock()
-_bundles: dict[str, tuple[FluentBundle, dict[str, Entry]]] = {}
+_bundles: dict[str, _Catalog] = {}
 _reported: set[tuple[str, ...]] = set()
 _mode = {"strict": os.environ.get("PIXELSMITH_STRICT_MESSAGES") == "1"}
 
@@ -131,42 +132,106 @@ def _number(value: Any, **options: Any) -> Any:
     return value if isinstance(value, str) else fluent_number(value, **options)
 
 
-def _load(language: str) -> tuple[FluentBundle, dict[str, Entry]]:
-    from fluent.runtime import FluentBundle, FluentResource
-    from fluent.syntax import ast
-
-    locale = LANGUAGES[language]
-    bundle = FluentBundle([locale], use_isolating=False, functions={"NUMBER": _number})
-    entries: dict[str, Entry] = {}
-    for root in _roots:  # the caller holds _lock
-        for path in sorted((root / locale).glob("*.ftl")):
-            resource = FluentResource(path.read_text("utf-8"))
-            for item in resource.body:
-                if isinstance(item, ast.Junk):
-                    _problem(str(path), "syntax error", (item.content or "").strip()[:80])
-                elif isinstance(item, ast.Message):
-                    name = item.id.name
-                    if name in entries:
-                        _problem(name, f"defined in {entries[name].path} and {path}")
-                    entries[name] = Entry(name, path, frozenset(_variables(item)))
-            bundle.add_resource(resource)
-    return bundle, entries
+# A Fluent entry (message or term) starts at the beginning of a line with its id and "="; every
+# line of its value after the first is indented, and comments start with "#" (Fluent's syntax).
+_ENTRY_START = re.compile(r"^(-?[a-zA-Z][a-zA-Z0-9_-]*)[ \t]*=", re.MULTILINE)
+_TOP_LEVEL = re.compile(r"^[#a-zA-Z-]", re.MULTILINE)
 
 
-def _catalog(language: str) -> tuple[FluentBundle, dict[str, Entry]]:
+def _split(source: str) -> list[tuple[str | None, str]]:
+    """A catalog file's entries as ``(id, source)``, without parsing them: each runs from its id
+    to the next line that starts another entry or a comment. ``None`` names text outside any
+    entry that is not a comment (a syntax error: parsed when the file is read, so reported)."""
+    cuts = sorted({0, *(m.start() for m in _TOP_LEVEL.finditer(source))})
+    out: list[tuple[str | None, str]] = []
+    for begin, end in zip(cuts, [*cuts[1:], len(source)], strict=True):
+        chunk = source[begin:end]
+        match = _ENTRY_START.match(chunk)
+        if match is not None:
+            out.append((match.group(1), chunk))
+        elif chunk.strip() and not chunk.startswith("#"):
+            out.append((None, chunk))
+    return out
+
+
+class _Catalog:
+    """One language's messages from every registered root. Files are split into entries when
+    first needed; an entry is parsed (and added to the Fluent bundle) the first time it is
+    used, so a one-shot command pays for the few sentences it says, not for all of them."""
+
+    def __init__(self, language: str, roots: Iterable[Path] | None = None) -> None:
+        from fluent.runtime import FluentBundle
+
+        locale = LANGUAGES[language]
+        self.bundle = FluentBundle([locale], use_isolating=False, functions={"NUMBER": _number})
+        self._sources: dict[str, tuple[Path, str]] = {}
+        self._entries: dict[str, Entry] = {}
+        for root in _roots if roots is None else roots:  # the caller holds _lock
+            for path in sorted((root / locale).glob("*.ftl")):
+                for name, chunk in _split(path.read_text("utf-8")):
+                    if name is None:
+                        self._parse(path, chunk)  # reports the syntax error
+                    elif name in self._sources:
+                        _problem(name, f"defined in {self._sources[name][0]} and {path}")
+                    else:
+                        self._sources[name] = (path, chunk)
+        for name in [n for n in self._sources if n.startswith("-")]:
+            self.entry(name)  # terms: any message may use them
+
+    def _parse(self, path: Path, chunk: str) -> list[Any]:
+        from fluent.syntax import FluentParser, ast
+
+        resource = FluentParser(with_spans=False).parse(chunk)
+        for item in resource.body:
+            if isinstance(item, ast.Junk):
+                _problem(str(path), "syntax error", (item.content or "").strip()[:80])
+        self.bundle.add_resource(resource)
+        return list(resource.body)
+
+    def __contains__(self, message_id: str) -> bool:
+        return message_id in self._sources and not message_id.startswith("-")
+
+    def entry(self, message_id: str) -> Entry | None:
+        """The entry ``message_id``, parsed on first use; None if no file has it."""
+        from fluent.syntax import ast
+
+        found = self._entries.get(message_id)
+        if found is not None or message_id not in self._sources:
+            return found
+        path, chunk = self._sources[message_id]
+        parsed = [
+            item
+            for item in self._parse(path, chunk)
+            if isinstance(item, ast.Message | ast.Term) and item.id.name == message_id.lstrip("-")
+        ]
+        if not parsed:  # a syntax error (reported): as if the file did not have it
+            del self._sources[message_id]
+            return None
+        variables = frozenset(_variables(parsed[0]))
+        found = self._entries[message_id] = Entry(message_id, path, variables)
+        return found
+
+    def all(self) -> dict[str, Entry]:
+        found = (self.entry(name) for name in self._sources if not name.startswith("-"))
+        return {entry.id: entry for entry in found if entry is not None}
+
+
+def _catalog(language: str) -> _Catalog:
     with _lock:
         if language not in _bundles:
-            _bundles[language] = _load(language)
+            _bundles[language] = _Catalog(language)
         return _bundles[language]
 
 
 def entries(language: str) -> dict[str, Entry]:
     """Every message of a language (``en`` or ``zh``) by Fluent id, from every registered root."""
-    return dict(_catalog(language)[1])
+    catalog = _catalog(language)
+    with _lock:
+        return catalog.all()
 
 
 def has(key: str) -> bool:
-    return key_id(key) in _catalog("en")[1]
+    return key_id(key) in _catalog("en")
 
 
 def _argument(value: Any, language: str) -> Any:
@@ -189,10 +254,11 @@ def text(key: str, locale: str | None = "en", /, **params: Any) -> str:
     """The sentence for ``key`` in the locale's language, with ``params`` filled in."""
     language = lang(locale)
     message_id = key_id(key)
-    bundle, known = _catalog(language)
-    entry = known.get(message_id)
+    catalog = _catalog(language)
+    with _lock:
+        entry = catalog.entry(message_id)
     if entry is None:
-        if message_id not in _catalog("en")[1]:
+        if message_id not in _catalog("en"):
             _problem(key, "unknown key")
             return text("error.internal", language) if has("error.internal") else key
         _problem(key, f"missing in {LANGUAGES[language]}")
@@ -201,11 +267,11 @@ def text(key: str, locale: str | None = "en", /, **params: Any) -> str:
     for name in sorted(entry.variables - args.keys()):
         _problem(key, f"missing parameter {name}")
         args[name] = MISSING
-    message = bundle.get_message(message_id)
+    message = catalog.bundle.get_message(message_id)
     if message.value is None:
         _problem(key, "has no value")
         return key
-    result, errors = bundle.format_pattern(message.value, args)
+    result, errors = catalog.bundle.format_pattern(message.value, args)
     for error in errors:
         _problem(key, repr(error))
     return str(result)

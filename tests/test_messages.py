@@ -255,3 +255,46 @@ def test_catalog_files_ship_in_the_package() -> None:
     for path in CATALOG_FILES:
         package, _, inside = path.relative_to(ROOT).as_posix().partition("/")
         assert any(fnmatch.fnmatch(inside, glob) for glob in package_data.get(package, [])), path
+
+
+@pytest.mark.parametrize("path", CATALOG_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_splitting_a_catalog_file_finds_what_parsing_it_whole_finds(path: Path) -> None:
+    """Entries are parsed one by one on first use (start-up): each piece, parsed alone, is the
+    same message or term as in the whole file parsed at once, and no piece is left over."""
+    from fluent.syntax import FluentParser, ast
+
+    source = path.read_text("utf-8")
+    whole = {
+        item.id.name: item
+        for item in FluentParser(with_spans=False).parse(source).body
+        if isinstance(item, ast.Message | ast.Term)
+    }
+    assert not [i for i in FluentParser().parse(source).body if isinstance(i, ast.Junk)]
+    pieces: dict[str, ast.BaseNode] = {}
+    for name, chunk in messages._split(source):
+        assert name is not None, f"text outside any entry: {chunk[:80]!r}"
+        [item] = [
+            i
+            for i in FluentParser(with_spans=False).parse(chunk).body
+            if not isinstance(i, ast.Comment | ast.GroupComment | ast.ResourceComment)
+        ]
+        assert isinstance(item, ast.Message | ast.Term) and not isinstance(item, ast.Junk)
+        pieces[name.lstrip("-")] = item
+    assert sorted(pieces) == sorted(whole)
+    for name, item in whole.items():
+        assert item.equals(pieces[name], ignored_fields=["span", "comment"]), name
+
+
+def test_a_syntax_error_in_a_catalog_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "broken.ftl").write_text(
+        "good-one = fine\nthis is not fluent\nbad-two = { $open\n", encoding="utf-8"
+    )
+    problems: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(messages, "_problem", lambda *what: problems.append(": ".join(what)))
+        catalog = messages._Catalog("en", roots=[tmp_path])
+        assert catalog.entry("good-one") is not None
+        assert catalog.entry("bad-two") is None
+    assert any("syntax error" in p and "this is not fluent" in p for p in problems), problems
+    assert any("syntax error" in p and "bad-two" in p for p in problems), problems
