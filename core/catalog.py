@@ -6,10 +6,12 @@ models or override any key of a built-in one. Money leaves this module as intege
 
 from __future__ import annotations
 
+import copy
 import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -244,9 +246,16 @@ def _scaled_price(table: dict[str, float], size: str) -> float:
     return max(base * (w * h) / (1024 * 1024), 0.0)
 
 
-def _load_builtin() -> dict[str, dict[str, Any]]:
+@lru_cache(maxsize=1)
+def _parse_builtin() -> dict[str, dict[str, Any]]:
     text = resources.files("core").joinpath("data/models.toml").read_text(encoding="utf-8")
     return dict(tomllib.loads(text)["models"])
+
+
+def _load_builtin() -> dict[str, dict[str, Any]]:
+    """The built-in catalog, parsed once per process (the config check and the service both
+    read it); each caller gets its own copy to merge overrides into."""
+    return copy.deepcopy(_parse_builtin())
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
