@@ -311,6 +311,42 @@ def opt(**extra: Any) -> dict[str, Any]:
             [command(options=[opt(autocomplete=True, choices=[{"name": "c", "value": "v"}])])],
             (0, "options", 0, "autocomplete"),
         ),
+        # localized names and descriptions follow the same restrictions; keys are locales
+        ([command(name_localizations={"zh-CN": "画 图"})], (0, "name_localizations", "zh-CN")),
+        ([command(name_localizations={"de": "Bild"})], (0, "name_localizations", "de")),
+        (
+            [command(description_localizations={"zh-CN": "长" * 101})],
+            (0, "description_localizations", "zh-CN"),
+        ),
+        ([command(description_localizations={"zh": "画"})], (0, "description_localizations", "zh")),
+        (
+            [command(options=[opt(description_localizations={"ja": ""})])],
+            (0, "options", 0, "description_localizations", "ja"),
+        ),
+        (
+            [{"name": "Edit image", "type": 3, "name_localizations": {"zh-CN": "图" * 33}}],
+            (0, "name_localizations", "zh-CN"),
+        ),
+        (
+            [
+                command(
+                    options=[
+                        opt(choices=[{"name": "c", "value": "v", "name_localizations": {"fr": ""}}])
+                    ]
+                )
+            ],
+            (0, "options", 0, "choices", 0, "name_localizations", "fr"),
+        ),
+        # required options first; option names unique; STRING lengths within 0-6000 / 1-6000
+        (
+            [command(options=[opt(name="size"), opt(name="prompt", required=True)])],
+            (0, "options", 1),
+        ),
+        ([command(options=[opt(), opt()])], (0, "options", 1, "name")),
+        ([command(options=[opt(max_length=6001)])], (0, "options", 0, "max_length")),
+        ([command(options=[opt(min_length=-1)])], (0, "options", 0, "min_length")),
+        # command names unique per type within a scope
+        ([command(), command()], (1,)),
     ],
 )
 async def test_command_limits(
@@ -344,6 +380,25 @@ async def test_commands_per_scope_and_size(fake: FakeDiscord, http: aiohttp.Clie
     assert body["errors"]["0"]["_errors"][0]["code"] == "APPLICATION_COMMAND_TOO_LARGE"
     status, _ = await post(http, url, [command(options=[opt()]), *menus[:15]], method="PUT")
     assert status == 200
+
+
+async def test_localized_well_ordered_commands_sync(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    """What the rules above refuse, done right, is accepted: a context menu and a slash command
+    of the same name (different types), localized, required options first."""
+    url = f"{fake.api_base}/applications/{fake.application_id}/commands"
+    slash = command(
+        name_localizations={"zh-CN": "画图", "zh-TW": "畫圖"},
+        description_localizations={"zh-CN": "生成图片"},
+        options=[
+            opt(required=True, max_length=6000, name_localizations={"zh-CN": "提示词"}),
+            opt(name="size", choices=[{"name": "Square", "value": "1024x1024"}]),
+        ],
+    )
+    menu = {"name": "imagine", "type": 3, "name_localizations": {"zh-CN": "编辑 图片"}}
+    status, body = await post(http, url, [slash, menu], method="PUT")
+    assert status == 200, body
 
 
 async def test_after_the_deferred_message_is_deleted_followups_are_unknown_message(

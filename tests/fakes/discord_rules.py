@@ -24,7 +24,12 @@ in that repository):
   ``^[-_'\\p{L}\\p{N}\\p{sc=Deva}\\p{sc=Thai}]{1,32}$``, lowercase; descriptions 1-100, empty for
   USER/MESSAGE; max 25 options and 25 choices; choice name 1-100, string value up to 100;
   ``autocomplete`` not with ``choices``; 8000 characters per command; 100 CHAT_INPUT, 15 USER and
-  15 MESSAGE commands per scope).
+  15 MESSAGE commands per scope; ``name_localizations`` / ``description_localizations`` keyed by
+  the locales of developers/reference.mdx ("Locales") with "values [that] follow the same
+  restrictions as" ``name`` / ``description``; "Required options must be listed before optional
+  options"; an option ``name`` "must be unique within an array of application command options";
+  command names unique per type within a scope; STRING ``min_length`` 0-6000, ``max_length``
+  1-6000).
 * SHARDING: developers/events/gateway.mdx ("Sharding": the Identify ``shard`` array is
   ``[shard_id, num_shards]``, "the zero-based integer value of the current shard" and "the total
   number of shards"; "Each shard can only support a maximum of 2500 guilds, and apps that are in
@@ -236,12 +241,51 @@ def _choices(e: Errors, choices: Any, path: Path) -> None:
         return
     e.max_len(choices, 25, path)  # MODAL / COMMANDS: max of 25 choices
     for i, ch in enumerate(choices if isinstance(choices, list) else []):
-        e.length((ch or {}).get("name"), 1, 100, (*path, i, "name"))  # COMMANDS: 1-100
+        for sub, name in _localized(ch if isinstance(ch, dict) else {}, "name"):
+            e.length(name, 1, 100, (*path, i, *sub))  # COMMANDS: 1-100, localized ones too
         value = (ch or {}).get("value")
         e.max_len(value, 100, (*path, i, "value"))  # COMMANDS: string value up to 100
 
 
 _NAME = re.compile(r"^[-_'\w\u0900-\u097F\u0E00-\u0E7F]{1,32}$")
+
+# COMMANDS / developers/reference.mdx ("Locales"): the keys a localization dictionary may use.
+LOCALES = frozenset(
+    [
+        "id",
+        "da",
+        "de",
+        "en-GB",
+        "en-US",
+        "es-ES",
+        "es-419",
+        "fr",
+        "hr",
+        "it",
+        "lt",
+        "hu",
+        "nl",
+        "no",
+        "pl",
+        "pt-BR",
+        "ro",
+        "fi",
+        "sv-SE",
+        "vi",
+        "tr",
+        "cs",
+        "el",
+        "bg",
+        "ru",
+        "uk",
+        "hi",
+        "th",
+        "zh-CN",
+        "ja",
+        "zh-TW",
+        "ko",
+    ]
+)
 
 
 def _name_ok(name: Any) -> bool:
@@ -258,6 +302,7 @@ def check_commands(commands: list[Any]) -> Errors:
     """A bulk overwrite (PUT) body: every command, and the per-scope counts."""
     e = Errors()
     counts = {1: 0, 2: 0, 3: 0}
+    names: set[tuple[int, str]] = set()
     for i, cmd in enumerate(commands):
         if not isinstance(cmd, dict):
             e.add((i,), INVALID, "Invalid command.")
@@ -265,6 +310,14 @@ def check_commands(commands: list[Any]) -> Errors:
         kind = int(cmd.get("type") or 1)
         counts[kind] = counts.get(kind, 0) + 1
         _command(e, cmd, (i,))
+        key = (kind, str(cmd.get("name")))
+        if key in names:  # COMMANDS: names unique per application, per type, within a scope
+            e.add(
+                (i,),
+                "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                "Application command names must be unique",
+            )
+        names.add(key)
     # COMMANDS: 100 CHAT_INPUT, 15 USER and 15 MESSAGE commands per scope
     for kind, limit in ((1, 100), (2, 15), (3, 15)):
         if counts.get(kind, 0) > limit:
@@ -282,39 +335,94 @@ def check_command(cmd: dict[str, Any]) -> Errors:
 
 def _command(e: Errors, cmd: dict[str, Any], p: Path) -> None:
     kind = int(cmd.get("type") or 1)
-    name = cmd.get("name")
     if kind == 1:
-        if not _name_ok(name):
-            e.add((*p, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
-        e.length(cmd.get("description"), 1, 100, (*p, "description"))  # COMMANDS: 1-100
+        _names(e, cmd, p, chat_input=True)
+        _descriptions(e, cmd, p)
     else:
-        e.length(name, 1, 32, (*p, "name"))
+        _names(e, cmd, p, chat_input=False)
         if cmd.get("description") not in (None, ""):  # COMMANDS: empty for USER/MESSAGE
             e.add((*p, "description"), INVALID, "Context menu commands take no description.")
-    options = cmd.get("options")
-    if options is not None:
-        e.max_len(options, 25, (*p, "options"))  # COMMANDS: max of 25
-        for j, opt in enumerate(options if isinstance(options, list) else []):
-            _option(e, opt, (*p, "options", j))
+    _options(e, cmd.get("options"), (*p, "options"))
     if _size(cmd) > 8000:  # COMMANDS: 8000 characters per command
         e.add(p, "APPLICATION_COMMAND_TOO_LARGE", "Command exceeds maximum size (8000)")
+
+
+def _localized(obj: dict[str, Any], key: str) -> list[tuple[Path, Any]]:
+    """``(path, value)`` of ``obj[key]`` and of each ``<key>_localizations`` value; a key that
+    is not one of Discord's locales is an error of its own."""
+    found: list[tuple[Path, Any]] = [((key,), obj.get(key))]
+    table = obj.get(f"{key}_localizations")
+    if isinstance(table, dict):
+        found += [((f"{key}_localizations", locale), v) for locale, v in table.items()]
+    return found
+
+
+def _bad_locales(e: Errors, obj: dict[str, Any], p: Path) -> None:
+    for key in ("name", "description"):
+        table = obj.get(f"{key}_localizations")
+        for locale in table if isinstance(table, dict) else {}:
+            if locale not in LOCALES:  # COMMANDS: keys in the available locales
+                e.add(
+                    (*p, f"{key}_localizations", locale),
+                    "ENUM_TYPE_COERCE",
+                    f'Value "{locale}" is not a valid enum value.',
+                )
+
+
+def _names(e: Errors, obj: dict[str, Any], p: Path, *, chat_input: bool) -> None:
+    """``name`` and every localized name: the naming rule (CHAT_INPUT and options) or 1-32."""
+    _bad_locales(e, obj, p)
+    for sub, value in _localized(obj, "name"):
+        if chat_input and not _name_ok(value):
+            e.add((*p, *sub), "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+        elif not chat_input:
+            e.length(value, 1, 32, (*p, *sub))
+
+
+def _descriptions(e: Errors, obj: dict[str, Any], p: Path) -> None:
+    for sub, value in _localized(obj, "description"):
+        e.length(value, 1, 100, (*p, *sub))  # COMMANDS: 1-100, localized ones too
+
+
+def _options(e: Errors, options: Any, p: Path) -> None:
+    if options is None:
+        return
+    e.max_len(options, 25, p)  # COMMANDS: max of 25
+    seen: set[str] = set()
+    optional_seen = False
+    for j, opt in enumerate(options if isinstance(options, list) else []):
+        _option(e, opt, (*p, j))
+        if not isinstance(opt, dict):
+            continue
+        name = str(opt.get("name"))
+        if name in seen:  # COMMANDS: "name must be unique within an array of ... options"
+            e.add((*p, j, "name"), "APPLICATION_COMMAND_OPTION_NAME_NOT_UNIQUE", "Duplicate name")
+        seen.add(name)
+        if opt.get("type") in (1, 2):  # subcommands and groups are never "required"
+            continue
+        if opt.get("required") and optional_seen:
+            # COMMANDS: "Required options must be listed before optional options"
+            e.add(
+                (*p, j),
+                "APPLICATION_COMMAND_OPTIONS_ORDER_INVALID",
+                "Required options must be placed before non-required options",
+            )
+        optional_seen = optional_seen or not opt.get("required")
 
 
 def _option(e: Errors, opt: Any, p: Path) -> None:
     if not isinstance(opt, dict):
         e.add(p, INVALID, "Invalid option.")
         return
-    if not _name_ok(opt.get("name")):
-        e.add((*p, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Option name is invalid")
-    e.length(opt.get("description"), 1, 100, (*p, "description"))  # COMMANDS: 1-100
+    _names(e, opt, p, chat_input=True)
+    _descriptions(e, opt, p)
     if opt.get("autocomplete") and opt.get("choices"):  # COMMANDS: not both
         e.add((*p, "autocomplete"), INVALID, "Autocomplete cannot be set with choices.")
+    if opt.get("type") == 3:  # COMMANDS: STRING min_length 0-6000, max_length 1-6000
+        e.int_range(opt.get("min_length"), 0, 6000, (*p, "min_length"))
+        e.int_range(opt.get("max_length"), 1, 6000, (*p, "max_length"))
     _choices(e, opt.get("choices"), (*p, "choices"))
-    nested = opt.get("options")
-    if nested is not None:
-        e.max_len(nested, 25, (*p, "options"))
-        for k, sub in enumerate(nested if isinstance(nested, list) else []):
-            _option(e, sub, (*p, "options", k))
+    _options(e, opt.get("options"), (*p, "options"))
 
 
 def _size(obj: Any) -> int:
