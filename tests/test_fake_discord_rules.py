@@ -193,6 +193,19 @@ async def test_one_initial_response_within_3_seconds(
     assert (status, body["code"]) == (400, 40060)
 
 
+async def test_an_interaction_discord_never_sent_is_unknown(
+    fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    never_sent = P.slash_command(fake.context(), "imagine")  # neither dispatched nor registered
+    status, body = await post(http, callback_url(fake, never_sent), {"type": 5})
+    assert (status, body["code"]) == (404, 10062)
+    known = interaction(fake)
+    wrong_id = {**known, "id": never_sent["id"]}  # a known token under another interaction's id
+    status, body = await post(http, callback_url(fake, wrong_id), {"type": 5})
+    assert (status, body["code"]) == (404, 10062)
+    assert (await post(http, callback_url(fake, known), {"type": 5}))[0] == 200
+
+
 async def test_followups_within_15_minutes(fake: FakeDiscord, http: aiohttp.ClientSession) -> None:
     it = interaction(fake)
     await post(http, callback_url(fake, it), {"type": 5})

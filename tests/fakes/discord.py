@@ -1041,17 +1041,16 @@ class FakeDiscord:
 
     # ----------------------------------------------------------------------- REST: interactions
 
-    def _interaction(self, token: str, iid: str | None = None) -> _Interaction | None:
-        it = self._interactions.get(token)
-        if it is None and iid is not None:
-            # Unknown to the fake (e.g. fed through parse_interaction_create): accept it.
-            it = self._interactions[token] = _Interaction(iid, token, 2, None, None, None)
-        return it
+    def _interaction(self, token: str) -> _Interaction | None:
+        return self._interactions.get(token)
 
     async def _callback(self, request: web.Request) -> web.Response:
         iid, token = request.match_info["iid"], request.match_info["token"]
-        it = self._interaction(token, iid)
-        assert it is not None
+        it = self._interaction(token)
+        # Discord answers 10062 to an id/token pair it never sent (a test makes interactions
+        # known with ``dispatch`` or ``register_interaction``), as to an expired one.
+        if it is None:
+            raise DiscordError(404, 10062, "Unknown interaction")
         late = self.clock.now() - it.created > INITIAL_RESPONSE_S
         if it.expired or it.id != iid or late:
             raise DiscordError(404, 10062, "Unknown interaction")
