@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 
+import bots  # noqa: F401  (registers bots/locales, where run.ready lives)
 from core import messages
 from core.store import Store
 from tests.fakes import discord_payloads as DP
