@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -231,3 +232,81 @@ def test_gpt_image_2_6_sunburst_prices_come_from_openais_model_page() -> None:
     assert (p.text_in_per_m, p.image_in_per_m, p.image_out_per_m) == (5.0, 8.0, 30.0)
     assert p.text_out_per_m is None and p.text_out_rate == p.image_out_per_m
     assert "not verified" in flare.source
+
+
+def _readme_rows() -> dict[str, str]:
+    """The README's model table: each catalog model name -> the row that describes it."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Models are configuration.**", 1)[1].split("## Commands", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        named = re.findall(r"`([^`]+)`", line.split("|")[1])
+        suffixes = [n for n in named if n.startswith("-")]
+        for name in CATALOG.names():
+            if name in named or any(
+                name.endswith(s) and name.removesuffix(s) in named for s in suffixes
+            ):
+                assert name not in rows, f"{name} is in two rows of the README table"
+                rows[name] = line
+    return rows
+
+
+def _dollars(text: str) -> set[float]:
+    return {float(x) for x in re.findall(r"\$(\d+(?:\.\d+)?)", text)}
+
+
+def _price_figures(s: ModelSpec) -> set[float]:
+    p = s.prices
+    if p.flat_per_image is not None:
+        return {p.flat_per_image}
+    per_m = {p.text_in_per_m, p.image_in_per_m, p.image_out_per_m}
+    return per_m | ({p.text_out_per_m} if p.text_out_per_m is not None else set())
+
+
+def test_the_readme_model_table_matches_the_catalog() -> None:
+    """Each row's sizes, qualities, prices, verification and shutdown date are the catalog's, so
+    the README cannot drift from core/data/models.toml."""
+    rows = _readme_rows()
+    assert set(rows) == set(CATALOG.names())
+    for name, row in rows.items():
+        s = spec(name)
+        _, _, sizes, qualities, prices, notes, _ = (c.strip() for c in row.split("|"))
+        # qualities: the catalog's, in its order ("none" for the reverse models)
+        assert qualities == (", ".join(s.qualities) if s.qualities else qualities), name
+        assert s.qualities or qualities.startswith("none"), name
+        # sizes: the flexible limits, or the standard three
+        like = re.fullmatch(r"as `?([\w.-]+)`?", sizes)
+        if like:  # "as gpt-image-2": that model's limits, and its row says them
+            other = spec(like[1])
+            limits = (other.flexible_sizes, other.min_pixels, other.max_pixels, other.max_edge)
+            assert limits == (s.flexible_sizes, s.min_pixels, s.max_pixels, s.max_edge), name
+            sizes = rows[other.name].split("|")[2]
+        if s.flexible_sizes:
+            assert f"{s.min_pixels:,}\N{EN DASH}{s.max_pixels:,} pixels" in sizes, name
+            assert f"≤ {s.max_edge}" in sizes, name
+        else:
+            assert "standard" in sizes, name
+        # prices: every per-token (or flat) figure, and the 1024x1024 ones where the row lists them
+        like = re.search(r"^as `?([\w.-]+)`?", prices)
+        if like:
+            assert spec(like[1]).prices == s.prices, name
+        else:
+            assert _price_figures(s) <= _dollars(prices), name
+            if "per 1024x1024" in prices:
+                square = {t["1024x1024"] for t in s.prices.per_image.values() if "1024x1024" in t}
+                assert square <= _dollars(prices), name
+        # verified or not, as the catalog says
+        short = name.rsplit("-", 1)[-1]
+        if not s.prices_verified:
+            assert "not verified" in prices, name
+        elif "not verified" in prices:
+            assert f"verified for {short}" in prices, name
+        # shutdown: the catalog's date, and no shutdown claimed for an active model
+        if s.retired_on is not None:
+            assert s.retired_on.isoformat() in notes, name
+        elif not any(spec(n).retired_on for n, r in rows.items() if r == row):
+            assert "shut" not in notes, name
