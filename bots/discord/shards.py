@@ -48,17 +48,17 @@ class IdentifyGate:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.max_concurrency = max(1, max_concurrency)
-        self._clock = clock
-        self._sleep = sleep
+        self.clock = clock
+        self.sleep = sleep
         self._next: dict[int, float] = {}
 
     async def wait(self, shard_id: int) -> None:
         bucket = shard_id % self.max_concurrency
-        now = self._clock()
+        now = self.clock()
         start = max(now, self._next.get(bucket, -math.inf))
         self._next[bucket] = start + IDENTIFY_WINDOW_S  # reserved before sleeping: waiters queue
         if start > now:
-            await self._sleep(start - now)
+            await self.sleep(start - now)
 
 
 def describe(settings: DiscordSettings) -> str:

@@ -7,6 +7,9 @@ client), what the user got from the fake's side. The fake routes by Discord's fo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
 
 import aiohttp
@@ -18,7 +21,7 @@ from core import messages
 from core.config import load_settings
 from core.errors import ConfigError
 from core.metrics import LoopLagMonitor, Metrics, MetricsServer
-from tests.discord.conftest import SettingsFactory, imagine, running_bot
+from tests.discord.conftest import WAIT, SettingsFactory, imagine, running_bot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.gateway import FakeGateway
 
@@ -186,3 +189,32 @@ async def test_identify_gate_paces_each_bucket_by_max_concurrency() -> None:
     now[0] += 60
     await gate.wait(0)  # a re-identify much later waits for nobody
     assert slept == [5.0]
+
+
+async def test_a_shard_refused_after_start_up_says_which_setting_to_change(
+    fake: FakeDiscord,
+    discord_settings: SettingsFactory,
+    gateway: FakeGateway,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The bot grew past what its shards may hold while running: the next IDENTIFY gets 4011."""
+    async with running_bot(discord_settings(discord={"shard_count": 1})) as bot:
+        fake.guilds_per_shard = 0
+        waited: list[float] = []
+
+        async def no_sleep(seconds: float) -> None:
+            waited.append(seconds)
+
+        bot.client.identify_gate.sleep = no_sleep
+        with caplog.at_level(logging.ERROR, logger="pixelsmith.discord"):
+            await fake.invalidate_sessions()
+            await fake.wait_for(lambda e: getattr(e, "kind", "") == "refused", timeout=WAIT)
+            task = bot._task
+            assert task is not None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(task), WAIT)
+        [line] = [r.getMessage() for r in caplog.records if "discord stopped" in r.getMessage()]
+        assert "4011" in line and "discord.shard_count" in line
+        assert [e.code for e in fake.gateway if e.kind == "refused"] == [4011]  # once: no loop
+        # A second IDENTIFY of bucket 0 within 5 s of the first is held back, never for longer.
+        assert all(0 < w <= 5.0 for w in waited) and len(waited) <= 1

@@ -637,6 +637,13 @@ class FakeDiscord:
         for c in list(self._connections):
             await c.send({"op": 7, "d": None})
 
+    async def invalidate_sessions(self) -> None:
+        """Send op 9 INVALID_SESSION (not resumable) to every client: they IDENTIFY again."""
+        self._sessions.clear()
+        for c in list(self._connections):
+            c.ready = False
+            await c.send({"op": 9, "d": False})
+
     @property
     def gateway_clients(self) -> int:
         return sum(1 for c in self._connections if c.ready)
