@@ -5,6 +5,12 @@ A bucket is one counter ``(scope, period, unit)``. A reservation is a conditiona
 (``... WHERE reserved + spent + amount <= limit + granted``), so two concurrent jobs can never
 both take the last unit. Buckets are always touched in sorted (scope, period, unit) order, so
 PostgreSQL never deadlocks.
+
+Only limited buckets are reserved on, so a limit set in the middle of a period (by an admin, the
+CLI or the config) finds jobs of that period its bucket never saw. Before a reservation,
+:func:`carry` moves them in: one ``carry`` ledger row per such job (its images or cost, as the
+quota status counts them) added to ``spent``, so a new limit counts the use already made in its
+period, also after it was lifted and set again.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, update
 
 from core.store.clock import (
     bind_time,
@@ -40,6 +46,7 @@ from core.store.statements import (
     BAN_SCOPES,
     BUCKET,
     JOB,
+    LEDGER,
     OVERRIDE_SCOPES,
     USER_STATE,
     from_json,
@@ -90,6 +97,9 @@ class Spec:
     limit: int
     amount: int
     resets_at: datetime | None
+    #: which jobs count on this bucket: (user scope or None for any user, community scope or
+    #: None for any, whether only jobs outside any community count)
+    jobs: tuple[str | None, str | None, bool] = (None, None, False)
 
 
 # policy name, scope ("user" | "community"), period ("day" | "month" | "live"), bucket unit,
@@ -119,6 +129,13 @@ def all_specs(
     (the member's scope; the community budget on every member's scope ``member:<p>:<c>:*``)."""
     scopes = {"user": identity.user_scope, "community": identity.community_scope}
     local_scopes = {"user": identity.member_scope, "community": identity.members_scope}
+    user, community = identity.user_scope, identity.community_scope
+    counted: dict[str, tuple[str | None, str | None, bool]] = {  # whose jobs each scope counts
+        "user": (user, None, False),
+        "community": (None, community, False),
+        "local user": (user, community, community is None),
+        "local community": (None, community, False),
+    }
     periods = {"day": day_period(now), "month": month_period(now), "live": "live"}
     resets = {"day": next_day(now), "month": next_month(now), "live": None}
     amounts = {"images": images, "worst": worst, "one": 1}
@@ -129,10 +146,13 @@ def all_specs(
             continue
         at = (periods[period], unit, amounts[amount], resets[period])
         bound = getattr(tiers.bound, attr)
-        out.append((Spec(policy, scope, at[0], at[1], bound or 0, at[2], at[3]), bound is not None))
+        jobs = counted[scope_kind]
+        spec = Spec(policy, scope, at[0], at[1], bound or 0, at[2], at[3], jobs)
+        out.append((spec, bound is not None))
         local, local_scope = getattr(tiers.local, attr), local_scopes[scope_kind]
         if local is not None and local_scope is not None:
-            out.append((Spec(policy, local_scope, at[0], at[1], local, at[2], at[3]), True))
+            jobs = counted[f"local {scope_kind}"]
+            out.append((Spec(policy, local_scope, at[0], at[1], local, at[2], at[3], jobs), True))
     return out
 
 
@@ -169,10 +189,88 @@ def cooldown(tx: Tx, user: str, cooldown_s: float, now: datetime) -> Failure | N
     )
 
 
-def reserve(tx: Tx, wanted: list[Spec]) -> tuple[Failure | None, list[tuple[int, Spec]]]:
-    """Reserve on every bucket of ``wanted`` (in order); stop at the first that is full."""
+def _period_start(spec: Spec, now: datetime) -> datetime:
+    return day_start(now) if spec.period == day_period(now) else month_start(now)
+
+
+def unseen(tx: Tx, spec: Spec, now: datetime, *, lock: bool = False) -> list[tuple[int, int]]:
+    """The charged jobs of ``spec``'s period that count on its bucket but have no ledger row on
+    it (made while it had no limit), with what each counts (images or micro-USD). Cheap when
+    there are none: the newest such job already has a row. ``lock`` (a reservation) creates
+    the bucket if need be and locks it first, so two processes never carry the same job."""
+    if spec.unit == "jobs":  # a concurrency slot is momentary: nothing to carry
+        return []
+    user, community, dm = spec.jobs
+    where = [
+        JOB.c.created_at >= _period_start(spec, now),
+        JOB.c.state.in_([s.value for s in CHARGED_STATES]),
+    ]
+    if user is not None:
+        where.append(JOB.c.user_scope == user)
+    if dm:
+        where.append(JOB.c.community_scope.is_(None))
+    elif community is not None:
+        where.append(JOB.c.community_scope == community)
+    elif user is None:
+        return []  # a bucket of nobody's jobs
+    seen = exists().where(
+        LEDGER.c.job_id == JOB.c.id,
+        LEDGER.c.scope == spec.scope,
+        LEDGER.c.period == spec.period,
+        LEDGER.c.unit == spec.unit,
+    )
+    newest = tx.execute(
+        select(JOB.c.id, seen)
+        .where(*where)
+        .order_by(JOB.c.updated_at.desc(), JOB.c.id.desc())
+        .limit(1)
+    ).first()
+    if newest is None or newest[1]:
+        return []
+    if lock:
+        key = {"scope": spec.scope, "period": spec.period, "unit": spec.unit}
+        tx.execute(
+            tx.sql.insert(BUCKET)
+            .values(**key, limit=spec.limit, granted=0, reserved=0, spent=0)
+            .on_conflict_do_nothing(index_elements=["scope", "period", "unit"])
+        )
+        locked = select(BUCKET.c.id).where(*(BUCKET.c[k] == v for k, v in key.items()))
+        tx.execute(locked if tx.sqlite else locked.with_for_update()).scalar_one()
+    amount = JOB.c.images_delivered if spec.unit == "images" else JOB.c.cost_micros
+    rows = tx.execute(select(JOB.c.id, amount).where(*where, ~seen).order_by(JOB.c.id)).all()
+    return [(int(jid), int(n)) for jid, n in rows]
+
+
+def carry(tx: Tx, spec: Spec, now: datetime) -> None:
+    """Count on ``spec``'s bucket the jobs of :func:`unseen`: a ``carry`` ledger row each (also
+    for 0, so the job is seen), their sum added to ``spent``."""
+    missing = unseen(tx, spec, now, lock=True)
+    if not missing:
+        return
+    key = {"scope": spec.scope, "period": spec.period, "unit": spec.unit}
+    where = (BUCKET.c[k] == v for k, v in key.items())
+    bucket_id = tx.execute(select(BUCKET.c.id).where(*where)).scalar_one()
+    rows = [
+        {**key, "job_id": jid, "bucket_id": bucket_id, "kind": "carry", "amount": n}
+        for jid, n in missing
+    ]
+    tx.conn.execute(LEDGER.insert().values(created_at=now), rows)  # executemany
+    total = sum(n for _, n in missing)
+    if total:
+        tx.execute(
+            update(BUCKET).where(BUCKET.c.id == bucket_id).values(spent=BUCKET.c.spent + total)
+        )
+
+
+def reserve(
+    tx: Tx, wanted: list[Spec], now: datetime | None = None
+) -> tuple[Failure | None, list[tuple[int, Spec]]]:
+    """Reserve on every bucket of ``wanted`` (in order); stop at the first that is full. With
+    ``now``, each bucket first carries the period's jobs it has not seen (:func:`carry`)."""
     entries: list[tuple[int, Spec]] = []
     for spec in wanted:
+        if now is not None:
+            carry(tx, spec, now)
         key = {"scope": spec.scope, "period": spec.period, "unit": spec.unit}
         row = tx.one("reserve", {**key, "lim": spec.limit, "amount": spec.amount})
         if row is not None and row[1] + row[2] <= spec.limit + row[3]:
@@ -277,14 +375,22 @@ class QuotaRoom(Room):
                 select(USER_STATE.c.last_job_at).where(USER_STATE.c.scope == user)
             ).scalar()
             used_jobs = _used_from_jobs(tx, user, community, now)
+            # what each limited bucket's next reservation carries in (see carry())
+            carried = {
+                (spec.scope, spec.period, spec.unit): sum(n for _, n in unseen(tx, spec, now))
+                for spec, limited in wanted
+                if limited
+            }
         shown: dict[str, LimitStatus] = {}
         for spec, limited in wanted:
             bucket = buckets.get((spec.scope, spec.period, spec.unit))
             granted = bucket.granted if bucket is not None else 0
-            if bucket is not None and limited:
-                used, reserved = bucket.spent, bucket.reserved
-            elif spec.scope.startswith("member:"):  # a community's count starts with its limit
-                used, reserved = 0, 0
+            if limited:  # the bucket, and what its next reservation carries (see carry())
+                used = carried.get((spec.scope, spec.period, spec.unit), 0)
+                if bucket is not None:
+                    used, reserved = used + bucket.spent, bucket.reserved
+                else:
+                    reserved = 0
             else:
                 used, reserved = used_jobs.get(spec.policy, 0), 0
             remaining = max(0, spec.limit + granted - used - reserved) if limited else None

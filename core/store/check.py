@@ -20,8 +20,9 @@ class CheckRoom(Room):
     async def check(self, *, now: datetime | None = None) -> list[str]:
         """Counters against the ledger; an empty list means consistent.
 
-        For every bucket: reserved == sum(reserve) - sum(release), spent == sum(capture),
-        granted == sum(quota_grant). For every job: a live job (RESERVED/SUBMITTED) has its
+        For every bucket: reserved == sum(reserve) - sum(release), spent == sum(capture) +
+        sum(carry) (a job made before the bucket had a limit, counted when it got one),
+        granted == sum(quota_grant); a carried job is finished and carried what it counts. For every job: a live job (RESERVED/SUBMITTED) has its
         reservations and nothing released or captured; a finished job has every reservation
         released; a capture is 0 or the job's cost (money) / images delivered (images).
         Also listed, for an admin to look at: a live job past its lease at ``now`` (its process
@@ -57,10 +58,9 @@ class CheckRoom(Room):
                     problems.append(
                         f"{name}: reserved {b.reserved} but ledger says {want_reserved}"
                     )
-                if b.spent != sums[(b.id, "capture")]:
-                    problems.append(
-                        f"{name}: spent {b.spent} but ledger says {sums[(b.id, 'capture')]}"
-                    )
+                want_spent = sums[(b.id, "capture")] + sums[(b.id, "carry")]
+                if b.spent != want_spent:
+                    problems.append(f"{name}: spent {b.spent} but ledger says {want_spent}")
                 want_granted = grants.pop((b.scope, b.period, b.unit), 0)
                 if b.granted != want_granted:
                     problems.append(f"{name}: granted {b.granted} but grants say {want_granted}")
@@ -87,6 +87,12 @@ class CheckRoom(Room):
             for (job_id, bid), kinds in sorted(per_job.items()):
                 state, cost, images = jobs[job_id]
                 name = f"job {job_id} bucket {bid}"
+                if "carry" in kinds:
+                    carried = kinds.pop("carry")
+                    want = images if "unit:images" in kinds else cost
+                    if state in LIVE_STATES or carried != want or len(kinds) > 1:
+                        problems.append(f"{name}: carried {carried} for a {state} job")
+                    continue
                 if "reserve" not in kinds:
                     problems.append(f"{name}: ledger rows without a reservation")
                     continue

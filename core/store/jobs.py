@@ -150,7 +150,7 @@ class JobRoom(Room):
                 entries: list[tuple[int, buckets.Spec]] = []
                 if failure is None:
                     wanted = buckets.specs(identity, tiers, images, worst, now)
-                    failure, entries = buckets.reserve(tx, wanted)
+                    failure, entries = buckets.reserve(tx, wanted, now)
                 if failure is None:
                     tx.raw("RELEASE SAVEPOINT reserve")
                     if entries:
