@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -40,6 +39,7 @@ from core.errors import (
 )
 from core.images import IntakeLimits, intake_many, intake_mask
 from core.providers.base import Provider, ProviderCall, safety_identifier
+from core.providers.routing import OfflineProvider, build_provider, demo_provider, warm_up
 from core.queue import FairQueue
 from core.request import Options, build_request
 from core.results import ResultStore
@@ -93,51 +93,9 @@ class Attachment:
     declared_type: str | None = None
 
 
-class OfflineProvider:
-    """The provider of a service that must never call upstream (the CLI's admin commands)."""
-
-    demo = False
-
-    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
-        raise UpstreamError("upstream.shutting_down", charge=Charge.NONE)
-
-    async def list_models(self) -> list[str]:
-        return []
-
-    async def close(self) -> None:
-        return None
-
-
 def _shown_ref(job_id: int | str) -> str:
     text = str(job_id)[:32]
     return "".join(c if c.isalnum() or c in "-_" else "?" for c in text)
-
-
-class RoutingProvider:
-    """Sends each request to the provider for its model's API kind."""
-
-    def __init__(self, by_api: dict[str, Provider], *, demo: bool = False) -> None:
-        self._by_api = by_api
-        self.demo = demo
-
-    def for_spec(self, spec: ModelSpec) -> Provider:
-        return self._by_api.get(spec.api) or self._by_api["images"]
-
-    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
-        return await self.for_spec(call.spec).run(call, on_progress)
-
-    async def list_models(self) -> list[str]:
-        return await self._by_api["images"].list_models()
-
-    def preload(self) -> None:
-        """Build the providers made on first use (before serving, not during the first burst)."""
-        for provider in self._by_api.values():
-            if isinstance(provider, _OnFirstUse):
-                provider.get()
-
-    async def close(self) -> None:
-        for provider in {id(p): p for p in self._by_api.values()}.values():
-            await provider.close()
 
 
 class ImageService:
@@ -212,7 +170,7 @@ class ImageService:
             provider = OfflineProvider()
         if provider is None:
             if settings.provider.kind == "demo":
-                provider = _demo_provider()
+                provider = demo_provider()
             elif not settings.provider.key:
                 if not allow_demo_fallback:
                     for thing in owned:
@@ -222,7 +180,7 @@ class ImageService:
                         key="provider.api_key",
                         problem="no API key is set (PIXELSMITH_API_KEY)",
                     )
-                provider, fallback = _demo_provider(), True
+                provider, fallback = demo_provider(), True
             else:
                 http = aiohttp.ClientSession()
                 owned.append(http)
@@ -243,7 +201,7 @@ class ImageService:
         resource modules, Pillow's plugins): the first burst then neither waits for imports nor
         pays for the full garbage collections those new objects trigger.
         """
-        await asyncio.to_thread(_warm_up, self.provider)
+        await asyncio.to_thread(warm_up, self.provider)
         reaped, self._reaped_at_open = [*self._reaped_at_open, *await self.store.reap()], []
         await self.results.sweep()
         self._reaper = asyncio.create_task(self._reap_forever(), name="pixelsmith-reaper")
@@ -1139,105 +1097,3 @@ async def open_store(settings: Settings) -> Store:
             kind = "database.unreachable"
         log.info("database cannot be opened: %s", type(exc).__name__)
     raise ConfigError(kind, key="database.url", url=shown)
-
-
-def _demo_provider() -> Provider:
-    from core.providers.demo import DemoProvider  # it draws with Pillow's fonts: loaded when used
-
-    return DemoProvider()
-
-
-def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
-    """The upstream clients for the configured gateway, one per API kind."""
-    from core.providers.images_api import ImagesApiProvider
-
-    p = settings.provider
-    # The SSL context is built here, at start-up, rather than lazily on the first request, where
-    # it would stall the event loop for tens of milliseconds.
-    client = openai.AsyncOpenAI(
-        api_key=p.key or "missing",
-        base_url=p.base_url,
-        max_retries=0,
-        timeout=p.timeout_s,
-        http_client=openai.DefaultAsyncHttpxClient(verify=ssl.create_default_context()),
-    )
-    common: dict[str, Any] = {
-        "download_hosts": p.download_hosts,
-        "max_download_bytes": p.download_max_bytes,
-        "download_timeout_s": min(p.timeout_s, 120.0),
-        "progress_interval_s": p.progress_interval_s,
-    }
-    images = ImagesApiProvider(client, http, partial_images=p.stream_partials, **common)
-
-    def chat() -> Provider:
-        from core.providers.chat_stream import ChatStreamProvider
-
-        return ChatStreamProvider(client, http, stall_s=p.stall_s, **common)
-
-    return _ClientOwner(
-        RoutingProvider(
-            {"images": images, "images_compat": images, "chat_stream": _OnFirstUse(chat)}
-        ),
-        client,
-    )
-
-
-class _OnFirstUse:
-    """A provider built on its first call: a one-shot command whose model speaks another API
-    never imports it. ``ImageService.start`` (``pixelsmith run``) builds it before serving."""
-
-    demo = False
-
-    def __init__(self, build: Callable[[], Provider]) -> None:
-        self._build = build
-        self._provider: Provider | None = None
-
-    def get(self) -> Provider:
-        if self._provider is None:
-            self._provider = self._build()
-        return self._provider
-
-    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
-        return await self.get().run(call, on_progress)
-
-    async def list_models(self) -> list[str]:
-        return await self.get().list_models()
-
-    async def close(self) -> None:
-        if self._provider is not None:
-            await self._provider.close()
-
-
-def _warm_up(provider: Provider) -> None:
-    from PIL import Image
-
-    Image.init()
-    if isinstance(provider, _ClientOwner):
-        provider.preload()
-    client = getattr(provider, "client", None)
-    if isinstance(client, openai.AsyncOpenAI):
-        # cached_property attributes: each imports its resource module on first use.
-        for api in (client.images, client.chat.completions, client.models):
-            _ = api.with_raw_response
-
-
-class _ClientOwner:
-    """Closes the shared AsyncOpenAI client with the provider."""
-
-    def __init__(self, inner: RoutingProvider, client: openai.AsyncOpenAI) -> None:
-        self._inner = inner
-        self.client = client
-        self.demo = False
-
-    async def run(self, call: ProviderCall, on_progress: ProgressCallback | None) -> ProviderResult:
-        return await self._inner.run(call, on_progress)
-
-    async def list_models(self) -> list[str]:
-        return await self._inner.list_models()
-
-    def preload(self) -> None:
-        self._inner.preload()
-
-    async def close(self) -> None:
-        await self._inner.close()
-        await self.client.close()

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.config import Settings
-from core.service import ImageService, _ClientOwner, _OnFirstUse
+from core.providers.routing import ClientOwner, OnFirstUse
+from core.service import ImageService
 from tests.conftest import TEST_KEY
 from tests.fakes.gateway import FakeGateway
 
@@ -72,8 +73,8 @@ async def test_run_builds_every_provider_before_serving(
     service = await ImageService.create(settings_factory())
     try:
         owner = service.provider
-        assert isinstance(owner, _ClientOwner)
-        lazy = [p for p in owner._inner._by_api.values() if isinstance(p, _OnFirstUse)]
+        assert isinstance(owner, ClientOwner)
+        lazy = [p for p in owner._inner._by_api.values() if isinstance(p, OnFirstUse)]
         assert lazy and all(p._provider is None for p in lazy)  # a one-shot command stops here
         await service.start()  # what `pixelsmith run` does before taking events
         assert all(p._provider is not None for p in lazy)

@@ -16,7 +16,8 @@ from bots.discord.app import DiscordAdapter
 from core.config import Settings
 from core.providers.chat_stream import ChatStreamProvider
 from core.providers.images_api import ImagesApiProvider
-from core.service import ImageService, RoutingProvider
+from core.providers.routing import RoutingProvider
+from core.service import ImageService
 from tests.conftest import make_settings
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord import FakeDiscord, MessageEvent, point_discord_py_at
