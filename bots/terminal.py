@@ -18,8 +18,7 @@ from typing import TextIO
 
 from core import messages
 from core.errors import InvalidRequest
-from core.service import Attachment
-from core.types import Identity, ImageResult, Progress, Stage
+from core.types import Attachment, Identity, ImageResult, Progress, Stage
 
 
 def safe(text: object) -> str:

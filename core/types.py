@@ -381,3 +381,13 @@ class AuditEntry:
     before: Any
     after: Any
     at: datetime
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An input file as an adapter received it (already downloaded, size checked)."""
+
+    data: bytes
+    name: str
+    declared_size: int | None = None
+    declared_type: str | None = None

@@ -16,7 +16,7 @@ import discord
 from core.config import Settings
 from core.errors import InvalidImage
 from core.fetch import fetch_bytes
-from core.service import Attachment
+from core.types import Attachment
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")

@@ -10,8 +10,7 @@ import aiohttp
 from bots.slack.runtime import SlackBot
 from core.errors import InvalidImage
 from core.fetch import fetch_bytes
-from core.service import Attachment
-from core.types import PreparedImage
+from core.types import Attachment, PreparedImage
 
 _IMAGE_TYPES = {"png", "jpg", "jpeg", "webp"}
 _IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp"}
