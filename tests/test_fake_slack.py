@@ -368,14 +368,15 @@ async def test_scripted_errors_and_auth(fake: FakeSlack) -> None:
     assert scope.value.response["needed"] == "chat:write"
 
     view = {"type": "modal", "title": {"type": "plain_text", "text": "Edit"}, "blocks": []}
-    opened = await client.views_open(trigger_id="t-1", view=view)
+    trigger = fake.issue_trigger()
+    opened = await client.views_open(trigger_id=trigger, view=view)
     assert opened["view"]["id"].startswith("V")
     with pytest.raises(SlackApiError) as reused:  # a trigger_id works once
-        await client.views_open(trigger_id="t-1", view=view)
+        await client.views_open(trigger_id=trigger, view=view)
     assert reused.value.response["error"] == "exchanged_trigger_id"
     fake.fail_next("views.open", "expired_trigger_id")
     with pytest.raises(SlackApiError):
-        await client.views_open(trigger_id="t-2", view=view)
+        await client.views_open(trigger_id=fake.issue_trigger(), view=view)
     updated = await client.views_update(view_id=opened["view"]["id"], view=view)
     assert updated["view"]["id"] == opened["view"]["id"]
 

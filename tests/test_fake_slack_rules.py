@@ -198,6 +198,12 @@ async def test_a_trigger_id_works_once(fake: FakeSlack, client: AsyncWebClient) 
     await refused(client.views_open(trigger_id=trigger, view=modal()), "exchanged_trigger_id")
 
 
+async def test_a_trigger_id_slack_never_issued_is_invalid(client: AsyncWebClient) -> None:
+    made_up = "1111111111.2222222222.0123456789abcdef0123456789abcdef"  # well-formed, never sent
+    await refused(client.views_open(trigger_id=made_up, view=modal()), "invalid_trigger_id")
+    assert (await client.views_open(trigger_id=new_trigger_id(), view=modal()))["ok"]
+
+
 async def test_a_trigger_id_expires_after_3_seconds(
     fake: FakeSlack, client: AsyncWebClient
 ) -> None:

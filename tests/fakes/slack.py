@@ -18,7 +18,7 @@ it was the expected token (the bot token; the app token for ``apps.connections.o
 
 Strict: Block Kit limits (``tests/fakes/slack_rules.py``) are checked on every message and view
 (``invalid_blocks`` / ``invalid_arguments`` with ``response_metadata.messages``, as Slack answers);
-a ``trigger_id`` works once and for 3 seconds; a ``response_url`` 5 times within 30 minutes; the bot
+a ``trigger_id`` works once, for 3 seconds, and only if Slack issued it; a ``response_url`` 5 times within 30 minutes; the bot
 posts only where it is a member, or in a public channel with ``chat:write.public``. Time is the
 virtual :data:`CLOCK` (it moves only by ``CLOCK.advance(s)`` or ``fake.slow(method, s)``), so the
 deadlines hold on any machine and no test measures real time.
@@ -779,7 +779,11 @@ class FakeSlack:
         if trigger_id in self._used_triggers:
             return _error("exchanged_trigger_id")  # a trigger_id works once
         issued = CLOCK.triggers.get(trigger_id)
-        if issued is not None and CLOCK.now() - issued > TRIGGER_TTL_S:
+        if issued is None:
+            # docs.slack.dev/reference/methods/views.open (errors): invalid_trigger_id for a
+            # trigger Slack never sent (tests get theirs from issue_trigger / new_trigger_id).
+            return _error("invalid_trigger_id")
+        if CLOCK.now() - issued > TRIGGER_TTL_S:
             return _error("expired_trigger_id")
         refused = _invalid_view(p)
         if refused is not None:
