@@ -142,13 +142,25 @@ async def test_previews_stay_within_the_per_file_limit(
     gateway.default = Behavior(event_interval_s=0.05)
     settings = discord_settings(provider={"stream_partials": 2})
     async with running_bot(settings, live_progress=True):
-        limit = 2000
-        ctx = fake.context(attachment_size_limit=limit)
-        payload = P.slash_command(ctx, "imagine", options={"prompt": "a lighthouse"})
-        await fake.dispatch("INTERACTION_CREATE", payload)
-        msg = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
-        edits = [m for m in fake.messages if m.kind == "original_edit" and m.seq < msg.seq]
-        assert edits and all(f.size <= limit for m in edits for f in m.files)
+        # The fake gateway's partial images are 256x256 PNGs of about 1.3 KB: a limit below
+        # that leaves the preview out (text only); one above it lets the preview through.
+        for limit, shown in ((1000, False), (4000, True)):
+            ctx = fake.context(attachment_size_limit=limit)
+            payload = P.slash_command(ctx, "imagine", options={"prompt": "a lighthouse"})
+            await fake.dispatch("INTERACTION_CREATE", payload)
+            msg = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
+            edits = [
+                m
+                for m in fake.messages
+                if m.kind == "original_edit"
+                and m.interaction_token == payload["token"]
+                and m.seq < msg.seq
+            ]
+            previews = [f for m in edits for f in m.files if f.filename == "preview.png"]
+            assert edits and bool(previews) is shown, (limit, previews)
+            assert all(f.size <= limit for f in previews)
+            # nothing was refused as too large on the way (a preview above the limit is 413)
+            assert not [r for r in fake.rejections if r.status == 413], fake.rejections
 
 
 async def test_a_failure_is_said_before_the_thinking_message_is_deleted(
