@@ -23,6 +23,7 @@ from bots.terminal import (
     read_file,
     safe,
     save_images,
+    tell_reaped,
     terminal_locale,
 )
 from core import incidents, messages
@@ -125,6 +126,7 @@ async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, e
     service = await ImageService.create(settings, allow_demo_fallback=True)
     try:
         identity = local_identity(args, locale)
+        await tell_reaped(service, identity, err)
         options = Options(
             model=args.model,
             size=args.size,

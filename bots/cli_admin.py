@@ -245,13 +245,18 @@ async def usage(
 ) -> int:
     if args.check:
         problems = await service.check()
-        if not problems:
+        look = [line for line in await service.attention() if line not in problems]
+        if problems:
+            out.write(say("cli.check_bad", count=len(problems)) + "\n")
+            for problem in problems:
+                out.write(f"  {problem}\n")
+        else:
             out.write(say("cli.check_ok") + "\n")
-            return 0
-        out.write(say("cli.check_bad", count=len(problems)) + "\n")
-        for problem in problems:
-            out.write(f"  {problem}\n")
-        return 1
+        if look:  # consistent, but an admin should look (exit 1 only for a difference)
+            out.write(say("cli.check_look", count=len(look)) + "\n")
+            for line in look:
+                out.write(f"  {line}\n")
+        return 1 if problems else 0
     since = parse_date(args.since) if args.since else None
     if getattr(args, "chart", None):
         from pathlib import Path

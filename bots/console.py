@@ -19,6 +19,7 @@ from bots.terminal import (
     read_file,
     safe,
     save_images,
+    tell_reaped,
 )
 from core import incidents, messages
 from core.account import quota_view
@@ -42,6 +43,7 @@ async def run_console(
     service = await ImageService.create(settings, allow_demo_fallback=True)
     await service.start()
     identity = local_identity(args, locale, platform="console")
+    await tell_reaped(service, identity, err)
     folder = Path(getattr(args, "out", None) or settings.console.out_dir)
     out.write(f"Pixelsmith console — {HELP[locale]}\n")
     if service.demo_fallback:

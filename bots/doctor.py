@@ -42,6 +42,7 @@ class Check:
     what: str
     detail: str
     fix: str | None = None
+    lines: tuple[str, ...] = ()  # printed under the check, indented (jobs to look at)
 
 
 class _Doctor:
@@ -114,6 +115,22 @@ class _Doctor:
         return Check(
             "ok", what, self.t("doctor.db_ok", backend=backend, where=where, revision=revision)
         )
+
+    async def jobs(self) -> Check:
+        """Jobs an admin should look at (past their lease, capped costs, unknown outcomes),
+        read without migrating; run only once the database check passed."""
+        from core.store import Store  # the engine side loads for a database that answers
+
+        what = self.t("doctor.what_jobs")
+        store = await Store.open(self.settings.database.url, migrate=False)
+        try:
+            look = await store.attention()
+        finally:
+            await store.close()
+        if not look:
+            return Check("ok", what, self.t("doctor.jobs_ok"))
+        detail = self.t("doctor.jobs_some", count=len(look))
+        return Check("warn", what, detail, self.t("doctor.jobs_fix"), tuple(look))
 
     # -- gateway and models --------------------------------------------------------------------
 
@@ -492,7 +509,7 @@ def format_check(check: Check, locale: str, out: TextIO) -> str:
     if check.fix:
         key = "doctor.fix" if check.status == "fail" else "doctor.hint"
         line += f" — {messages.text(key, locale, fix=check.fix)}"
-    return line
+    return "\n".join([line, *(f"    {more}" for more in check.lines)])
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
@@ -510,7 +527,8 @@ async def collect(
     database, gateway, discord, slack = await asyncio.gather(
         doctor.database(), doctor.gateway(), doctor.discord_checks(), doctor.slack()
     )
-    return [doctor.config(), database, *gateway, *discord, *slack]
+    jobs = [await doctor.jobs()] if database.status == "ok" else []
+    return [doctor.config(), database, *jobs, *gateway, *discord, *slack]
 
 
 async def run_doctor(

@@ -14,11 +14,14 @@ import os
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from core import messages
 from core.errors import InvalidRequest
-from core.types import Attachment, Identity, ImageResult, Progress, Stage
+from core.types import Attachment, Identity, ImageResult, JobState, Progress, Stage
+
+if TYPE_CHECKING:
+    from core.service import ImageService
 
 
 def safe(text: object) -> str:
@@ -44,6 +47,23 @@ def local_identity(args: argparse.Namespace, locale: str, platform: str = "cli")
         display_name=user,
         is_admin=True,
     )
+
+
+async def tell_reaped(service: ImageService, identity: Identity, err: TextIO) -> int:
+    """Tell this terminal user, once, about their earlier jobs the reaper ended (a command that
+    was killed, e.g. ``kill -9``: its job was settled by the money rules when its lease ran out).
+    Returns how many were told."""
+    told = 0
+    for job in await service.notices():
+        if job.user_scope != identity.user_scope or not await service.claim_notice(job.id):
+            continue  # another user's, or another process tells it (exactly once)
+        key = "cli.reaped_released" if job.state == JobState.RELEASED else "cli.reaped_unknown"
+        text = messages.text(
+            key, identity.locale, job=job.id, prompt=safe(job.prompt[:200]), cost=job.cost_usd
+        )
+        err.write(text + "\n")
+        told += 1
+    return told
 
 
 def local_user() -> str:

@@ -849,6 +849,10 @@ class ImageService(FinishingRoom):
         """Counters vs. the ledger (``[]`` when they agree): ``pixelsmith usage --check``."""
         return await self.store.check()
 
+    async def attention(self) -> list[str]:
+        """Jobs for an admin to look at (past their lease, capped costs, unknown outcomes)."""
+        return await self.store.attention()
+
     async def admin_unban(self, caller: Identity, target: str) -> bool:
         if target is None:
             raise Forbidden(target=target)

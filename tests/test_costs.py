@@ -72,8 +72,9 @@ async def test_absurd_usage_is_settled_at_the_bound(
     assert "cost capped" in caplog.text
     assert job.cost_capped
     assert len(gateway.calls) == 1
-    # the ledger agrees; `usage --check` lists the capped job for the admin
-    (problem,) = await svc.check()
+    # the ledger agrees; `usage --check` and `doctor` list the capped job for the admin
+    assert await svc.check() == []
+    (problem,) = await svc.attention()
     assert problem.startswith(f"job {job.id}: reported cost above the sanity bound")
 
 

@@ -377,3 +377,46 @@ async def test_fewer_shards_than_discord_recommends_is_a_warning(fakes: Fakes) -
     line = line_for(text, "Discord shards")
     assert line.startswith("! ") and "Discord recommends 3" in line
     assert "raise discord.shard_count to 3" in line and "4011" in line
+
+
+async def test_jobs_to_look_at_are_listed(fakes: Fakes) -> None:
+    """A capped cost, an unknown outcome and a job past its lease: a warning with each job."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.store import EffectiveLimits, Store
+    from core.types import Identity, JobState
+
+    settings = fakes.settings()
+    store = await Store.open(settings.database.url)
+    now = datetime.now(UTC)
+    ids = []
+    for key in ("capped", "unknown", "stuck"):
+        claim = await store.begin_job(
+            idem_key=key, identity=Identity("cli", "bob"), request={"prompt": key}, model="m",
+            images=1, worst_cost_micros=1_000, limits=EffectiveLimits(),
+            now=now - timedelta(hours=1),
+        )  # fmt: skip
+        ids.append(claim.job.id)
+        await store.mark_submitted(claim.job.id, lease_s=60, now=now - timedelta(hours=1))
+    await store.settle(
+        ids[0], state=JobState.SUCCEEDED, cost_micros=10_000, images_delivered=1, cost_capped=True
+    )
+    await store.settle(
+        ids[1], state=JobState.UNKNOWN_CHARGED, cost_micros=1_000, images_delivered=0
+    )
+    await store.close()
+    code, text = await doctor(settings)
+    assert code == 0, text  # a warning, not a failure
+    line = line_for(text, "Jobs to look at")
+    assert line.startswith("! ") and "3 jobs" in line and "pixelsmith usage --check" in line
+    shown = text.splitlines()
+    start = shown.index(line)
+    listed = shown[start + 1 : start + 4]
+    assert [s.strip().split(":")[0] for s in listed] == [f"job {i}" for i in ids]
+    assert "sanity bound" in listed[0] and "outcome unknown" in listed[1]
+    assert "past its lease" in listed[2]
+
+
+async def test_no_jobs_to_look_at(fakes: Fakes) -> None:
+    code, text = await doctor(fakes.settings())
+    assert code == 0 and line_for(text, "Jobs to look at").startswith("✓ ")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from core.store.clock import now_or, utc
 from core.store.engine import Room
 from core.store.statements import BUCKET, GRANT, JOB, LEDGER
-from core.types import LIVE_STATES
+from core.types import LIVE_STATES, JobState
 
 _LIVE = [s.value for s in LIVE_STATES]
+ATTENTION_DAYS = 30  # how far back attention() looks for capped costs and unknown outcomes
 
 
 class CheckRoom(Room):
@@ -25,9 +26,9 @@ class CheckRoom(Room):
         granted == sum(quota_grant); a carried job is finished and carried what it counts. For every job: a live job (RESERVED/SUBMITTED) has its
         reservations and nothing released or captured; a finished job has every reservation
         released; a capture is 0 or the job's cost (money) / images delivered (images).
-        Also listed, for an admin to look at: a live job past its lease at ``now`` (its process
-        died or hung and no reaper has ended it yet) and a job whose reported cost was above
-        the sanity bound and was settled at the bound.
+        Also listed, as a difference: a live job past its lease at ``now`` (its process died or
+        hung and no reaper has ended it yet). Jobs that are consistent but worth a look (a cost
+        settled at the sanity bound, an unknown outcome) are :meth:`attention`'s.
         """
         return await self._call(self._check_sync, now_or(now))
 
@@ -124,13 +125,65 @@ class CheckRoom(Room):
                     f"job {job_id}: {state} past its lease (since {utc(until):%Y-%m-%d %H:%M} UTC)"
                     ": its process died or hung; the reaper ends it"
                 )
-            for job_id, cost in tx.execute(
-                select(JOB.c.id, JOB.c.cost_micros)
-                .where(JOB.c.cost_capped.is_(True))
-                .order_by(JOB.c.id)
-            ).all():
-                problems.append(
-                    f"job {job_id}: reported cost above the sanity bound, settled at the bound"
-                    f" ({cost} micro-USD); check the gateway's usage"
-                )
         return problems
+
+    async def attention(
+        self, *, now: datetime | None = None, days: int = ATTENTION_DAYS, limit: int = 50
+    ) -> list[str]:
+        """Jobs of the last ``days`` for an admin to look at (``doctor``, ``usage --check``),
+        oldest first, at most ``limit`` (then one line says how many more):
+
+        * a live job past its lease (its process died or hung; the reaper ends it);
+        * a cost settled at the sanity bound (the gateway reported an absurd usage);
+        * an outcome unknown (the process ended mid-call, or the settle failed): charged at
+          the worst case, the gateway's billing says whether the image was made.
+        """
+        return await self._call(self._attention_sync, now_or(now), days, limit)
+
+    def _attention_sync(self, now: datetime, days: int, limit: int) -> list[str]:
+        since = now - timedelta(days=days)
+        found: list[tuple[int, str]] = []
+        with self._db.transaction(write=False) as tx:
+            for job_id, state, until in tx.execute(
+                select(JOB.c.id, JOB.c.state, JOB.c.lease_until).where(
+                    JOB.c.state.in_(_LIVE), JOB.c.lease_until < now
+                )
+            ).all():
+                found.append(
+                    (
+                        job_id,
+                        f"job {job_id}: {state} past its lease (since "
+                        f"{utc(until):%Y-%m-%d %H:%M} UTC): its process died or hung; "
+                        "the reaper ends it",
+                    )
+                )
+            for job_id, cost in tx.execute(
+                select(JOB.c.id, JOB.c.cost_micros).where(
+                    JOB.c.cost_capped.is_(True), JOB.c.created_at >= since
+                )
+            ).all():
+                found.append(
+                    (
+                        job_id,
+                        f"job {job_id}: reported cost above the sanity bound, settled at the "
+                        f"bound ({cost} micro-USD); check the gateway's usage",
+                    )
+                )
+            for job_id, cost in tx.execute(
+                select(JOB.c.id, JOB.c.cost_micros).where(
+                    JOB.c.state == JobState.UNKNOWN_CHARGED.value, JOB.c.created_at >= since
+                )
+            ).all():
+                found.append(
+                    (
+                        job_id,
+                        f"job {job_id}: outcome unknown (its process ended mid-call or its "
+                        f"settle failed), charged at the worst case ({cost} micro-USD); the "
+                        "gateway's billing says whether it was made",
+                    )
+                )
+        found.sort()
+        lines = [line for _, line in found[:limit]]
+        if len(found) > limit:
+            lines.append(f"... and {len(found) - limit} more")
+        return lines

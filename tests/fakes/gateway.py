@@ -312,6 +312,11 @@ class Behavior:
     huge_bytes: int = 64 * 1024 * 1024
     redirect_to: str | None = None
     hang_s: float = 3600.0
+    #: Set when the call reaches the fake (after auth and ``latency_s``): a test waits on it.
+    arrived: asyncio.Event | None = None
+    #: The answer waits until the test sets it (or the fake stops): a call as long as a test
+    #: needs, with no wall-clock latency to guess.
+    hold: asyncio.Event | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,6 +617,15 @@ class FakeGateway:
         if self.served_models is not None and model not in self.served_models:
             return self._error_response(rec, self.unknown_model_error, model)
         stopping = await self._sleep(b.latency_s)
+        if b.arrived is not None:
+            b.arrived.set()
+        if b.hold is not None and not stopping:
+            closing = asyncio.ensure_future(self._closing.wait())
+            held = asyncio.ensure_future(b.hold.wait())
+            await asyncio.wait((closing, held), return_when=asyncio.FIRST_COMPLETED)
+            stopping = not held.done()
+            for waiter in (closing, held):
+                waiter.cancel()
         if stopping or b.fault == Fault.DROP:
             self._abort(request)
             return web.Response(status=499)  # never reaches the client: transport is closed

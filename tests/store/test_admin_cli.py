@@ -148,3 +148,36 @@ async def test_history(store: Store) -> None:
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["job", "time", "state", "cost"]
     assert len(lines) == 4 and "a fox h2" in lines[2] and "SUCCEEDED" in lines[2]
+
+
+async def test_audit_shows_every_community_to_the_operator_or_one(store: Store) -> None:
+    """``pixelsmith audit``: the operator sees every community's admin actions (and its own);
+    ``--community`` narrows to one (a Discord server, a Slack Grid org), nothing of another."""
+    service = ImageService(Settings(quota=QUOTA), store=store, provider=OfflineProvider())
+    guild_admin = Identity("discord", "1", "A", is_admin=True)
+    org_admin = Identity("slack", "W0ADMIN01", "T0GRID001", is_admin=True, org_id="E0ORG0001")
+    await service.admin_set_limits(guild_admin, "42", {"user_daily_images": 2})
+    await service.admin_ban(org_admin, "W0BOB0001", "spam")
+    code, _, _ = await cli(store, "quota", "set", "discord:42", "--daily-images", "3")
+    assert code == 0
+
+    def rows(text: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+
+    code, out, _ = await cli(store, "audit")
+    assert code == 0
+    everything = rows(out)
+    assert {r["community"] for r in everything} == {
+        "community:discord:A",
+        "community:slack:E0ORG0001",
+        "-",
+    }
+    code, out, _ = await cli(store, "audit", "--community", "discord:A")
+    (only_a,) = rows(out)
+    assert only_a["action"] == "limits" and only_a["target"] == "member:discord:A:42"
+    assert '"user_daily_images": 2' in only_a["after"]
+    code, out, _ = await cli(store, "audit", "--community", "slack:E0ORG0001")
+    (only_org,) = rows(out)
+    assert only_org["action"] == "ban" and only_org["target"] == "member:slack:E0ORG0001:W0BOB0001"
+    code, out, _ = await cli(store, "audit", "--community", "slack:T0GRID001")
+    assert rows(out) == []  # the workspace is not the community in a Grid

@@ -1,7 +1,8 @@
 """Leases that tell the truth, reaped jobs told once, grants that take back (SQLite and PostgreSQL).
 
 * A job's lease is renewed while its process lives (queued or running): with ``lease_s`` far
-  below the job's time, a second process reaping all along never ends it.
+  below the job's time (the gateway holds the call until the test saw three renewals), a second
+  process reaping past the first lease finds nothing to end.
 * Opening the service (every command does) reaps what a dead process left.
 * Telling a reaped job's user is claimed with a compare-and-set: exactly one of several
   processes gets it; one that could not tell gives it back.
@@ -52,20 +53,31 @@ async def test_renewed_jobs_are_not_reaped_and_expired_ones_are(store: Store) ->
     assert await store.check(now=NOW + timedelta(seconds=90)) == []
 
 
-async def test_check_lists_live_jobs_past_their_lease_and_capped_costs(store: Store) -> None:
+async def test_check_and_attention_list_what_an_admin_must_see(store: Store) -> None:
+    """A live job past its lease is a difference (``check``) and a job to look at; a capped cost
+    and an unknown outcome are consistent (``check() == []``) but to look at (``attention``)."""
     stuck = await begin(store, "stuck")
     await store.mark_submitted(stuck, lease_s=60, now=NOW)
-    problems = await store.check(now=NOW + timedelta(minutes=5))
+    later = NOW + timedelta(minutes=5)
+    problems = await store.check(now=later)
     assert len(problems) == 1 and f"job {stuck}: SUBMITTED past its lease" in problems[0]
-    capped = await begin(store, "capped")
-    await store.mark_submitted(capped, now=NOW)
+    assert await store.attention(now=later) == problems
+    [reaped] = await store.reap(now=later)  # outcome unknown, charged at the worst case
+    capped = await begin(store, "capped", now=later)
+    await store.mark_submitted(capped, now=later)
     await store.settle(
-        capped, state=JobState.SUCCEEDED, cost_micros=9_000, images_delivered=1, cost_capped=True
-    )
-    flagged = [p for p in await store.check(now=NOW) if f"job {capped}:" in p]
-    assert len(flagged) == 1 and "sanity bound" in flagged[0]
+        capped, state=JobState.SUCCEEDED, cost_micros=9_000, images_delivered=1, cost_capped=True,
+        now=later,
+    )  # fmt: skip
+    assert await store.check(now=later) == []
+    look = await store.attention(now=later)
+    assert len(look) == 2
+    assert look[0].startswith(f"job {reaped.id}: outcome unknown") and "1000 micro-USD" in look[0]
+    assert look[1].startswith(f"job {capped}: reported cost above the sanity bound")
     job = await store.get_job(capped)
     assert job is not None and job.cost_capped and job.cost_micros == 9_000
+    assert await store.attention(now=later + timedelta(days=31)) == []  # the last 30 days
+    assert len(await store.attention(now=later, limit=1)) == 2  # one, and "1 more"
 
 
 async def test_a_reaped_job_is_claimed_for_telling_exactly_once(db_url: str) -> None:
@@ -137,24 +149,46 @@ def settings(db_url: str, tmp_path: Path, gateway: FakeGateway, **database: Any)
 async def test_a_job_longer_than_its_lease_is_renewed_not_reaped(
     db_url: str, tmp_path: Path, gateway: FakeGateway
 ) -> None:
-    gateway.default = Behavior(latency_s=2.5)  # far longer than the lease
+    """Event-driven: the gateway holds the call until the test has seen the heartbeat renew the
+    lease three times; another process then reaps at a moment past the lease the job had when
+    its call began, and finds nothing to end. No sleep decides anything."""
+    lease_s = 0.6
+    arrived, release = asyncio.Event(), asyncio.Event()
+    gateway.default = Behavior(arrived=arrived, hold=release)
     svc = await ImageService.create(
-        settings(db_url, tmp_path, gateway, lease_s=0.6, reaper_interval_s=0.1)
+        settings(db_url, tmp_path, gateway, lease_s=lease_s, reaper_interval_s=0.1)
     )
-    other = await Store.open(db_url)  # another process, reaping all the time
+    other = await Store.open(db_url)  # another process
+    renewed_after_call, three = 0, asyncio.Event()
+    real_renew = svc.store.renew
+
+    async def counting(job_ids: list[int], **kwargs: Any) -> int:
+        nonlocal renewed_after_call
+        done = await real_renew(job_ids, **kwargs)
+        if done and arrived.is_set():
+            renewed_after_call += 1
+            if renewed_after_call >= 3:
+                three.set()
+        return done
+
+    svc.store.renew = counting  # type: ignore[method-assign]
     try:
         run = asyncio.create_task(svc.run(svc.build("a slow fox", ALICE)))
-        reaped: list[Any] = []
-        while not run.done():
-            reaped += await other.reap()
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(arrived.wait(), 30)
+        called_at = datetime.now(UTC)  # the lease set at submit ends by called_at + lease_s
+        await asyncio.wait_for(three.wait(), 30)
+        past_first_lease = called_at + timedelta(seconds=lease_s + 0.05)
+        assert await other.reap(now=past_first_lease) == []  # renewed: nothing to end
+        assert await other.check(now=past_first_lease) == []
+        release.set()
         result = await run
-        assert reaped == [] and result.images
+        assert result.images
         job = await svc.store.get_job(result.job_id)
         assert job is not None and job.state == JobState.SUCCEEDED
         assert len(gateway.calls) == 1
         assert await other.check() == []
     finally:
+        release.set()
         await other.close()
         await svc.close()
 
@@ -202,3 +236,69 @@ async def test_a_failed_settle_is_left_to_the_reaper_and_reported(
         assert await svc.store.check(now=later) == []
     finally:
         await svc.close()
+
+
+class _Recorder:
+    """A platform adapter that records what it is asked to tell (a running ``pixelsmith run``)."""
+
+    name = "discord"
+
+    def __init__(self, told: list[tuple[str, int]], who: str, first: asyncio.Event) -> None:
+        self.told, self.who, self.first = told, who, first
+
+    async def notify(self, job: Any, text: str) -> bool:
+        self.told.append((self.who, job.id))
+        self.first.set()
+        return True
+
+
+async def test_two_running_processes_announce_a_reaped_job_exactly_once(
+    db_url: str, tmp_path: Path, gateway: FakeGateway
+) -> None:
+    """Processes A and B run (each with its announcer); a third process dies holding a job;
+    B's reaper ends it while both run; exactly one of them tells the user, without a restart,
+    however many announcer ticks follow."""
+    from bots.runner import Runner
+
+    told: list[tuple[str, int]] = []
+    first = asyncio.Event()
+    services = [
+        await ImageService.create(settings(db_url, tmp_path, gateway, reaper_interval_s=0.05))
+        for _ in range(2)
+    ]
+    runners = [
+        Runner(s.settings, s, [_Recorder(told, who, first)])  # type: ignore[list-item]
+        for s, who in zip(services, "AB", strict=True)
+    ]
+    ticks = [0, 0]
+    enough = asyncio.Event()
+
+    def counting(i: int, real: Any) -> Any:
+        async def tell() -> None:
+            await real()
+            if first.is_set():
+                ticks[i] += 1
+                if min(ticks) >= 3:
+                    enough.set()
+
+        return tell
+
+    for i, runner in enumerate(runners):
+        runner.tell_interrupted_users = counting(i, runner.tell_interrupted_users)  # type: ignore[method-assign]
+    announcers = [asyncio.create_task(r.announce_forever()) for r in runners]
+    dead = await Store.open(db_url)
+    try:
+        job_id = await begin(dead, "orphan", now=datetime.now(UTC) - timedelta(hours=1))
+        await dead.close()  # its process is gone
+        [reaped] = await services[1].store.reap()  # B's reaper, while both run
+        assert reaped.id == job_id
+        await asyncio.wait_for(enough.wait(), 30)  # told, then 3 more ticks of each announcer
+        assert [j for _, j in told] == [job_id]
+        assert await services[0].notices() == []
+        assert await services[0].store.check() == []
+    finally:
+        for task in announcers:
+            task.cancel()
+        await asyncio.gather(*announcers, return_exceptions=True)
+        for s in services:
+            await s.close()

@@ -42,6 +42,13 @@ doctor-what_slack_app = Slack app token
 doctor-what_slack_secret = Slack signing secret
 doctor-config_file = loaded from { $path } and validated
 doctor-config_defaults = no config file: built-in defaults, validated (copy config.example.toml to config.toml to change them)
+doctor-what_jobs = Jobs to look at
+doctor-jobs_ok = none (no job past its lease, no capped cost, no unknown outcome in the last 30 days)
+doctor-jobs_some = { $count ->
+        [one] { $count } job
+       *[other] { $count } jobs
+    } an admin should look at:
+doctor-jobs_fix = see each with `pixelsmith history`, and the gateway's billing for unknown outcomes; `pixelsmith usage --check` lists them too
 doctor-db_ok = { $backend } { $where }, migrated to head ({ $revision })
 doctor-db_ok_postgres = PostgreSQL { $where }, migrated to head ({ $revision }); several bot processes may share it
 doctor-db_not_head = { $backend } { $where } is at revision { $revision }, not at head { $head }
@@ -145,9 +152,15 @@ cli-check_bad = { $count ->
         [one] { $count } difference
        *[other] { $count } differences
     } between counters and the ledger:
+cli-check_look = { $count ->
+        [one] { $count } job to look at
+       *[other] { $count } jobs to look at
+    }:
 cli-usage_empty = no charged jobs{ $since }
 cli-history_empty = no jobs for { $scope }
 cli-total = total
+cli-reaped_unknown = Your earlier request “{ $prompt }” (job { $job }) did not finish: its command ended while the gateway had it. It may have been billed, so it is counted as charged at the worst case (${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }); see `pixelsmith history`.
+cli-reaped_released = Your earlier request “{ $prompt }” (job { $job }) did not finish: its command ended before it was sent. Nothing was charged.
 cli-interrupted = Interrupted. A job in progress was settled by the money rules: released if nothing was sent, else charged as unknown (see `pixelsmith history`).
 cli-out_not_folder = --out { $path } is a file, not a folder: give a folder (it is created if missing). Nothing was sent or charged.
 cli-out_uncreatable = Cannot create the folder { $path }: give a folder you can write to with --out. Nothing was sent or charged.
