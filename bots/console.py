@@ -1,7 +1,9 @@
 """A terminal chat through the same core as Discord and Slack: try everything without tokens.
 
 Commands: ``/imagine PROMPT [flags]``, ``/edit FILE [FILE ...] -- PROMPT [flags]``, ``/quota``,
-``/history`` (``/history JOB`` hands a kept result over again, free), ``/help``, ``/quit``. A line without a command is treated as ``/imagine``.
+``/history`` (``/history JOB`` hands a kept result over again, free), ``/settings`` (``/settings
+quality=high n=2`` changes the console user's defaults, see :mod:`core.preferences`), ``/help``,
+``/quit``. A line without a command is treated as ``/imagine``.
 """
 
 from __future__ import annotations
@@ -21,18 +23,19 @@ from bots.terminal import (
     save_images,
     tell_reaped,
 )
-from core import incidents, messages
+from core import incidents, messages, preferences
 from core.account import quota_view
 from core.config import Settings
 from core.errors import InvalidRequest, PixelsmithError
+from core.preferences import Preferences
 from core.service import ImageService
 from core.types import Identity, ImageResult, QuotaStatus
 
 HELP = {
     "en": "Commands: /imagine PROMPT [--ar 2:3 --q high --n 2 --model M], "
-    "/edit FILE [FILE...] [--mask FILE] -- PROMPT, /quota, /history [JOB], /help, /quit",
+    "/edit FILE [FILE...] [--mask FILE] -- PROMPT, /quota, /history [JOB], /settings [name=value ...], /help, /quit",
     "zh": "命令：/imagine 提示词 [--ar 2:3 --q high --n 2 --model 模型]，"
-    "/edit 文件 [文件...] [--mask 文件] -- 提示词，/quota，/history [任务编号]，/help，/quit",
+    "/edit 文件 [文件...] [--mask 文件] -- 提示词，/quota，/history [任务编号]，/settings [名称=值 ...]，/help，/quit",
 }
 
 
@@ -66,19 +69,29 @@ async def handle_line(
     line: str, service: ImageService, identity: Identity, folder: Path, out: TextIO, err: TextIO
 ) -> bool:
     """Run one console line; False means quit."""
-    locale = identity.locale
     if not line:
         return True
+    locale = identity.locale
     command, _, rest = line.partition(" ") if line.startswith("/") else ("/imagine", "", line)
     try:
         if command in ("/quit", "/exit"):
             return False
+        identity, prefs = await service.localized(identity)  # the language setting wins
+        locale = identity.locale
         if command == "/help":
             out.write(HELP[messages.lang(locale)] + "\n")
         elif command == "/imagine":
-            await _imagine(rest, service, identity, folder, out, err)
+            await _imagine(rest, service, identity, prefs, folder, out, err)
         elif command == "/edit":
-            await _edit(rest, service, identity, folder, out, err)
+            await _edit(rest, service, identity, prefs, folder, out, err)
+        elif command == "/settings":
+            if rest.strip():
+                prefs = await service.set_preferences(
+                    identity, dict(preferences.parse_assignments(rest))
+                )
+                identity, prefs = await service.localized(identity)
+                out.write(messages.text("prefs.saved", identity.locale) + "\n")
+            out.write(preferences.summary(prefs, identity.locale) + "\n")
         elif command == "/quota":
             out.write(format_quota(await service.quota_status(identity), locale) + "\n")
         elif command == "/history" and rest.strip():
@@ -103,16 +116,28 @@ async def handle_line(
 
 
 async def _imagine(
-    text: str, service: ImageService, identity: Identity, folder: Path, out: TextIO, err: TextIO
+    text: str,
+    service: ImageService,
+    identity: Identity,
+    prefs: Preferences,
+    folder: Path,
+    out: TextIO,
+    err: TextIO,
 ) -> None:
-    request = service.build(text, identity)
+    request = service.build(text, identity, prefs=prefs)
     output_folder(folder)  # before the paid call
     result = await service.run(request, TerminalProgress(err, identity.locale, request.model))
     _report(result, folder, out, identity.locale)
 
 
 async def _edit(
-    text: str, service: ImageService, identity: Identity, folder: Path, out: TextIO, err: TextIO
+    text: str,
+    service: ImageService,
+    identity: Identity,
+    prefs: Preferences,
+    folder: Path,
+    out: TextIO,
+    err: TextIO,
 ) -> None:
     files_part, sep, prompt = text.partition(" -- ")
     if not sep:
@@ -135,7 +160,7 @@ async def _edit(
     mask_file = read_file(mask_path, limit) if mask_path else None
     images = await service.prepare_images(files)
     mask = await service.prepare_mask(mask_file, images[0]) if mask_file else None
-    request = service.build(prompt, identity, images=images, mask=mask)
+    request = service.build(prompt, identity, images=images, mask=mask, prefs=prefs)
     output_folder(folder)  # before the paid call
     result = await service.run(request, TerminalProgress(err, identity.locale, request.model))
     _report(result, folder, out, identity.locale)

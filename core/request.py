@@ -166,11 +166,11 @@ def build_request(
         prompt=prompt,
         model=spec.name,
         identity=identity,
-        size=_size(opts, spec),
-        quality=_choice(opts.quality, spec.qualities, "quality", spec),
+        size=size_of(opts, spec),
+        quality=choice_of(opts.quality, spec.qualities, "quality", spec),
         n=n,
-        background=_choice(opts.background, spec.backgrounds, "background", spec),
-        output_format=_choice(opts.output_format, spec.output_formats, "output_format", spec),
+        background=choice_of(opts.background, spec.backgrounds, "background", spec),
+        output_format=choice_of(opts.output_format, spec.output_formats, "output_format", spec),
         force=bool(opts.force),
         idem_key=idem_key,
         images=images,
@@ -183,7 +183,7 @@ def build_request(
         return _edit(request, opts, spec)
     if mask is not None or markup is not None:
         raise InvalidRequest("invalid.mask_without_image")
-    moderation = _choice(
+    moderation = choice_of(
         opts.moderation, ("low", "auto") if spec.moderation else (), "moderation", spec
     )
     return replace(request, moderation=moderation)
@@ -208,12 +208,12 @@ def _edit(request: ImageRequest, opts: Options, spec: ModelSpec) -> ImageRequest
             model=spec.name,
         )
     # Only the values the model documents; a model without any takes no such parameter.
-    fidelity = _choice(opts.input_fidelity, spec.input_fidelity, "input_fidelity", spec)
+    fidelity = choice_of(opts.input_fidelity, spec.input_fidelity, "input_fidelity", spec)
     # The edits endpoint takes no moderation parameter: never send it.
     return replace(request, moderation=None, input_fidelity=fidelity)
 
 
-def _choice(
+def choice_of(
     value: str | None, allowed: tuple[str, ...], option: str, spec: ModelSpec
 ) -> str | None:
     if value is None:
@@ -226,7 +226,7 @@ def _choice(
     return value
 
 
-def _size(opts: Options, spec: ModelSpec) -> str | None:
+def size_of(opts: Options, spec: ModelSpec) -> str | None:
     """The size to send, or None for auto (the gateway rejects an explicit ``auto``)."""
     if opts.size and opts.aspect:
         raise InvalidRequest("invalid.size_and_aspect")

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import aiohttp
 import openai
 
-from core import incidents
+from core import incidents, preferences
 from core.catalog import Catalog, ModelSpec
 from core.config import Settings
 from core.errors import (
@@ -38,10 +38,11 @@ from core.errors import (
     UpstreamError,
 )
 from core.images import IntakeLimits, intake_many, intake_mask
+from core.preferences import Preferences
 from core.providers.base import Provider, ProviderCall, safety_identifier
 from core.providers.routing import OfflineProvider, build_provider, demo_provider, warm_up
 from core.queue import FairQueue
-from core.request import Options, build_request
+from core.request import Options, build_request, parse_prompt
 from core.results import ResultStore
 from core.rooms.finishing import FinishingRoom, shown_ref
 from core.safety import check_prompt
@@ -276,9 +277,24 @@ class ImageService(FinishingRoom):
         mask: PreparedImage | None = None,
         markup: PreparedImage | None = None,
         idem_key: str | None = None,
+        prefs: Preferences | None = None,
     ) -> ImageRequest:
-        """Parse and validate; raises InvalidRequest with nothing reserved or sent."""
-        return build_request(
+        """Parse and validate; raises InvalidRequest with nothing reserved or sent.
+
+        ``prefs`` (the member's, from :meth:`preferences`) fill what neither ``options`` nor
+        the prompt's flags say; a default that does not apply is left out with a note on the
+        request (see :mod:`core.preferences`)."""
+        notes: tuple[Note, ...] = ()
+        if prefs is not None and not prefs.empty:
+            _, typed = parse_prompt(text)
+            options, notes = preferences.fill(
+                (options or Options()).merged_over(typed),
+                prefs,
+                catalog=self.catalog,
+                default_model=self.settings.provider.default_model,
+                edit=bool(images),
+            )
+        request = build_request(
             text,
             identity=identity,
             catalog=self.catalog,
@@ -290,6 +306,38 @@ class ImageService(FinishingRoom):
             idem_key=idem_key,
             max_prompt_chars=self.settings.safety.max_prompt_chars,
         )
+        return replace(request, notes=notes) if notes else request
+
+    # -- members' preferences (/settings) ----------------------------------------------------
+
+    async def preferences(self, identity: Identity) -> Preferences:
+        """The caller's own defaults in the community it asks from (none: all unset)."""
+        return Preferences.from_stored(await self.store.get_preferences(identity.member_scope))
+
+    async def set_preferences(
+        self, identity: Identity, typed: dict[str, str | bool | int | None]
+    ) -> Preferences:
+        """Change the caller's own defaults here (``typed``: field -> value; None or
+        ``default`` clears one). Every value is checked against the catalog first: a bad
+        one is an InvalidRequest naming it, and nothing is stored."""
+        current = await self.preferences(identity)
+        new = preferences.change(
+            current,
+            typed,
+            catalog=self.catalog,
+            default_model=self.settings.provider.default_model,
+        )
+        changes = {name: new.stored().get(name) for name in preferences.FIELDS}
+        stored = await self.store.set_preferences(identity.member_scope, changes)
+        return Preferences.from_stored(stored)
+
+    async def localized(self, identity: Identity) -> tuple[Identity, Preferences]:
+        """``identity`` answering in the member's chosen language (if any), and the member's
+        preferences, in one lookup."""
+        prefs = await self.preferences(identity)
+        if prefs.language and prefs.language != identity.locale:
+            identity = replace(identity, locale=prefs.language)
+        return identity, prefs
 
     @property
     def intake_limits(self) -> IntakeLimits:
@@ -358,7 +406,7 @@ class ImageService(FinishingRoom):
         if not self._accepting:
             raise UpstreamError("upstream.shutting_down", charge=Charge.NONE)
         spec = self._spec(request)
-        notes: list[Note] = []
+        notes: list[Note] = list(request.notes)
         if self.demo_fallback:
             notes.append(Note("note.demo_fallback"))
         warned = check_prompt(

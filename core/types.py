@@ -129,6 +129,9 @@ class ImageRequest:
     markup: PreparedImage | None = None
     force: bool = False
     idem_key: str | None = None
+    #: Remarks made while building it (a member's default that did not apply), shown with
+    #: the result.
+    notes: tuple[Note, ...] = field(default=(), compare=False)
 
     @property
     def is_edit(self) -> bool:

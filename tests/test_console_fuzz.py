@@ -19,7 +19,7 @@ from core.service import ImageService
 from core.types import Identity
 from tests.conftest import make_settings
 
-COMMANDS = ["/edit", "/history", "/quota", "/help", "/imagine", "/bogus", ""]
+COMMANDS = ["/edit", "/history", "/quota", "/settings", "/help", "/imagine", "/bogus", ""]
 WORDS = st.sampled_from(
     [
         '"',
@@ -34,6 +34,10 @@ WORDS = st.sampled_from(
         "/dev/zero",
         "\x1b[2J",
         "\u202e",
+        "q=high",
+        "n=x",
+        "=",
+        "lang=zh",
     ]
 )
 LINES = st.builds(

@@ -30,6 +30,7 @@ SETTING: Table = metadata.tables["setting"]
 OVERRIDE: Table = metadata.tables["quota_override"]
 
 AUDIT: Table = metadata.tables["audit_entry"]
+PREFERENCE: Table = metadata.tables["member_preference"]
 
 JOB_COLUMNS = tuple(c.name for c in JOB.c)
 

@@ -11,10 +11,11 @@ from core.store.buckets import QuotaRoom
 from core.store.check import CheckRoom
 from core.store.engine import DEFAULT_URL, Database
 from core.store.leases import LeaseRoom
+from core.store.preferences import PreferenceRoom
 from core.store.reports import ReportRoom
 
 
-class Store(LeaseRoom, QuotaRoom, AdminRoom, ReportRoom, CheckRoom):
+class Store(LeaseRoom, QuotaRoom, AdminRoom, ReportRoom, CheckRoom, PreferenceRoom):
     """The persistence API. Create with :meth:`open`; every method is a coroutine."""
 
     def __init__(self, db: Database) -> None:

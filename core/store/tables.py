@@ -187,4 +187,17 @@ class AuditEntry(SQLModel, table=True):
     created_at: datetime = Field(sa_type=TZ)
 
 
+class MemberPreference(SQLModel, table=True):
+    """A member's own defaults (``/settings``), per member AND community: ``scope`` is the
+    member scope (``member:<platform>:<community|dm>:<user>``). ``prefs`` holds the values as
+    the member set them (``{"model": "gpt-image-2", "quality": "high", ...}``); they are
+    validated against the catalog again whenever they are used (core/preferences.py)."""
+
+    __tablename__ = "member_preference"
+
+    scope: str = Field(primary_key=True, max_length=200)
+    prefs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(sa_type=TZ)
+
+
 metadata = SQLModel.metadata

@@ -147,3 +147,19 @@ async def test_reports(store: Store) -> None:
     }
     history = await store.history(ME.user_scope)
     assert [j.idem_key for j in history] == ["r1", "r0"]
+
+
+async def test_member_preferences_merge_clear_and_stay_apart(store: Store) -> None:
+    here, there = "member:discord:g1:u1", "member:discord:g2:u1"
+    assert await store.get_preferences(here) == {}
+    assert await store.set_preferences(here, {"quality": "high", "n": 2}) == {
+        "quality": "high",
+        "n": 2,
+    }
+    assert await store.set_preferences(here, {"n": None, "remix": True}) == {
+        "quality": "high",
+        "remix": True,
+    }
+    assert await store.get_preferences(there) == {}
+    assert await store.set_preferences(here, {"quality": None, "remix": None}) == {}
+    assert await store.get_preferences(here) == {}

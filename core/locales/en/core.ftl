@@ -243,3 +243,50 @@ limit-unknown_unit = '{ $value }' is not a unit: use images or usd.
 finish-unavailable = Model “{ $model }” cannot do that with this image. Nothing was charged.
 finish-no_larger_size = This image is already as large as model “{ $model }” can make it. Nothing was charged.
 finish-confirm_upscale = Upscale to { $size }: about ${ NUMBER($estimate, minimumFractionDigits: 4, maximumFractionDigits: 4) } (one image like this one: about ${ NUMBER($normal, minimumFractionDigits: 4, maximumFractionDigits: 4) }).
+
+## preferences (/settings)
+note-pref_model_gone = Your default model { $model } is not available any more, so { $default } was used. Choose another in your settings.
+note-pref_ignored = Your default { $option ->
+        [model] default model
+        [size] aspect or size
+        [quality] quality
+        [n] number of images
+        [background] background
+        [output_format] output format
+        [private] private results
+        [language] language
+        [remix] remix
+       *[other] { $option }
+    } “{ $value }” does not apply to { $model }, so it was left out.
+invalid-pref_unknown = There is no setting “{ $name }”. Settings: { $known }.
+invalid-pref_value = “{ $value }” is not a value for { $name ->
+        [model] default model
+        [size] aspect or size
+        [quality] quality
+        [n] number of images
+        [background] background
+        [output_format] output format
+        [private] private results
+        [language] language
+        [remix] remix
+       *[other] { $name }
+    }. Choose one of: { $allowed }.
+invalid-pref_usage = Write settings as name=value pairs, e.g. `{ $example }` (value `default` clears one).
+prefs-heading = Your settings here (flags typed in a prompt still win):
+prefs-line = { $name }: { $value }
+prefs-default = default
+prefs-platform = as your app
+prefs-on = on
+prefs-off = off
+prefs-saved = Settings saved.
+prefs-name-model = Default model
+prefs-name-size = Aspect or size
+prefs-name-quality = Quality
+prefs-name-n = Number of images
+prefs-name-background = Background
+prefs-name-output_format = Output format
+prefs-name-private = Private results
+prefs-name-language = Language
+prefs-name-remix = Remix (edit the prompt before a button starts a job)
+prefs-language-en = English
+prefs-language-zh-CN = Simplified Chinese

@@ -236,3 +236,50 @@ limit-unknown_unit = '{ $value }' 不是单位：请使用 `images` 或 `usd`。
 finish-unavailable = 模型“{ $model }”无法对这张图片执行此操作。未产生任何费用。
 finish-no_larger_size = 这张图片已是模型“{ $model }”能生成的最大尺寸。未产生任何费用。
 finish-confirm_upscale = 放大到 { $size }：约 ${ NUMBER($estimate, minimumFractionDigits: 4, maximumFractionDigits: 4) }（与原图相同的一张图片：约 ${ NUMBER($normal, minimumFractionDigits: 4, maximumFractionDigits: 4) }）。
+
+## preferences (/settings)
+note-pref_model_gone = 你的默认模型 { $model } 已不可用，本次使用了 { $default }。请在设置中另选一个。
+note-pref_ignored = 你的默认{ $option ->
+        [model] 默认模型
+        [size] 宽高比或尺寸
+        [quality] 质量
+        [n] 图片数量
+        [background] 背景
+        [output_format] 输出格式
+        [private] 仅自己可见的结果
+        [language] 语言
+        [remix] 改写
+       *[other] { $option }
+    } “{ $value }” 不适用于 { $model }，本次未使用。
+invalid-pref_unknown = 没有名为 “{ $name }” 的设置。可用设置：{ $known }。
+invalid-pref_value = “{ $value }” 不是{ $name ->
+        [model] 默认模型
+        [size] 宽高比或尺寸
+        [quality] 质量
+        [n] 图片数量
+        [background] 背景
+        [output_format] 输出格式
+        [private] 仅自己可见的结果
+        [language] 语言
+        [remix] 改写
+       *[other] { $name }
+    }的有效值。可选：{ $allowed }。
+invalid-pref_usage = 请用 名称=值 的形式填写设置，例如 `{ $example }`（值写 `default` 即清除该项）。
+prefs-heading = 你在这里的设置（提示词中输入的参数仍然优先）：
+prefs-line = { $name }：{ $value }
+prefs-default = 默认
+prefs-platform = 跟随应用
+prefs-on = 开
+prefs-off = 关
+prefs-saved = 设置已保存。
+prefs-name-model = 默认模型
+prefs-name-size = 宽高比或尺寸
+prefs-name-quality = 质量
+prefs-name-n = 图片数量
+prefs-name-background = 背景
+prefs-name-output_format = 输出格式
+prefs-name-private = 仅自己可见的结果
+prefs-name-language = 语言
+prefs-name-remix = 改写（按钮开始任务前先修改提示词）
+prefs-language-en = 英语
+prefs-language-zh-CN = 简体中文
