@@ -1,4 +1,5 @@
-"""Ephemeral answers (/quota, /history, admin): defer ephemerally, then one sentence."""
+"""Ephemeral answers (/quota, /history, admin): defer ephemerally, then one sentence, in the
+member's language setting (/settings) where one is set."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bots.discord.reply import Reply, tell
 from core import incidents, messages
 from core.config import Settings
 from core.errors import PixelsmithError
+from core.service import ImageService
 from core.types import Identity
 
 log = logging.getLogger("pixelsmith.discord")
@@ -21,8 +23,9 @@ Work = Callable[[Identity], Awaitable[str]]
 
 
 class Answers:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, service: ImageService | None = None) -> None:
         self.settings = settings
+        self.service = service  # for the member's language setting (/settings)
 
     async def answer(
         self, interaction: discord.Interaction, work: Work, *, admin_only: bool = False
@@ -34,6 +37,9 @@ class Answers:
             return
         identity = identity_of(interaction, self.settings)
         try:
+            if self.service is not None:
+                identity, _ = await self.service.localized(identity)
+                locale = identity.locale
             if admin_only and not identity.is_admin:
                 text = messages.text("discord.admin.denied", locale)
             else:

@@ -37,6 +37,7 @@ from bots.discord.cogs.account import AccountCog
 from bots.discord.cogs.admin import AdminCog
 from bots.discord.cogs.buttons import ButtonsCog
 from bots.discord.cogs.imagine import ImagineCog
+from bots.discord.cogs.settings import SettingsCog
 from bots.discord.delivery import Retry
 from bots.discord.identity import locale_of
 from bots.discord.inputs import Inputs
@@ -138,13 +139,14 @@ class PixelsmithBot(commands.AutoShardedBot):
         await self.identify_gate.wait(shard_id or 0)
 
     async def setup_hook(self) -> None:
-        answers = Answers(self.settings)
+        answers = Answers(self.settings, self.service)
         inputs = Inputs(self.service, self.downloads)
         imagine = ImagineCog(self.jobs, inputs, self.forms)
         await self.add_cog(imagine)
         await self.add_cog(ButtonsCog(self.jobs, inputs, self.forms))
         await self.add_cog(AccountCog(self.service, answers, self.jobs))
         await self.add_cog(AdminCog(self.service, answers))
+        await self.add_cog(SettingsCog(self.service, self.settings))
         self.tree.add_command(imagine.edit_menu)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.tree.set_translator(Translator())

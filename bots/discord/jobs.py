@@ -10,6 +10,7 @@ other duplicate into ``DuplicateJob`` (also silent), so one interaction is one j
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,7 +18,7 @@ import discord
 
 from bots.discord import permissions, render, views, web
 from bots.discord.delivery import DeliveryFailed, Retry, deliver, token_deadline
-from bots.discord.identity import locale_of
+from bots.discord.identity import identity_of, locale_of
 from bots.discord.memory import PendingRequests, SourceCache, Sources
 from bots.discord.progress import ProgressReporter
 from bots.discord.reply import Reply, tell
@@ -25,12 +26,14 @@ from core import incidents
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
 from core.pacing import TokenBucket
+from core.preferences import Preferences
 from core.service import ImageService
 from core.types import ImageRequest, ImageResult
 
 log = logging.getLogger("pixelsmith.discord")
 
 RequestMaker = Callable[[Reply], Awaitable[ImageRequest]]
+PREFS_WAIT_S = 1.0  # at most this of Discord's 3 s goes to reading the member's settings
 ResultMaker = Callable[[], Awaitable[ImageResult]]
 
 
@@ -56,14 +59,29 @@ class JobRunner:
         self.progress_interval = progress_interval
         self.retry = retry
 
+    async def preferences(self, interaction: discord.Interaction) -> Preferences:
+        """The clicker's /settings, looked up within :data:`PREFS_WAIT_S` (Discord wants its
+        answer within 3 s, and the private setting decides that answer): a slow or failing
+        lookup means the defaults, never a missed deadline."""
+        identity = identity_of(interaction, self.settings)
+        try:
+            return await asyncio.wait_for(self.service.preferences(identity), PREFS_WAIT_S)
+        except Exception as exc:  # TimeoutError or the database: the job goes on without them
+            log.warning("preferences lookup failed (%s); using the defaults", type(exc).__name__)
+            return Preferences()
+
     async def run(self, interaction: discord.Interaction, make: RequestMaker) -> None:
-        """Check, defer, build the request (``make``), run it, deliver; every failure replies."""
-        reply = Reply(interaction, locale_of(interaction))
+        """Check, defer, build the request (``make``), run it, deliver; every failure replies.
+        The member's settings choose the language and whether the answer is private; ``make``
+        finds them on ``reply.prefs``."""
+        prefs = await self.preferences(interaction)
+        reply = Reply(interaction, prefs.locale(locale_of(interaction)))
+        reply.prefs = prefs
         if missing := permissions.missing(interaction):
             log.info("refused before paying: missing %s", ", ".join(missing))
             await tell(reply, render.missing_permissions(missing, reply.locale))
             return
-        if not await reply.defer():
+        if not await reply.defer(private=prefs.private):
             return
         request: ImageRequest | None = None
         try:

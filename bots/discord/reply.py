@@ -8,6 +8,8 @@
   follow-up would become it (and public), so it is first edited to a neutral line; then the
   ephemeral follow-up carries the sentence, and only then is the thinking message deleted
   (a follow-up sent after that delete can fail with 10008, discord-api-docs#2739).
+- A member whose settings ask for private results gets an ephemeral "thinking" message that
+  the results replace, later batches as ephemeral follow-ups (:meth:`Reply.defer` ``private``).
 - Token trouble (10062 on the defer: expired before we answered; 401/50027 or 10015 on webhooks:
   the 15-minute token died) switches to the channel, mentioning the requester.
 - A deleted thinking message (10008 Unknown Message) is no dead end: the result goes out as a
@@ -29,6 +31,7 @@ import discord
 from bots.discord import render
 from core import messages
 from core.packing import OutputFile
+from core.preferences import Preferences
 
 log = logging.getLogger("pixelsmith.discord")
 
@@ -115,10 +118,15 @@ class Reply:
         self.public = False  # the original response is our public "thinking" message
         self.loading = False  # ... still in its loading state (never edited)
         self.in_channel = False  # the token is dead: speak in the channel
+        self.private = False  # results answer ephemerally (the member's private setting)
         self.requester = interaction.user.id
+        self.prefs = Preferences()  # the member's /settings (the job runner looks them up)
 
-    async def defer(self, *, ephemeral: bool = False) -> bool:
-        """Acknowledge now. False: another process owns this interaction (stay silent)."""
+    async def defer(self, *, ephemeral: bool = False, private: bool = False) -> bool:
+        """Acknowledge now. False: another process owns this interaction (stay silent).
+        ``private``: an ephemeral "thinking" message that the results then replace (the
+        member's private-results setting); ``ephemeral`` alone is for one-line answers."""
+        ephemeral = ephemeral or private
         try:
             await self.interaction.response.defer(thinking=True, ephemeral=ephemeral)
         except discord.NotFound:
@@ -131,12 +139,13 @@ class Reply:
                 return False
             raise
         self.public = not ephemeral
+        self.private = private
         self.loading = self.public
         return True
 
     async def progress(self, content: str, preview: bytes | None = None) -> None:
         """Edit the thinking message; best effort (a lost progress edit is no failure)."""
-        if self.in_channel or not self.public:
+        if self.in_channel or not (self.public or self.private):
             return
         extra: dict[str, Any] = {}
         if preview is not None:
@@ -157,7 +166,7 @@ class Reply:
     ) -> None:
         """One message of results: the first replaces the thinking message."""
         extra: dict[str, Any] = {"view": view} if view is not None else {}
-        if not self.in_channel and first and self.public:
+        if not self.in_channel and first and (self.public or self.private):
             try:
                 await self.interaction.edit_original_response(
                     content=content, attachments=files_of(batch), **extra
@@ -172,7 +181,10 @@ class Reply:
         if not self.in_channel:
             try:
                 await self.interaction.followup.send(
-                    content or discord.utils.MISSING, files=files_of(batch), **extra
+                    content or discord.utils.MISSING,
+                    files=files_of(batch),
+                    ephemeral=self.private,
+                    **extra,
                 )
                 return
             except discord.HTTPException as exc:

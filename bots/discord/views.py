@@ -30,6 +30,7 @@ from core import incidents, messages
 log = logging.getLogger("pixelsmith.discord")
 
 PROMPT_MAX = 4000  # Discord's text input limit
+MODAL_TITLE_MAX = 45  # Discord: a modal's title is at most 45 characters
 FORM_TIMEOUT_S = 900.0
 
 # Bot events (``on_<name>`` listeners): (action, state, interaction).
@@ -142,10 +143,17 @@ class PromptModal(discord.ui.Modal):
     """
 
     def __init__(
-        self, locale: str, on_prompt: Submit, *, custom_id: str, default: str | None = None
+        self,
+        locale: str,
+        on_prompt: Submit,
+        *,
+        custom_id: str,
+        default: str | None = None,
+        title: str | None = None,
     ) -> None:
+        title = title or messages.text("discord.modal.edit_title", locale)
         super().__init__(
-            title=messages.text("discord.modal.edit_title", locale),
+            title=title[:MODAL_TITLE_MAX],
             timeout=FORM_TIMEOUT_S,
             custom_id=custom_id,
         )
@@ -181,10 +189,17 @@ class Forms:
     def __init__(self, size: int = 1024) -> None:
         self._open: Lru[str, bool] = Lru(size, FORM_TIMEOUT_S)
 
-    def prompt(self, locale: str, on_prompt: Submit, *, default: str | None = None) -> PromptModal:
+    def prompt(
+        self,
+        locale: str,
+        on_prompt: Submit,
+        *,
+        default: str | None = None,
+        title: str | None = None,
+    ) -> PromptModal:
         custom_id = f"{FORM_PREFIX}{secrets.token_hex(8)}"
         self._open.put(custom_id, True)
-        return PromptModal(locale, on_prompt, custom_id=custom_id, default=default)
+        return PromptModal(locale, on_prompt, custom_id=custom_id, default=default, title=title)
 
     def known(self, custom_id: object) -> bool:
         return isinstance(custom_id, str) and self._open.get(custom_id) is not None

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack import actions, admin, commands, edits, history, home, web
+from bots.slack import actions, admin, commands, edits, history, home, prefs, web
 from bots.slack.delivery import deliver_paid
 from bots.slack.http import VERIFIED, HttpServer
 from bots.slack.payload import slack_id
@@ -55,7 +55,7 @@ def build_app(bot: SlackBot, signing_secret: str) -> AsyncApp:
         trusted = request.mode == "socket_mode" or request.context.get(VERIFIED) is True
         await bot.reply_error(error, body, trusted=trusted)
 
-    for module in (commands, admin, edits, actions, history, home, web):
+    for module in (commands, admin, edits, actions, history, home, prefs, web):
         module.register(app, bot)
     return app
 

@@ -208,3 +208,105 @@ def home_view(quota_lines: list[str], job_lines: list[str], locale: str) -> dict
             section("\n".join(recent)),
         ],
     }
+
+
+# /imagine-settings (core/preferences.py) and the remix modal
+SETTINGS_MODAL = "imagine_settings"
+REMIX_MODAL = "remix_prompt"
+DEFAULT = "default"  # the option that clears a setting
+MAX_OPTIONS = 100  # Slack: a static_select has at most 100 options
+SETTING_FIELDS = (
+    "model",
+    "size",
+    "quality",
+    "n",
+    "background",
+    "output_format",
+    "language",
+    "remix",
+)
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text[:75]), "value": value[:150]}
+
+
+def _select(
+    field: str, label: str, options: list[tuple[str, str]], current: str | None, version: int
+) -> dict[str, Any]:
+    """One optional select; ``version`` in the block id lets an update show new initial values."""
+    opts = [_option(text, value) for text, value in options][:MAX_OPTIONS]
+    element: dict[str, Any] = {"type": "static_select", "action_id": field, "options": opts}
+    chosen = next((o for o in opts if o["value"] == current), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return {
+        "type": "input",
+        "block_id": f"pref_{field}_{version}",
+        "optional": True,
+        "label": plain(label[:2000]),
+        "element": element,
+    }
+
+
+def settings_modal(
+    locale: str,
+    channel: str | None,
+    shown: dict[str, str | None],
+    choices: dict[str, list[str]],
+    *,
+    version: int = 0,
+) -> dict[str, Any]:
+    """The member's settings as selects (``shown``: field -> current value, None: default;
+    ``choices``: field -> the values to offer). Private results are not offered: Slack
+    shares files only into conversations, never as a message only one person sees."""
+    default = messages.text("prefs.default", locale)
+    inputs = []
+    for field in SETTING_FIELDS:
+        label = messages.text(f"prefs.name.{field}", locale)
+        if field == "language":
+            options = [
+                (messages.text("prefs.language.en", locale), "en"),
+                (messages.text("prefs.language.zh-CN", locale), "zh-CN"),
+                (messages.text("prefs.platform", locale), DEFAULT),
+            ]
+        elif field == "remix":
+            options = [
+                (messages.text("prefs.on", locale), "on"),
+                (messages.text("prefs.off", locale), "off"),
+            ]
+        else:
+            options = [(value, value) for value in choices.get(field, [])] + [(default, DEFAULT)]
+        current = shown.get(field)
+        inputs.append(_select(field, label, options, current or DEFAULT, version))
+    inputs.append(context(messages.text("slack.settings.no_private", locale)))
+    view = _modal(SETTINGS_MODAL, locale, {"c": channel} if channel else {}, inputs)
+    view["title"] = plain(messages.text("slack.settings.title", locale)[:24])
+    view["submit"] = plain(messages.text("slack.settings.save", locale)[:24])
+    return view
+
+
+def settings_values(values: dict[str, Any]) -> dict[str, str | None]:
+    """field -> the chosen value (None: default) from a settings modal's ``state.values``."""
+    chosen: dict[str, str | None] = {}
+    for block in values.values():
+        if not isinstance(block, dict):
+            continue
+        for field, element in block.items():
+            if field not in SETTING_FIELDS or not isinstance(element, dict):
+                continue
+            option = element.get("selected_option")
+            value = option.get("value") if isinstance(option, dict) else None
+            chosen[field] = None if value in (None, DEFAULT) else str(value)[:150]
+    return chosen
+
+
+def remix_modal(locale: str, prompt: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """The prompt a job button is about to use, to change first (remix on in /settings);
+    ``meta`` says which button and job (checked again on submit)."""
+    field = _prompt_input(locale)
+    field["element"]["initial_value"] = prompt[: field["element"]["max_length"]]
+    view = _modal(REMIX_MODAL, locale, meta, [field])
+    view["title"] = plain(messages.text("slack.modal.remix_title", locale)[:24])
+    view["submit"] = plain(messages.text("slack.modal.remix_submit", locale)[:24])
+    return view

@@ -26,8 +26,10 @@ async def imagine(bot: SlackBot, command: dict[str, Any]) -> None:
     identity, locale = bot.identity_soon(
         where.user, where.team, where.channel, org_id=where.enterprise
     )
+    identity, locale, prefs = await bot.member(identity, locale)
     prompt = text(command.get("text")) or ""
-    request = bot.service.build(prompt, identity, idem_key=f"slack:command:{trigger}")
+    key = f"slack:command:{trigger}"
+    request = bot.service.build(prompt, identity, idem_key=key, prefs=prefs)
     await run_job(bot, request, where.channel, locale=locale)
 
 

@@ -34,8 +34,9 @@ async def edit(
     thread_ts: str | None = None,
     locale: LocaleFuture | None = None,
 ) -> None:
+    identity, locale, prefs = await bot.member(identity, locale)
     images = await prepare(bot, files)
-    request = bot.service.build(prompt, identity, images=images, idem_key=idem_key)
+    request = bot.service.build(prompt, identity, images=images, idem_key=idem_key, prefs=prefs)
     await run_job(bot, request, channel, thread_ts, locale)
 
 
@@ -66,7 +67,8 @@ async def on_mention(bot: SlackBot, event: dict[str, Any], body: dict[str, Any])
     if files:
         await edit(bot, identity, channel, prompt, files, key, thread_ts, locale)
         return
-    request = bot.service.build(prompt, identity, idem_key=key)
+    identity, locale, prefs = await bot.member(identity, locale)
+    request = bot.service.build(prompt, identity, idem_key=key, prefs=prefs)
     await run_job(bot, request, channel, thread_ts, locale)
 
 

@@ -24,10 +24,13 @@ from bots.slack.payload import Origin, origin
 from core import incidents, messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
+from core.preferences import Preferences
 from core.service import ImageService
 from core.types import Identity, ImageRequest
 
 log = logging.getLogger("pixelsmith.slack")
+
+PREFS_WAIT_S = 1.0  # the longest a job waits for the member's settings
 
 
 def slack_time(when: datetime) -> str:
@@ -189,6 +192,22 @@ class SlackBot:
         locale = self.locale_soon(user_id)
         identity = self._identity(user_id, team_id, channel_id, locale.provisional, org_id)
         return identity, locale
+
+    async def member(
+        self, identity: Identity, locale: LocaleFuture | None = None
+    ) -> tuple[Identity, LocaleFuture, Preferences]:
+        """The member's /imagine-settings for ``identity``, and ``identity`` and the language
+        to render in with their language setting applied. A local database read, bounded by
+        :data:`PREFS_WAIT_S`: a slow or failing lookup means the defaults, never a lost job."""
+        try:
+            prefs = await asyncio.wait_for(self.service.preferences(identity), PREFS_WAIT_S)
+        except Exception as exc:
+            log.warning("preferences lookup failed (%s); using the defaults", type(exc).__name__)
+            prefs = Preferences()
+        if prefs.language:
+            identity = replace(identity, locale=prefs.language)
+            return identity, LocaleFuture(prefs.language), prefs
+        return identity, locale or LocaleFuture(identity.locale), prefs
 
     # -- tasks ----------------------------------------------------------------------------------
 

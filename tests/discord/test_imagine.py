@@ -72,6 +72,7 @@ async def test_synced_commands_match_the_fixture(fake: FakeDiscord, bot: Discord
         "quota",
         "history",
         "gallery",
+        "settings",
         "Edit image",
         "pixelsmith-admin",
     }

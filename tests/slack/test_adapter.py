@@ -135,6 +135,7 @@ def test_manifest_matches_the_registered_listeners(tmp_path: Path) -> None:
             "/imagine-edit",
             "/imagine-history",
             "/imagine-gallery",
+            "/imagine-settings",
             "/quota",
             "/imagine-admin",
         }

@@ -5,11 +5,16 @@ clicked message (:func:`bots.discord.components.dispatchable`), and a job refere
 only for the clicker — a job of the clicking interaction's own server (a DM job: only for its
 owner), and in that server only from the job's channel or by the job's owner. Anything else
 is one ephemeral "this button is no longer valid", a warning line, and nothing charged.
+
+With the clicker's remix setting on (/settings), a button that starts a job (Re-roll, Upscale's
+go-ahead or an Upscale without one, Vary, Use suggested prompt, Send anyway) first opens a
+modal with the prompt to change; its submit starts the job, checked and charged like a click.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -18,7 +23,7 @@ from discord.ext import commands
 from bots.discord import components, render, views, web
 from bots.discord.identity import idem_key, identity_of, locale_of
 from bots.discord.inputs import Inputs, images_in, options_of
-from bots.discord.jobs import JobRunner
+from bots.discord.jobs import JobRunner, RequestMaker
 from bots.discord.reply import Reply
 from bots.discord.views import JOB_CLICK, PENDING_CLICK, Forms
 from core import finishing, messages
@@ -59,8 +64,10 @@ class ButtonsCog(commands.Cog):
         self.inputs = inputs
         self.forms = forms
 
-    def identity(self, interaction: discord.Interaction) -> Identity:
-        return identity_of(interaction, self.settings)
+    def identity(self, interaction: discord.Interaction, reply: Reply | None = None) -> Identity:
+        """Who clicks; with ``reply``, answering in its language (the member's setting)."""
+        identity = identity_of(interaction, self.settings)
+        return identity if reply is None else replace(identity, locale=reply.locale)
 
     async def job_for(self, identity: Identity, ref: str) -> JobView | None:
         """The job ``ref`` (a public id) names, if the clicker may act on it here; else None.
@@ -116,12 +123,33 @@ class ButtonsCog(commands.Cog):
             return
 
         if action == "upscale" and await self._confirm_upscale(interaction, job):
-            return  # the estimate was shown; its button starts the job
+            return  # the estimate was shown; its button starts the job (and asks, with remix)
+        prefs = await self.jobs.preferences(interaction)
+        if prefs.remix:  # the member changes the prompt first; the submit starts the job
+
+            async def remixed(modal_interaction: discord.Interaction, prompt: str) -> None:
+                async def make(reply: Reply) -> ImageRequest:
+                    who, key = self.identity(modal_interaction, reply), idem_key(modal_interaction)
+                    return await self.request_for(action, job, who, key, prompt=prompt)
+
+                await self.jobs.run(modal_interaction, make)
+
+            await self._remix_modal(interaction, prefs.locale(identity.locale), job.prompt, remixed)
+            return
 
         async def make(reply: Reply) -> ImageRequest:
-            return await self.request_for(action, job, identity, idem_key(interaction))
+            who = self.identity(interaction, reply)
+            return await self.request_for(action, job, who, idem_key(interaction))
 
         await self.jobs.run(interaction, make)
+
+    async def _remix_modal(
+        self, interaction: discord.Interaction, locale: str, prompt: str, submit: views.Submit
+    ) -> None:
+        """The remix modal: the prompt to change before the job starts (the first response)."""
+        title = messages.text("discord.modal.remix_title", locale)
+        modal = self.forms.prompt(locale, submit, default=prompt[: views.PROMPT_MAX], title=title)
+        await interaction.response.send_modal(modal)
 
     async def request_for(
         self,
@@ -179,7 +207,7 @@ class ButtonsCog(commands.Cog):
     ) -> None:
         async def make(reply: Reply) -> ImageRequest:
             images = await self.inputs.images(images_in(message)[:1])  # the result's first image
-            identity, key = self.identity(interaction), idem_key(interaction)
+            identity, key = self.identity(interaction, reply), idem_key(interaction)
             return self.service.rebuild(job, identity, idem_key=key, prompt=prompt, images=images)
 
         await self.jobs.run(interaction, make)
@@ -196,16 +224,28 @@ class ButtonsCog(commands.Cog):
             await Reply(interaction, locale_of(interaction)).failure(text)
             return
         earlier = pending.request
+        suggested = pending.suggestion if action == "suggest" and pending.suggestion else None
 
-        async def make(reply: Reply) -> ImageRequest:
-            prompt = pending.suggestion if action == "suggest" and pending.suggestion else None
-            return self.service.build(
-                prompt or earlier.prompt,
-                me,
-                options=options_of(earlier, force=action == "force"),
-                images=earlier.images,
-                mask=earlier.mask,
-                idem_key=idem_key(interaction),
-            )
+        def maker(clicked: discord.Interaction, prompt: str) -> RequestMaker:
+            async def make(reply: Reply) -> ImageRequest:
+                return self.service.build(
+                    prompt,
+                    self.identity(clicked, reply),
+                    options=options_of(earlier, force=action == "force"),
+                    images=earlier.images,
+                    mask=earlier.mask,
+                    idem_key=idem_key(clicked),
+                )
 
-        await self.jobs.run(interaction, make)
+            return make
+
+        prefs = await self.jobs.preferences(interaction)
+        if prefs.remix:
+
+            async def remixed(modal_interaction: discord.Interaction, prompt: str) -> None:
+                await self.jobs.run(modal_interaction, maker(modal_interaction, prompt))
+
+            locale = prefs.locale(me.locale)
+            await self._remix_modal(interaction, locale, suggested or earlier.prompt, remixed)
+            return
+        await self.jobs.run(interaction, maker(interaction, suggested or earlier.prompt))

@@ -7,6 +7,7 @@ intake and validation are slow or may fail, and both must happen after Discord g
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import discord
 from discord import app_commands
@@ -45,8 +46,10 @@ class ImagineCog(commands.Cog):
             name=t("discord.cmd.edit_menu"), callback=self.on_edit_menu
         )
 
-    def identity(self, interaction: discord.Interaction) -> Identity:
-        return identity_of(interaction, self.settings)
+    def identity(self, interaction: discord.Interaction, reply: Reply | None = None) -> Identity:
+        """Who asks; with ``reply``, answering in its language (the member's setting)."""
+        identity = identity_of(interaction, self.settings)
+        return identity if reply is None else replace(identity, locale=reply.locale)
 
     async def _models(self, current: str) -> list[Choice[str]]:
         return matching(self.service.catalog.names(enabled_only=True), current)
@@ -85,7 +88,11 @@ class ImagineCog(commands.Cog):
 
         async def make(reply: Reply) -> ImageRequest:
             return self.service.build(
-                prompt, self.identity(interaction), options=options, idem_key=idem_key(interaction)
+                prompt,
+                self.identity(interaction, reply),
+                options=options,
+                idem_key=idem_key(interaction),
+                prefs=reply.prefs,
             )
 
         await self.jobs.run(interaction, make)
@@ -148,12 +155,13 @@ class ImagineCog(commands.Cog):
             markup = None if sketch is None else await self.inputs.markup(sketch, images[0])
             return self.service.build(
                 prompt,
-                self.identity(interaction),
+                self.identity(interaction, reply),
                 options=options,
                 images=images,
                 mask=prepared_mask,
                 markup=markup,
                 idem_key=idem_key(interaction),
+                prefs=reply.prefs,
             )
 
         await self.jobs.run(interaction, make)

@@ -128,3 +128,16 @@ discord-cmd-gallery = A private link to your images on the web
 discord-cmd-admin_dashboard = A private link to this server's dashboard on the web
 discord-web-link = Open this link within { $minutes } minutes; it works once: { $url }
 discord-web-off = The web companion is not set up on this bot (web.port).
+
+discord-cmd-settings = Your defaults here: model, size, quality, language, private results, remix
+discord-opt-format = Output format
+discord-opt-private = Private results: only you see them
+discord-opt-language = Answer in this language (instead of your Discord language)
+discord-opt-remix = Remix: edit the prompt before a button starts a job
+discord-opt-clear = Reset one setting (or all) to the default
+discord-choice-png = PNG
+discord-choice-jpeg = JPEG
+discord-choice-webp = WEBP
+discord-choice-default = default
+discord-choice-all = all settings
+discord-modal-remix_title = Remix: change the prompt first

@@ -116,3 +116,16 @@ discord-cmd-gallery = 获取你的网页图库私密链接
 discord-cmd-admin_dashboard = 获取本服务器网页管理面板的私密链接
 discord-web-link = 请在 { $minutes } 分钟内打开此链接，它只能使用一次：{ $url }
 discord-web-off = 此机器人未启用网页伴侣（web.port）。
+
+discord-cmd-settings = 你在此服务器的默认设置：模型、尺寸、质量、语言、仅自己可见、改写
+discord-opt-format = 输出格式
+discord-opt-private = 仅自己可见的结果
+discord-opt-language = 用这种语言回答（而不是你的 Discord 语言）
+discord-opt-remix = 改写：按钮开始任务前先修改提示词
+discord-opt-clear = 把某项设置（或全部）恢复默认
+discord-choice-png = PNG 格式
+discord-choice-jpeg = JPEG 格式
+discord-choice-webp = WEBP 格式
+discord-choice-default = 默认
+discord-choice-all = 全部设置
+discord-modal-remix_title = 改写：先修改提示词

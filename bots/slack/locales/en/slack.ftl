@@ -60,3 +60,9 @@ slack-redeliver_hint = You can get it again for free with /imagine-history { $jo
 slack-admin-audit_line = { $when } · { $actor } · { $action } { $target }: { $before } → { $after }
 slack-admin-audit_empty = No admin actions in this workspace yet.
 slack-admin-everyone = everyone in this workspace
+
+slack-settings-title = Your settings
+slack-settings-save = Save
+slack-settings-no_private = Flags typed in a prompt still win. Private results are not offered on Slack: Slack shares images only into a conversation, never as a message only you see.
+slack-modal-remix_title = Remix
+slack-modal-remix_submit = Go

@@ -50,3 +50,9 @@ slack-redeliver_hint = 你可以用 /imagine-history { $job } 免费重新获取
 slack-admin-audit_line = { $when } · { $actor } · { $action } { $target }：{ $before } → { $after }
 slack-admin-audit_empty = 此工作区还没有管理操作记录。
 slack-admin-everyone = 此工作区的所有人
+
+slack-settings-title = 你的设置
+slack-settings-save = 保存
+slack-settings-no_private = 提示词中输入的参数仍然优先。Slack 上没有“仅自己可见的结果”：Slack 只能把图片分享到会话中，不能作为只有你能看到的消息。
+slack-modal-remix_title = 改写提示词
+slack-modal-remix_submit = 开始
