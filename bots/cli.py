@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run every configured platform (Discord, Slack) in one process")
     sub.add_parser("doctor", help="check config, database, gateway, Discord and Slack")
     sub.add_parser("models", help="the gateway's image models beside the catalog")
+    dash = sub.add_parser(
+        "dashboard-link", help="a signed one-time link to one community's admin dashboard"
+    )
+    dash.add_argument(
+        "community", metavar="COMMUNITY", help="discord:<server id> or slack:<team id>"
+    )
     try:
         from bots.cli_admin import add_admin_commands
     except ImportError:  # pragma: no cover - admin commands ship with the store
@@ -182,6 +188,8 @@ async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from bots.models_cmd import run_models
 
         return await run_models(settings, out, err, locale=_locale(args, settings))
+    if args.command == "dashboard-link":
+        return dashboard_link(args, settings, out, err)
     handler = getattr(args, "admin_handler", None)
     if handler is not None:
         service = await ImageService.create(settings, offline=True)
@@ -191,6 +199,26 @@ async def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         finally:
             await service.close()
     return EXIT_INVALID
+
+
+def dashboard_link(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    """The operator's way into a community's dashboard: the link on stdout (nothing is stored
+    or sent; the web companion of ``pixelsmith run`` with the same secret opens it)."""
+    from bots.web.links import operator_dashboard_link
+
+    locale = os.environ.get("LANG", "en")
+    try:
+        url = operator_dashboard_link(settings, args.community)
+    except ValueError:
+        err.write(messages.text("cli.bad_web_community", locale, value=safe(args.community)) + "\n")
+        return EXIT_INVALID
+    if url is None:
+        err.write(messages.text("cli.web_off", locale) + "\n")
+        return EXIT_INVALID
+    out.write(url + "\n")
+    minutes = round(settings.web.link_minutes)
+    err.write(messages.text("cli.dashboard_link", locale, minutes=minutes) + "\n")
+    return EXIT_OK
 
 
 async def _one_shot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

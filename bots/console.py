@@ -2,8 +2,9 @@
 
 Commands: ``/imagine PROMPT [flags]``, ``/edit FILE [FILE ...] -- PROMPT [flags]``, ``/quota``,
 ``/history`` (``/history JOB`` hands a kept result over again, free), ``/settings`` (``/settings
-quality=high n=2`` changes the console user's defaults, see :mod:`core.preferences`), ``/help``,
-``/quit``. A line without a command is treated as ``/imagine``.
+quality=high n=2`` changes the console user's defaults, see :mod:`core.preferences`), ``/gallery``
+(a link to My images in the web companion), ``/help``, ``/quit``. A line without a command is
+treated as ``/imagine``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from core.types import Identity, ImageResult, QuotaStatus
 
 HELP = {
     "en": "Commands: /imagine PROMPT [--ar 2:3 --q high --n 2 --model M], "
-    "/edit FILE [FILE...] [--mask FILE] -- PROMPT, /quota, /history [JOB], /settings [name=value ...], /help, /quit",
+    "/edit FILE [FILE...] [--mask FILE] -- PROMPT, /quota, /history [JOB], /settings [name=value ...], /gallery, /help, /quit",
     "zh": "命令：/imagine 提示词 [--ar 2:3 --q high --n 2 --model 模型]，"
-    "/edit 文件 [文件...] [--mask 文件] -- 提示词，/quota，/history [任务编号]，/settings [名称=值 ...]，/help，/quit",
+    "/edit 文件 [文件...] [--mask 文件] -- 提示词，/quota，/history [任务编号]，/settings [名称=值 ...]，/gallery，/help，/quit",
 }
 
 
@@ -105,6 +106,8 @@ async def handle_line(
                     f"{job.public_id}  {job.created_at:%Y-%m-%d %H:%M}  {job.state:<16} "
                     f"${job.cost_micros / 1e6:.4f}  {safe(job.prompt)}\n"
                 )
+        elif command == "/gallery":
+            out.write(gallery_line(service.settings, identity) + "\n")
         else:
             out.write(HELP[messages.lang(locale)] + "\n")
     except PixelsmithError as exc:
@@ -164,6 +167,17 @@ async def _edit(
     output_folder(folder)  # before the paid call
     result = await service.run(request, TerminalProgress(err, identity.locale, request.model))
     _report(result, folder, out, identity.locale)
+
+
+def gallery_line(settings: Settings, identity: Identity) -> str:
+    """``/gallery``: a one-time link to the console user's own results (My images)."""
+    from bots.web.links import link_for
+
+    url = link_for(settings, "gallery", identity)
+    if url is None:
+        return messages.text("cli.web_off", identity.locale)
+    minutes = round(settings.web.link_minutes)
+    return messages.text("console.gallery", identity.locale, minutes=minutes, url=url)
 
 
 def _report(result: ImageResult, folder: Path, out: TextIO, locale: str) -> None:

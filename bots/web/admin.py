@@ -1,4 +1,4 @@
-"""The admin dashboard of one community: spend and charged jobs per day, per-member usage,
+"""The admin dashboard of one community: spend and images per day, per-member usage,
 limits, grants, bans, the audit log, and the spend per day and member as CSV.
 
 Only sessions from a dashboard link (minted by a chat adapter after its own admin check, or by
@@ -61,7 +61,8 @@ async def dashboard_page(request: web.Request) -> web.Response:
 
 
 async def daily(request: web.Request) -> web.Response:
-    """Spend and charged jobs per UTC day of the caller's community, every day present."""
+    """Spend, charged jobs and images delivered per UTC day of the caller's community, every
+    day present."""
     if not _admin(request):
         return forbidden(request)
     since = _since()
@@ -76,6 +77,7 @@ async def daily(request: web.Request) -> web.Response:
                 "day": day.isoformat(),
                 "cost_micros": row.cost_micros if row else 0,
                 "jobs": row.jobs if row else 0,
+                "images": row.images if row else 0,
             }
         )
     return web.json_response({"days": days})

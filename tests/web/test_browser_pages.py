@@ -58,7 +58,7 @@ async def test_my_images_shows_my_results_and_posts_one_again(browser: Browser, 
 
 
 async def test_the_dashboard_chart_shows_the_ledgers_spend(browser: Browser, live: Live) -> None:
-    for prompt in ("one", "two", "three"):
+    for prompt in ("one", "two", "three --n 2"):  # three jobs, four images
         await make_job(live.service, ALICE, prompt)
     await make_job(live.service, MALLORY, "another community")
     today = time.strftime("%Y-%m-%d", time.gmtime())
@@ -76,12 +76,13 @@ async def test_the_dashboard_chart_shows_the_ledgers_spend(browser: Browser, liv
         today,
     )
     assert float(shown) == pytest.approx(row.cost_micros / 1_000_000)
-    jobs = await browser.js(
-        "return document.querySelector(`#chart-jobs rect[data-day='${arguments[0]}']`)"
+    images = await browser.js(
+        "return document.querySelector(`#chart-images rect[data-day='${arguments[0]}']`)"
         ".dataset.value;",
         today,
     )
-    assert int(jobs) == row.jobs == 3
+    assert (row.jobs, row.images) == (3, 4)
+    assert int(images) == row.images
 
 
 async def test_forged_and_expired_links_get_the_403_page(browser: Browser, live: Live) -> None:

@@ -18,7 +18,7 @@ async def admin(webapp: Web) -> dict[str, str]:
 
 
 async def test_the_daily_json_is_this_communitys_ledger(webapp: Web) -> None:
-    for prompt in ("one", "two"):
+    for prompt in ("one", "two --n 3"):  # two jobs, four images
         await make_job(webapp.service, ALICE, prompt)
     await make_job(webapp.service, MALLORY, "elsewhere")
     await admin(webapp)
@@ -29,8 +29,14 @@ async def test_the_daily_json_is_this_communitys_ledger(webapp: Web) -> None:
         for r in await webapp.service.daily_spend(Identity.operator(), None, by="community")
         if r.group == ALICE.community_scope
     ]
-    assert days[-1] == {"day": ours.day.isoformat(), "cost_micros": ours.cost_micros, "jobs": 2}
-    assert sum(d["jobs"] for d in days) == 2  # the other community's job is not here
+    assert (ours.jobs, ours.images) == (2, 4)
+    assert days[-1] == {
+        "day": ours.day.isoformat(),
+        "cost_micros": ours.cost_micros,
+        "jobs": 2,
+        "images": 4,
+    }
+    assert sum(d["images"] for d in days) == 4  # the other community's image is not here
 
 
 async def test_a_limit_set_on_the_dashboard_is_enforced(webapp: Web) -> None:

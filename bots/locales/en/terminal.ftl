@@ -11,6 +11,7 @@ cli-unreadable_file = Cannot read { $path }: check the path and permissions.
 
 ## console
 console-edit_usage = Usage: /edit FILE [FILE ...] [--mask FILE] -- PROMPT
+console-gallery = Your images in the web companion that `pixelsmith run` serves (open within { $minutes } minutes; the link works once): { $url }
 
 ## reaper
 reaper-unknown = Your request “{ $prompt }” was interrupted by a restart before it finished. It may have been billed, so it is counted as charged. Please try again.
@@ -165,6 +166,9 @@ cli-interrupted = Interrupted. A job in progress was settled by the money rules:
 cli-out_not_folder = --out { $path } is a file, not a folder: give a folder (it is created if missing). Nothing was sent or charged.
 cli-out_uncreatable = Cannot create the folder { $path }: give a folder you can write to with --out. Nothing was sent or charged.
 cli-out_unwritable = Cannot write into the folder { $path }: fix its permissions or give another folder with --out. Nothing was sent or charged.
+cli-bad_web_community = '{ $value }' is not a community: use discord:<server id> or slack:<team id>
+cli-web_off = The web companion is off: set web.port (and web.public_url behind your TLS proxy) and PIXELSMITH_SECRET_KEY (32+ random characters); `pixelsmith run` serves it.
+cli-dashboard_link = The link above opens that community's dashboard once, within { $minutes } minutes, while `pixelsmith run` serves the web companion with the same secret.
 
 ## pixelsmith models
 models-header = Image models: what the gateway at { $base_url } lists, beside the catalog.

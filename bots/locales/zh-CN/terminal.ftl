@@ -11,6 +11,7 @@ cli-unreadable_file = 无法读取 { $path }：请检查路径和权限。
 
 ## console
 console-edit_usage = 用法：/edit 文件 [文件 ...] [--mask 文件] -- 提示词
+console-gallery = 你在网页伴侣中的图片（由 `pixelsmith run` 提供服务；请在 { $minutes } 分钟内打开，链接只能使用一次）：{ $url }
 
 ## reaper
 reaper-unknown = 你的请求“{ $prompt }”在完成前因重启而中断。它可能已被计费，因此按已计费记录。请重试。
@@ -150,6 +151,9 @@ cli-interrupted = 已中断。进行中的任务已按计费规则结算：若�
 cli-out_not_folder = --out { $path } 是文件而不是文件夹：请指定一个文件夹（不存在时会自动创建）。未发送任何请求，也未扣费。
 cli-out_uncreatable = 无法创建文件夹 { $path }：请用 --out 指定一个可写的文件夹。未发送任何请求，也未扣费。
 cli-out_unwritable = 无法写入文件夹 { $path }：请修改其权限，或用 --out 指定其他文件夹。未发送任何请求，也未扣费。
+cli-bad_web_community = '{ $value }' 不是社区：请使用 discord:<服务器 id> 或 slack:<团队 id>
+cli-web_off = 网页伴侣未启用：请设置 web.port（在 TLS 反向代理之后还需设置 web.public_url）和 PIXELSMITH_SECRET_KEY（至少 32 个随机字符）；由 `pixelsmith run` 提供服务。
+cli-dashboard_link = 上面的链接可打开该社区的管理面板，只能使用一次，须在 { $minutes } 分钟内打开，且需 `pixelsmith run` 以相同密钥运行网页伴侣。
 
 ## pixelsmith models
 models-header = 图像模型：网关 { $base_url } 列出的模型与目录对照。

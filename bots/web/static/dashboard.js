@@ -25,7 +25,7 @@
     var W = 600, H = 220, L = 48, B = 28, T = 10, R = 8;
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img" });
     var highest = Math.max.apply(null, days.map(value).concat([0]));
-    // whole numbers (jobs): four gridlines on whole values
+    // whole numbers (images): four gridlines on whole values
     var top = whole ? Math.max(4, Math.ceil(highest / 4) * 4) : niceMax(highest);
     var plotW = W - L - R, plotH = H - T - B;
     var slot = plotW / days.length;
@@ -53,12 +53,12 @@
   function loadCharts() {
     fetch("/api/dashboard/daily", { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
       var spend = document.getElementById("chart-spend");
-      var images = document.getElementById("chart-jobs");
+      var images = document.getElementById("chart-images");
       if (spend) {
         barChart(spend, data.days, function (d) { return d.cost_micros / 1e6; }, function (v) { return "$" + v.toFixed(v < 1 ? 3 : 2); });
       }
       if (images) {
-        barChart(images, data.days, function (d) { return d.jobs; }, function (v) { return String(Math.round(v)); }, true);
+        barChart(images, data.days, function (d) { return d.images; }, function (v) { return String(Math.round(v)); }, true);
       }
       root.dataset.chartsReady = "1";
     });
