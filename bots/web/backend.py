@@ -129,17 +129,34 @@ class WebBackend:
         sources: list[KeptImage],
         mask: bytes | None,
         idem_key: str,
+        markup: bytes | None = None,
     ) -> ImageResult:
-        """The edit of ``job``'s first image (the others as references), as the caller."""
+        """The edit of ``job``'s first image (the others as references), as the caller: with
+        a mask (the painted area changes) or a markup sketch over the first image."""
         files = [Attachment(k.data, f"source{i}.png") for i, k in enumerate(sources)]
         images = await self.service.prepare_images(files)
-        prepared_mask = None
+        prepared_mask = prepared_markup = None
         if mask is not None:
             prepared_mask = await self.service.prepare_mask(Attachment(mask, "mask.png"), images[0])
+        if markup is not None:
+            prepared_markup = await self.service.prepare_markup(
+                Attachment(markup, "markup.png"), images[0]
+            )
         request = self.service.rebuild(
-            job, caller, idem_key=idem_key, prompt=prompt, images=images, mask=prepared_mask
+            job,
+            caller,
+            idem_key=idem_key,
+            prompt=prompt,
+            images=images,
+            mask=prepared_mask,
+            markup=prepared_markup,
         )
         return await self.service.run(request)
+
+    def takes_markup(self, job: JobView) -> bool:
+        """Whether the job's model takes a ``markup`` edit input (the painter offers Sketch)."""
+        spec = self.service.catalog.get(job.model)
+        return spec is not None and spec.markup and spec.api == "images"
 
     # -- the dashboard (admin sessions only; the pages check ``grant.admin`` first) ---------
 

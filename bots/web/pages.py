@@ -1,4 +1,5 @@
-"""Member pages: the mask painter (Edit region) and My images, with their JSON endpoints.
+"""Member pages: the mask painter (Edit region, with Sketch for models that take a ``markup``
+input) and My images, with their JSON endpoints.
 
 Every handler runs after the session middleware (a valid session, CSRF checked on POST) and
 asks :class:`WebBackend` as the session's caller: a job of another community is 403.
@@ -15,6 +16,8 @@ from bots.web import tasks, texts
 from bots.web.backend import BACKEND, POSTERS, post_back
 from bots.web.render import page
 from bots.web.security import forbidden, grant_of
+from core import messages
+from core.errors import InvalidRequest
 from core.types import ImageResult, JobView
 
 log = logging.getLogger("pixelsmith.web")
@@ -57,7 +60,7 @@ async def edit_page(request: web.Request) -> web.Response:
         job=job,
         public_id=public_id,
         images=[f"/img/{public_id}/{i}" for i in range(len(kept))],
-        sketch=False,
+        sketch=backend.takes_markup(job),
         form_id=secrets.token_urlsafe(16),
     )
 
@@ -79,8 +82,15 @@ async def kept_image(request: web.Request) -> web.StreamResponse:
 
 
 async def _read_edit_form(request: web.Request) -> dict[str, bytes]:
-    """prompt, form, mode (small text fields) and mask (a PNG up to 4 MB), nothing else."""
-    limits = {"prompt": FIELD_MAX_BYTES, "form": 200, "mode": 20, "mask": MASK_MAX_BYTES}
+    """prompt, form, mode (small text fields) and mask or markup (a PNG up to 4 MB), nothing
+    else."""
+    limits = {
+        "prompt": FIELD_MAX_BYTES,
+        "form": 200,
+        "mode": 20,
+        "mask": MASK_MAX_BYTES,
+        "markup": MASK_MAX_BYTES,
+    }
     if not request.content_type.startswith("multipart/"):
         raise web.HTTPBadRequest()
     reader = await request.multipart()
@@ -111,24 +121,41 @@ async def start_edit(request: web.Request) -> web.Response:
         form = await _read_edit_form(request)
         prompt = form.get("prompt", b"").decode("utf-8").strip()
         form_id = form.get("form", b"").decode("ascii")
+        mode = form.get("mode", b"mask").decode("ascii")
     except web.HTTPRequestEntityTooLarge:
         return _error(request, "web.error.too_large", 413)
     except (web.HTTPBadRequest, UnicodeDecodeError, ValueError):
         return _error(request, "web.error.bad_request")
+    # Mask: the painted area changes. Sketch (models with a markup input): the strokes are drawn
+    # over the first image to guide the edit. One or the other, never both (the SDK's rule).
+    drawn = "markup" if mode == "sketch" else "mask"
+    if mode not in ("mask", "sketch") or ("mask" in form and "markup" in form):
+        return _error(request, "web.error.bad_request")
     if not prompt:
         return _error(request, "web.edit.need_prompt")
-    if not form.get("mask") or not form_id or len(form_id) > 64:
+    if not form.get(drawn) or not form_id or len(form_id) > 64:
         return _error(request, "web.edit.need_paint")
     backend = request.app[BACKEND]
+    if drawn == "markup" and not backend.takes_markup(job):
+        error = messages.render(
+            InvalidRequest("invalid.markup_unsupported", model=job.model), caller.locale
+        )
+        return web.json_response({"error": error}, status=400)
     sources = await backend.kept_images(caller, job, shared=True)
     if not sources:
         return _error(request, "web.edit.no_source", 409)
     idem_key = f"web:edit:{caller.platform}:{caller.tenant_id}:{caller.user_id}:{form_id}"
-    mask = form["mask"]
+    mask, markup = form.get("mask"), form.get("markup")
 
     async def work() -> ImageResult:
         return await backend.run_edit(
-            caller, job, prompt=prompt, sources=sources, mask=mask, idem_key=idem_key
+            caller,
+            job,
+            prompt=prompt,
+            sources=sources,
+            mask=mask if drawn == "mask" else None,
+            markup=markup if drawn == "markup" else None,
+            idem_key=idem_key,
         )
 
     return tasks.start(request, caller, work)

@@ -214,3 +214,45 @@ async def test_on_a_phone_sized_screen_the_image_fits_and_touch_paints_image_pix
                 assert (x, y) in holes, (x, y)
             elif d >= radius + tolerance:
                 assert (x, y) not in holes, (x, y)
+
+
+async def test_sketch_sends_the_strokes_as_markup_for_a_model_that_takes_it(
+    browser: Browser, live: Live
+) -> None:
+    job_id = await make_job(live.service, ALICE, "a quiet valley --model gpt-image-2.5-sunburst")
+    live.kept[job_id] = [KeptImage(picture())]
+    await browser.get(live.link(ALICE, "edit", job=str(job_id)))
+    await browser.wait_for("document.getElementById('editor').dataset.ready")
+    await browser.click('input[name="mode"][value="sketch"]')
+    await browser.js(
+        "const c = document.getElementById('colour'); c.value = '#2050ff';"
+        "c.dispatchEvent(new Event('input'));"
+        "const s = document.getElementById('size'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('input'));",
+        str(BRUSH),
+    )
+    start, end = (200, 300), (560, 300)
+    await drag(browser, [start, end])
+    await browser.screenshot("edit-region-sketch")
+    await browser.type("#prompt", "a blue river along my line")
+    await browser.click("#submit")
+    state = await browser.wait_for("document.getElementById('editor').dataset.state")
+    assert state == "done", await browser.text("#status")
+    [call] = live.gateway.calls_to("/v1/images/edits")
+    assert call.form["model"] == "gpt-image-2.5-sunburst"
+    assert [f for f in call.files if f.field == "mask"] == []
+    [part] = [f for f in call.files if f.field == "markup"]
+    markup = Image.open(io.BytesIO(part.data)).convert("RGBA")
+    assert markup.size == (WIDTH, HEIGHT)
+    alpha = markup.getchannel("A")
+    radius = BRUSH / 2
+    for y in range(0, HEIGHT, 2):
+        for x in range(0, WIDTH, 2):
+            d = distance_to_segment(x + 0.5, y + 0.5, start, end)
+            if d <= radius - 2:
+                assert markup.getpixel((x, y)) == (0x20, 0x50, 0xFF, 255), (x, y)
+            elif d >= radius + 2:
+                assert alpha.getpixel((x, y)) == 0, (x, y)
+    [(identity, result)] = live.poster.posted
+    assert identity.channel_id == ALICE.channel_id and result.request.markup is not None
+    assert result.request.mask is None
