@@ -51,12 +51,14 @@ from core.store.policy import effective_limits
 from core.types import (
     Attachment,
     AuditEntry,
+    BanEntry,
     DailySpend,
     Identity,
     ImageRequest,
     ImageResult,
     JobState,
     JobView,
+    LedgerRow,
     PreparedImage,
     Progress,
     ProgressCallback,
@@ -916,6 +918,28 @@ class ImageService(FinishingRoom):
         self, caller: Identity, since: date | None = None, by: str = "community"
     ) -> list[DailySpend]:
         return await self.store.daily_spend(since, _group(by), within=self._within(caller))
+
+    async def attention(self, caller: Identity, limit: int = 50) -> list[JobView]:
+        """Jobs of the caller's community (the operator: all) that need an admin's eye: outcome
+        unknown (charged at the worst case) or cost capped at the sanity bound."""
+        return await self.store.attention(within=self._within(caller), limit=limit)
+
+    async def ledger(self, caller: Identity, since: date | None = None) -> list[LedgerRow]:
+        """The ledger entries of the caller's community's jobs (the operator: all)."""
+        return await self.store.ledger(since, within=self._within(caller))
+
+    async def admin_bans(self, caller: Identity) -> list[BanEntry]:
+        """The bans a caller may lift: a community admin's are the members of their community
+        (named by member id, as :meth:`admin_unban` takes them); the operator's, every scope."""
+        if caller.is_operator:
+            return [BanEntry(s, r, at) for s, r, at in await self.store.bans()]
+        if not caller.is_admin or caller.tenant_id is None:
+            raise Forbidden()
+        prefix = caller.member_of_mine("").member_scope  # member:<platform>:<community>:
+        return [
+            BanEntry(scope.removeprefix(prefix), reason, at)
+            for scope, reason, at in await self.store.bans(prefix)
+        ]
 
     async def audit(
         self, caller: Identity, limit: int = 20, *, community: str | None = None

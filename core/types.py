@@ -372,6 +372,30 @@ class DailySpend:
 
 
 @dataclass(frozen=True)
+class LedgerRow:
+    """One ledger entry of a job (reserve, release or capture on one quota bucket)."""
+
+    at: datetime
+    job: str  # the job's public id
+    user_scope: str
+    scope: str
+    period: str
+    unit: str
+    kind: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class BanEntry:
+    """A ban an admin may lift: ``target`` as the admin names it (a member id in their
+    community; the operator sees whole scopes)."""
+
+    target: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One admin action: who (a user scope, or ``operator``), in which community, what, on
     which scope, the value before and after, when."""

@@ -1,5 +1,6 @@
 """The admin dashboard of one community: spend and images per day, per-member usage,
-limits, grants, bans, the audit log, and the spend per day and member as CSV.
+limits, grants, bans (with Unban), the jobs that need attention (unknown outcomes, capped costs),
+the audit log, the spend per day and member and the ledger's rows as CSV.
 
 Only sessions from a dashboard link (minted by a chat adapter after its own admin check, or by
 the operator's ``pixelsmith dashboard-link``) have ``grant.admin``; every call is made as that
@@ -32,6 +33,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/dashboard", dashboard_page)
     app.router.add_get("/api/dashboard/daily", daily)
     app.router.add_get("/dashboard/spend.csv", spend_csv)
+    app.router.add_get("/dashboard/ledger.csv", ledger_csv)
     for action in ACTIONS:
         app.router.add_post(f"/api/dashboard/{action}", change)
 
@@ -56,6 +58,8 @@ async def dashboard_page(request: web.Request) -> web.Response:
         days=DAYS,
         members=await backend.members(caller, _since()),
         audit=await backend.audit(caller),
+        attention=await backend.attention(caller),
+        bans=await backend.bans(caller),
         limit_keys=LIMIT_KEYS,
     )
 
@@ -98,6 +102,35 @@ async def spend_csv(request: web.Request) -> web.Response:
         writer.writerow([row.day.isoformat(), member, row.jobs, f"{row.cost_micros / 1e6:.6f}"])
     response = web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="pixelsmith-spend.csv"'
+    return response
+
+
+async def ledger_csv(request: web.Request) -> web.Response:
+    """The ledger's rows of the caller's community's jobs (the last 30 days), oldest first:
+    every reservation, release and capture, as ``pixelsmith usage --check`` reads them."""
+    if not _admin(request):
+        return forbidden(request)
+    caller = grant_of(request).identity()
+    rows = await request.app[BACKEND].ledger(caller, _since())
+    prefix = f"user:{caller.platform}:"
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "job", "member", "scope", "period", "unit", "kind", "amount"])
+    for row in rows:
+        writer.writerow(
+            [
+                row.at.isoformat(timespec="seconds"),
+                row.job,  # a public id the bot made (base64url), exact for look-ups
+                _cell(row.user_scope.removeprefix(prefix)),
+                _cell(row.scope),
+                _cell(row.period),
+                row.unit,
+                row.kind,
+                row.amount,
+            ]
+        )
+    response = web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="pixelsmith-ledger.csv"'
     return response
 
 

@@ -20,10 +20,12 @@ from core.service import Attachment, ImageService
 from core.types import (
     CHARGED_STATES,
     AuditEntry,
+    BanEntry,
     DailySpend,
     Identity,
     ImageResult,
     JobView,
+    LedgerRow,
 )
 
 log = logging.getLogger("pixelsmith.web")
@@ -176,6 +178,17 @@ class WebBackend:
 
     async def audit(self, caller: Identity, limit: int = 50) -> list[AuditEntry]:
         return await self.service.audit(caller, limit=limit)
+
+    async def attention(self, caller: Identity) -> list[JobView]:
+        """Unknown outcomes and capped costs of the caller's community, newest first."""
+        return await self.service.attention(caller)
+
+    async def bans(self, caller: Identity) -> list[BanEntry]:
+        """The members of the caller's community who are banned (named as Unban takes them)."""
+        return await self.service.admin_bans(caller)
+
+    async def ledger(self, caller: Identity, since: date | None) -> list[LedgerRow]:
+        return await self.service.ledger(caller, since)
 
     async def set_limit(self, caller: Identity, member: str | None, key: str, raw: str) -> None:
         """One limit for a member or (``member`` None) every member of the caller's community,

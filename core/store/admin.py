@@ -151,15 +151,16 @@ class AdminRoom(Room):
                 audit_row(tx, by, "unban", scope, {"reason": found.reason}, None, now)
             return True
 
-    async def bans(self) -> list[tuple[str, str | None, datetime]]:
-        return await self._call(self._bans_sync)
+    async def bans(self, prefix: str | None = None) -> list[tuple[str, str | None, datetime]]:
+        """Every ban (scope, reason, since), or those whose scope starts with ``prefix``."""
+        return await self._call(self._bans_sync, prefix)
 
-    def _bans_sync(self) -> list[tuple[str, str | None, datetime]]:
+    def _bans_sync(self, prefix: str | None) -> list[tuple[str, str | None, datetime]]:
+        stmt = select(BAN).order_by(BAN.c.scope)
+        if prefix is not None:
+            stmt = stmt.where(BAN.c.scope.startswith(prefix, autoescape=True))
         with self._db.transaction(write=False) as tx:
-            return [
-                (r.scope, r.reason, utc(r.created_at))
-                for r in tx.execute(select(BAN).order_by(BAN.c.scope))
-            ]
+            return [(r.scope, r.reason, utc(r.created_at)) for r in tx.execute(stmt)]
 
     async def set_override(
         self,

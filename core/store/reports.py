@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from sqlalchemy import func, select
 
+from core.store.clock import utc
 from core.store.engine import Room
-from core.store.statements import JOB, job_view
-from core.types import CHARGED_STATES, DailySpend, JobView, UsageRow
+from core.store.statements import JOB, LEDGER, job_view
+from core.types import CHARGED_STATES, DailySpend, JobState, JobView, LedgerRow, UsageRow
 
 _CHARGED = [s.value for s in CHARGED_STATES]
 
@@ -135,3 +136,52 @@ class ReportRoom(Room):
                     )
                 )
             return out
+
+    async def attention(self, *, within: str | None, limit: int = 50) -> list[JobView]:
+        """Jobs an admin should look at, newest first: outcome unknown (charged at the worst
+        case: the call may have been billed) or cost capped (the reported usage priced above
+        the sanity bound, settled at the bound). ``within`` as for :meth:`usage`."""
+        limit = max(0, min(int(limit), MAX_ROWS))
+        return await self._call(self._attention_sync, within, limit)
+
+    def _attention_sync(self, within: str | None, limit: int) -> list[JobView]:
+        stmt = (
+            select(JOB)
+            .where((JOB.c.state == JobState.UNKNOWN_CHARGED.value) | JOB.c.cost_capped.is_(True))
+            .order_by(JOB.c.created_at.desc(), JOB.c.id.desc())
+            .limit(limit)
+        )
+        with self._db.transaction(write=False) as tx:
+            return [job_view(r) for r in tx.execute(_within(stmt, within)).mappings()]
+
+    async def ledger(
+        self, since: date | None = None, *, within: str | None, limit: int = 50_000
+    ) -> list[LedgerRow]:
+        """The ledger entries of the jobs of community ``within`` (as for :meth:`usage`) made
+        since ``since`` (UTC date, inclusive), oldest first, at most ``limit``."""
+        return await self._call(self._ledger_sync, since, within, max(0, int(limit)))
+
+    def _ledger_sync(self, since: date | None, within: str | None, limit: int) -> list[LedgerRow]:
+        stmt = (
+            select(
+                LEDGER.c.created_at,
+                JOB.c.public_id,
+                JOB.c.user_scope,
+                LEDGER.c.scope,
+                LEDGER.c.period,
+                LEDGER.c.unit,
+                LEDGER.c.kind,
+                LEDGER.c.amount,
+            )
+            .select_from(LEDGER.join(JOB, LEDGER.c.job_id == JOB.c.id))
+            .order_by(LEDGER.c.id)
+            .limit(limit)
+        )
+        if since is not None:
+            stmt = stmt.where(LEDGER.c.created_at >= _since(since))
+        stmt = _within(stmt, within)
+        with self._db.transaction(write=False) as tx:
+            return [
+                LedgerRow(utc(at), job, user, scope, period, unit, kind, int(amount))
+                for at, job, user, scope, period, unit, kind, amount in tx.execute(stmt)
+            ]
