@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import aiohttp
@@ -952,6 +952,18 @@ class ImageService(FinishingRoom):
                 return await self.store.audit(community, limit=limit)
             return await self.store.audit(everywhere=True, limit=limit)
         return await self.store.audit(within, limit=limit)
+
+    async def use_once(self, token: str, expires_at: datetime) -> bool:
+        """Mark a one-time token (an adapter's hashed link id, at most 64 characters) used:
+        True for the first caller on this database, False for a replay. Kept until
+        ``expires_at``, after which the token is refused for its age anyway."""
+        if not token or len(token) > 64:
+            raise ValueError("a one-time token id is 1 to 64 characters")
+        return await self.store.use_once(token, expires_at)
+
+    async def used_once(self, token: str) -> bool:
+        """Whether a one-time token was used already on this database."""
+        return await self.store.used_once(token)
 
     async def notices(self) -> list[JobView]:
         """Jobs the reaper ended whose users have not been told yet."""

@@ -12,7 +12,9 @@ under ``/api/``, ``/static/`` (the bot's own assets), ``/healthz``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from aiohttp import web
 
 from bots.web import admin, pages
 from bots.web.backend import BACKEND, POSTERS, WebBackend
-from bots.web.links import MIN_SECRET_CHARS, OnceRegistry, Signer
+from bots.web.links import MIN_SECRET_CHARS, Grant, Signer
 from bots.web.render import forbidden_page, page
 from bots.web.security import (
     FORBIDDEN_PAGE,
@@ -37,7 +39,30 @@ from core.types import JobView
 log = logging.getLogger("pixelsmith.web")
 
 STATIC = Path(__file__).with_name("static")
-ONCE = web.AppKey("once", OnceRegistry)
+
+
+class UsedLinks:
+    """Which links were exchanged already. In the database (through the service), so every
+    process serving ``web.port`` on one database refuses a link another one accepted; a row
+    lasts until its link would have expired anyway."""
+
+    def __init__(self, service: ImageService) -> None:
+        self.service = service
+
+    @staticmethod
+    def key(grant: Grant) -> str:
+        return hashlib.sha256(f"web-link:{grant.nonce}".encode()).hexdigest()
+
+    async def used(self, grant: Grant) -> bool:
+        return await self.service.used_once(self.key(grant))
+
+    async def claim(self, grant: Grant) -> bool:
+        """True for the first exchange of a link anywhere, False ever after."""
+        expires = datetime.fromtimestamp(grant.expires, UTC)
+        return await self.service.use_once(self.key(grant), expires)
+
+
+ONCE = web.AppKey("once", UsedLinks)
 # Bodies larger than this are refused before they are read (a mask PNG is at most 4 MB).
 MAX_BODY_BYTES = 6 * 1024 * 1024
 
@@ -67,7 +92,7 @@ def build_app(
     )
     app = web.Application(middlewares=make_middlewares(security), client_max_size=MAX_BODY_BYTES)
     app[SECURITY] = security
-    app[ONCE] = OnceRegistry()
+    app[ONCE] = UsedLinks(service)
     app[FORBIDDEN_PAGE] = forbidden_page
     app[POSTERS] = dict(posters or {})
     app[BACKEND] = backend or WebBackend(service)
@@ -84,17 +109,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-def _link(request: web.Request) -> Any:
+async def _link(request: web.Request) -> Grant | None:
     """The link's grant if it is genuine, unexpired and not used yet, else None."""
     grant = request.app[SECURITY].signer.open("link", request.match_info["token"])
-    if grant is None or request.app[ONCE].used(grant):
+    if grant is None or await request.app[ONCE].used(grant):
         return None
     return grant
 
 
 async def link_page(request: web.Request) -> web.Response:
     """GET of a link: checks it without using it up (chat apps fetch links for previews)."""
-    if _link(request) is None:
+    if await _link(request) is None:
         return forbidden(request)
     return page(request, "continue.html", action=request.path)
 
@@ -104,8 +129,8 @@ async def link_exchange(request: web.Request) -> web.Response:
     origin = request.headers.get("Origin")
     if origin is not None and origin != security.origin:
         return forbidden(request)
-    grant = _link(request)
-    if grant is None or not request.app[ONCE].claim(grant):
+    grant = await _link(request)
+    if grant is None or not await request.app[ONCE].claim(grant):
         return forbidden(request)
     if grant.purpose == "edit" and grant.job:
         target = f"/edit/{grant.job}"

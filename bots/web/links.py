@@ -4,7 +4,7 @@ A token is ``<payload>.<mac>``: ``payload`` is base64url JSON claims, ``mac`` an
 the kind (``link`` or ``session``) and the payload under a key derived from
 ``PIXELSMITH_SECRET_KEY``. A link binds one user in one community (or one DM context), says what
 it opens (``purpose``) and expires after ``web.link_minutes``; the web companion exchanges it once
-for a session cookie. Chat adapters and the CLI mint links with :func:`mint_link`.
+for a session cookie (which links were used is kept in the database, see ``bots.web.app``). Chat adapters and the CLI mint links with :func:`mint_link`.
 """
 
 from __future__ import annotations
@@ -178,29 +178,6 @@ class Signer:
 
     def csrf_ok(self, grant: Grant, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf(grant), str(token))
-
-
-class OnceRegistry:
-    """Link nonces already exchanged, kept until their link would have expired anyway.
-
-    In memory: the web companion runs in one process (the one bound to ``web.port``).
-    """
-
-    def __init__(self) -> None:
-        self._used: dict[str, int] = {}
-
-    def used(self, grant: Grant) -> bool:
-        return grant.nonce in self._used
-
-    def claim(self, grant: Grant, *, now: float | None = None) -> bool:
-        """True the first time a link's nonce is presented, False ever after."""
-        moment = time.time() if now is None else now
-        if len(self._used) > 1000:
-            self._used = {n: exp for n, exp in self._used.items() if exp > moment}
-        if grant.nonce in self._used:
-            return False
-        self._used[grant.nonce] = grant.expires
-        return True
 
 
 def mint_link(

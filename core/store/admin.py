@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from core.store.clock import now_or, period_key, utc
 from core.store.engine import Room, Tx
 from core.store.policy import usd_to_micros
-from core.store.statements import AUDIT, BAN, BUCKET, GRANT, OVERRIDE, SETTING
+from core.store.statements import AUDIT, BAN, BUCKET, GRANT, OVERRIDE, SETTING, USED_TOKEN
 from core.types import OPERATOR, AuditEntry, Identity
 
 
@@ -262,3 +262,30 @@ class AdminRoom(Room):
             )
             value = tx.execute(select(SETTING.c.value).where(SETTING.c.key == name)).scalar_one()
         return str(value)
+
+    async def use_once(
+        self, nonce: str, expires_at: datetime, *, now: datetime | None = None
+    ) -> bool:
+        """Mark a one-time token used: True for the first caller in any process, False for
+        every later one (a replay). Rows of tokens past their expiry are pruned on the way."""
+        return await self._call(self._use_once_sync, nonce, expires_at, now_or(now))
+
+    def _use_once_sync(self, nonce: str, expires_at: datetime, now: datetime) -> bool:
+        with self._db.transaction() as tx:
+            tx.execute(USED_TOKEN.delete().where(USED_TOKEN.c.expires_at < now))
+            done = tx.execute(
+                self._db.sql.insert(USED_TOKEN)
+                .values(nonce=nonce, expires_at=expires_at)
+                .on_conflict_do_nothing(index_elements=["nonce"])
+                .returning(USED_TOKEN.c.nonce)
+            ).first()
+            return done is not None
+
+    async def used_once(self, nonce: str) -> bool:
+        """Whether a one-time token was used already (it stays so until its expiry)."""
+        return await self._call(self._used_once_sync, nonce)
+
+    def _used_once_sync(self, nonce: str) -> bool:
+        with self._db.transaction(write=False) as tx:
+            found = tx.execute(select(USED_TOKEN.c.nonce).where(USED_TOKEN.c.nonce == nonce))
+            return found.first() is not None

@@ -169,6 +169,16 @@ class Setting(SQLModel, table=True):
     created_at: datetime = Field(sa_type=TZ)
 
 
+class UsedToken(SQLModel, table=True):
+    """One-time tokens already used (the web companion's links), each kept until it would have
+    expired anyway: every process on the database refuses a replay of it."""
+
+    __tablename__ = "used_token"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=TZ, index=True)
+
+
 class AuditEntry(SQLModel, table=True):
     """Append-only: one admin action. ``actor`` is the caller's user scope (``operator`` for the
     CLI); ``community_scope`` the community it acted in (None: the operator); ``before`` and
