@@ -919,10 +919,10 @@ class ImageService(FinishingRoom):
     ) -> list[DailySpend]:
         return await self.store.daily_spend(since, _group(by), within=self._within(caller))
 
-    async def attention(self, caller: Identity, limit: int = 50) -> list[JobView]:
+    async def attention_jobs(self, caller: Identity, limit: int = 50) -> list[JobView]:
         """Jobs of the caller's community (the operator: all) that need an admin's eye: outcome
         unknown (charged at the worst case) or cost capped at the sanity bound."""
-        return await self.store.attention(within=self._within(caller), limit=limit)
+        return await self.store.attention_jobs(within=self._within(caller), limit=limit)
 
     async def ledger(self, caller: Identity, since: date | None = None) -> list[LedgerRow]:
         """The ledger entries of the caller's community's jobs (the operator: all)."""

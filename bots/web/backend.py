@@ -181,7 +181,7 @@ class WebBackend:
 
     async def attention(self, caller: Identity) -> list[JobView]:
         """Unknown outcomes and capped costs of the caller's community, newest first."""
-        return await self.service.attention(caller)
+        return await self.service.attention_jobs(caller)
 
     async def bans(self, caller: Identity) -> list[BanEntry]:
         """The members of the caller's community who are banned (named as Unban takes them)."""

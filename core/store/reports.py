@@ -137,14 +137,14 @@ class ReportRoom(Room):
                 )
             return out
 
-    async def attention(self, *, within: str | None, limit: int = 50) -> list[JobView]:
+    async def attention_jobs(self, *, within: str | None, limit: int = 50) -> list[JobView]:
         """Jobs an admin should look at, newest first: outcome unknown (charged at the worst
         case: the call may have been billed) or cost capped (the reported usage priced above
         the sanity bound, settled at the bound). ``within`` as for :meth:`usage`."""
         limit = max(0, min(int(limit), MAX_ROWS))
-        return await self._call(self._attention_sync, within, limit)
+        return await self._call(self._attention_jobs_sync, within, limit)
 
-    def _attention_sync(self, within: str | None, limit: int) -> list[JobView]:
+    def _attention_jobs_sync(self, within: str | None, limit: int) -> list[JobView]:
         stmt = (
             select(JOB)
             .where((JOB.c.state == JobState.UNKNOWN_CHARGED.value) | JOB.c.cost_capped.is_(True))
