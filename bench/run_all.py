@@ -47,6 +47,7 @@ BENCHES = [
     Bench("slack_load", ["bench/slack_load.py"], ["--users", "64"]),
     Bench("load_burst", ["-m", "bench.load_burst", "--json"], ["--n", "200"]),
     Bench("cli_startup", ["bench/cli_startup.py"], ["--runs", "3"]),
+    Bench("budget", ["-m", "bench.budget"], ["--jobs", "192"]),
 ]
 
 
@@ -201,10 +202,26 @@ def cli_startup(out: str) -> list[Row]:
                 _verdict(ratio <= 1.5), "cli_startup")]  # fmt: skip
 
 
+def budget(out: str) -> list[Row]:
+    if "unreachable" in out:
+        return [Row("Shared upstream budget (PostgreSQL)", "skipped: no server", "", "-", "budget")]
+    ratio = _num(r"ratio ([\d.]+)", out)
+    peak = _num(r"peak upstream concurrency (\d+) \(limit (\d+)", out)
+    limit = _num(r"peak upstream concurrency \d+ \(limit (\d+)", out)
+    jobs = _num(r"budget: (\d+) jobs over (\d+)", out)
+    procs = _num(r"budget: \d+ jobs over (\d+)", out)
+    ok = "PASS" in out.splitlines()[-1]
+    return [Row(f"Shared budget: {jobs:.0f} jobs over {procs:.0f} processes on PostgreSQL, "
+                f"global limit {limit:.0f}, total / ideal",
+                f"{ratio:.2f} (peak {peak:.0f})", f"<= 1.10, peak <= {limit:.0f}",
+                _verdict(ok), "budget")]  # fmt: skip
+
+
 PARSERS: dict[str, Callable[[str], list[Row]]] = {
     "overhead": overhead, "preprocess": preprocess, "ledger": ledger, "fairness": fairness,
     "discord_load": discord_load, "slack_load": slack_load, "load_burst": load_burst,
     "cli_startup": cli_startup,
+    "budget": budget,
 }  # fmt: skip
 
 

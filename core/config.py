@@ -45,7 +45,8 @@ class ProviderSettings(_Section):
     api_key: SecretStr | None = None
     default_model: str = DEFAULT_MODEL
     timeout_s: float = Field(default=300.0, gt=0)
-    max_concurrency: int = Field(default=8, ge=1)
+    max_concurrency: int = Field(default=8, ge=1, le=10_000)
+    requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     stream_partials: int = Field(default=2, ge=0, le=3)
     download_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     download_hosts: list[str] | None = None

@@ -1,19 +1,25 @@
 """A queue that is fair across users in front of a global limit on upstream calls.
 
 Slots go round-robin over the users who are waiting, so one user's burst of ten does not starve
-everyone else; each waiter is told its position whenever it changes.
+everyone else; each waiter is told its position whenever it changes. ``per_minute`` (optional)
+also caps the grants in any 60 s window.
+
+This is the budget of one process (SQLite). On PostgreSQL every process shares one budget
+through the database instead: :mod:`core.budget`, behind the same interface.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 PositionCallback = Callable[[int], Awaitable[None]]
 ANNOUNCE_BATCH = 32  # position callbacks per event-loop step
+WINDOW_S = 60.0  # per_minute counts the grants of this sliding window
 
 
 class _Waiter:
@@ -28,9 +34,19 @@ class _Waiter:
 class FairQueue:
     """``async with queue.slot(user): ...`` holds one of ``limit`` concurrent slots."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self,
+        limit: int,
+        *,
+        per_minute: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
+        self.per_minute = per_minute
         self.active = 0
+        self._clock = clock
+        self._grants: deque[float] = deque()  # grant times in the window (per_minute only)
+        self._timer: asyncio.TimerHandle | None = None
         self._waiting: OrderedDict[str, deque[_Waiter]] = OrderedDict()
         self._announcer: asyncio.Task[None] | None = None
         self._dirty = False
@@ -41,13 +57,21 @@ class FairQueue:
 
     @asynccontextmanager
     async def slot(
-        self, user: str, on_position: PositionCallback | None = None
+        self,
+        user: str,
+        on_position: PositionCallback | None = None,
+        *,
+        job_id: int | None = None,
+        community: str | None = None,
     ) -> AsyncIterator[None]:
-        if self.active < self.limit and not self._waiting:
-            self.active += 1
+        """Hold a slot for the block. ``job_id`` and ``community`` are for the shared budget
+        (:mod:`core.budget`); one process's queue needs only the user."""
+        if not self._waiting and self._can_grant():
+            self._granted()
         else:
             waiter = _Waiter(asyncio.get_running_loop().create_future(), on_position)
             self._waiting.setdefault(user, deque()).append(waiter)
+            self._schedule_window()
             self._schedule_announce()
             try:
                 await waiter.future
@@ -69,9 +93,47 @@ class FairQueue:
             if not queue:
                 del self._waiting[user]
 
+    async def renew(self) -> None:
+        """Nothing to renew: one process's slots live and die with it."""
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _can_grant(self) -> bool:
+        if self.active >= self.limit:
+            return False
+        if self.per_minute is None:
+            return True
+        since = self._clock() - WINDOW_S
+        while self._grants and self._grants[0] <= since:
+            self._grants.popleft()
+        return len(self._grants) < self.per_minute
+
+    def _granted(self) -> None:
+        self.active += 1
+        if self.per_minute is not None:
+            self._grants.append(self._clock())
+
+    def _schedule_window(self) -> None:
+        """Waiters held back only by the minute window: grant again when it next frees one."""
+        if self._timer is not None or not self._grants or self.active >= self.limit:
+            return
+        delay = max(0.0, self._grants[0] + WINDOW_S - self._clock())
+        self._timer = asyncio.get_running_loop().call_later(delay, self._window_freed)
+
+    def _window_freed(self) -> None:
+        self._timer = None
+        self.pump()
+
     def _release(self) -> None:
         self.active -= 1
-        while self._waiting and self.active < self.limit:
+        self.pump()
+
+    def pump(self) -> None:
+        """Grant free slots to waiters, round robin (also after a clock moved the window)."""
+        while self._waiting and self._can_grant():
             user, queue = next(iter(self._waiting.items()))
             waiter = queue.popleft()
             # Round robin: this user goes to the back of the line.
@@ -79,9 +141,10 @@ class FairQueue:
             if queue:
                 self._waiting[user] = queue
             if not waiter.future.done():
-                self.active += 1
+                self._granted()
                 waiter.future.set_result(None)
         if self._waiting:
+            self._schedule_window()
             self._schedule_announce()
 
     def order(self) -> list[_Waiter]:

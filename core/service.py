@@ -24,6 +24,7 @@ import aiohttp
 import openai
 
 from core import incidents, preferences
+from core.budget import Budget, make_budget
 from core.catalog import Catalog, ModelSpec
 from core.config import Settings
 from core.errors import (
@@ -41,7 +42,6 @@ from core.images import IntakeLimits, intake_many, intake_mask
 from core.preferences import Preferences
 from core.providers.base import Provider, ProviderCall, safety_identifier
 from core.providers.routing import OfflineProvider, build_provider, demo_provider, warm_up
-from core.queue import FairQueue
 from core.request import Options, build_request, parse_prompt
 from core.results import ResultStore
 from core.rooms.finishing import FinishingRoom, shown_ref
@@ -109,7 +109,13 @@ class ImageService(FinishingRoom):
         self.provider = provider
         self.catalog = catalog or Catalog.from_settings(settings.models)
         self.http = http
-        self.queue = FairQueue(settings.provider.max_concurrency)
+        # SQLite: this process's fair queue; PostgreSQL: one budget for every process on it
+        self.queue: Budget = make_budget(
+            store,
+            limit=settings.provider.max_concurrency,
+            per_minute=settings.provider.requests_per_minute,
+            lease_s=settings.database.lease_s,
+        )
         self.results = ResultStore(
             settings.results.folder(settings.database.url), settings.results.keep_days
         )
@@ -222,6 +228,7 @@ class ImageService(FinishingRoom):
                 continue
             try:
                 await self.store.renew(sorted(self._live_jobs), lease_s=lease_s)
+                await self.queue.renew()  # their upstream slots and waits, same lease
             except Exception:
                 log.exception("lease renewal failed; retrying on the next beat")
 
@@ -260,6 +267,7 @@ class ImageService(FinishingRoom):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await self.queue.close()
         for thing in reversed(self._owned):
             await thing.close()
 
@@ -469,7 +477,9 @@ class ImageService(FinishingRoom):
                 await on_progress(Progress(Stage.QUEUED, queue_position=pos))
 
         try:
-            async with self.queue.slot(identity.user_scope, position):
+            async with self.queue.slot(
+                identity.user_scope, position, job_id=job_id, community=identity.community_scope
+            ):
                 await self.store.mark_submitted(job_id, lease_s=self.settings.database.lease_s)
                 started = time.monotonic()
                 result = await self._call(request, spec, on_progress, job_id, worst)

@@ -82,6 +82,9 @@ def test_environment_secrets_win(tmp_path: Path) -> None:
         ("[slack]\nmode = 'carrier-pigeon'\n", "slack.mode"),
         ("[provider]\ndefault_model = 'dall-e-9'\n", "provider.default_model"),
         ("[quota]\nuser_daily_images = -3\n", "quota.user_daily_images"),
+        ("[provider]\nrequests_per_minute = 0\n", "provider.requests_per_minute"),
+        ("[provider]\nrequests_per_minute = 'lots'\n", "provider.requests_per_minute"),
+        ("[provider]\nmax_concurrency = 0\n", "provider.max_concurrency"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, content: str, key: str) -> None:

@@ -1,10 +1,16 @@
-"""The fair queue: a global limit, round robin across users, positions reported."""
+"""The fair queue: a global limit, round robin across users, positions reported, the minute
+window; and SQLite keeps it (PostgreSQL's shared budget: tests/store/test_budget_*.py)."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+from core.budget import make_budget
 from core.queue import FairQueue
+from core.service import ImageService
+from core.store import Store
+from tests.conftest import make_settings
 
 
 async def test_limit_and_round_robin_order() -> None:
@@ -93,3 +99,45 @@ async def test_cancelled_waiter_leaves_the_line() -> None:
     gate.set()
     await holder
     assert queue.active == 0
+
+
+async def test_requests_per_minute_in_one_process() -> None:
+    now = [0.0]
+    queue = FairQueue(limit=5, per_minute=2, clock=lambda: now[0])
+    started: list[str] = []
+
+    async def job(tag: str) -> None:
+        async with queue.slot(tag):
+            started.append(tag)
+
+    tasks = [asyncio.create_task(job(f"j{i}")) for i in range(5)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert started == ["j0", "j1"] and queue.depth == 3  # free slots, but the window is full
+    now[0] = 59.9
+    queue.pump()
+    await asyncio.sleep(0)
+    assert len(started) == 2
+    now[0] = 60.0  # the first two grants leave the window
+    queue.pump()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert started == ["j0", "j1", "j2", "j3"]
+    now[0] = 120.0
+    queue.pump()
+    await asyncio.gather(*tasks)
+    assert started == ["j0", "j1", "j2", "j3", "j4"]
+    await queue.close()
+
+
+async def test_sqlite_keeps_the_in_process_queue(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, provider={"max_concurrency": 4, "requests_per_minute": 9})
+    async with await Store.open(settings.database.url) as store:
+        budget = make_budget(store, limit=4, per_minute=9, lease_s=60)
+        assert isinstance(budget, FairQueue) and budget.per_minute == 9
+    service = await ImageService.create(settings)
+    try:
+        assert isinstance(service.queue, FairQueue)
+        assert (service.queue.limit, service.queue.per_minute) == (4, 9)
+    finally:
+        await service.close()

@@ -12,6 +12,7 @@ The rooms, each a mixin of :class:`Store` (``store.py`` puts them together and o
 * ``reports.py``: history, usage, daily spend.
 * ``check.py``: counters against the ledger.
 * ``preferences.py``: members' own defaults (``/settings``).
+* ``slots.py``: the upstream budget shared by every process (leased slots, waiting jobs).
 * ``policy.py``: the ``[quota]`` settings and how they resolve; ``tables.py``: the schema.
 
 SQLModel or plain SQLAlchemy: the tables are SQLModel models (one typed declaration per table,

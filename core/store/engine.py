@@ -23,7 +23,7 @@ import itertools
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,9 +113,12 @@ class Tx:
         self.cur.execute(text)
 
     def execute(
-        self, stmt: Executable, params: Mapping[str, Any] | None = None
+        self,
+        stmt: Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> CursorResult[*TupleAny]:
-        """A SQLAlchemy Core statement (types processed by SQLAlchemy)."""
+        """A SQLAlchemy Core statement (types processed by SQLAlchemy); a list of parameter
+        sets runs it once per set (executemany)."""
         return self.conn.execute(stmt, params)
 
 

@@ -13,9 +13,10 @@ from core.store.engine import DEFAULT_URL, Database
 from core.store.leases import LeaseRoom
 from core.store.preferences import PreferenceRoom
 from core.store.reports import ReportRoom
+from core.store.slots import SlotRoom
 
 
-class Store(LeaseRoom, QuotaRoom, AdminRoom, ReportRoom, CheckRoom, PreferenceRoom):
+class Store(LeaseRoom, QuotaRoom, AdminRoom, ReportRoom, CheckRoom, PreferenceRoom, SlotRoom):
     """The persistence API. Create with :meth:`open`; every method is a coroutine."""
 
     def __init__(self, db: Database) -> None:

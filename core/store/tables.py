@@ -210,4 +210,46 @@ class MemberPreference(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=TZ)
 
 
+class UpstreamSlot(SQLModel, table=True):
+    """One grant of the upstream budget shared by every process on the database (see
+    :mod:`core.budget`). Held while ``released_at`` is null and ``lease_until`` is ahead (the
+    holder renews it with its jobs' leases; a dead holder's slot expires with it); kept for a
+    minute after its grant, for the ``requests_per_minute`` window and for fairness."""
+
+    __tablename__ = "upstream_slot"
+    __table_args__ = (
+        Index("ix_upstream_slot_held", "released_at", "lease_until"),
+        Index("ix_upstream_slot_granted", "granted_at"),
+        Index("ix_upstream_slot_holder", "holder", "job_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    holder: str = Field(max_length=100)
+    job_id: int
+    user_scope: str = Field(max_length=200)
+    community_scope: str | None = Field(default=None, max_length=200)
+    granted_at: datetime = Field(sa_type=TZ)
+    lease_until: datetime = Field(sa_type=TZ)
+    released_at: datetime | None = Field(default=None, sa_type=TZ)
+
+
+class UpstreamWait(SQLModel, table=True):
+    """A job waiting for an upstream slot, in whichever process: the next free slot goes to
+    the waiting user with the fewest held or recent slots across all processes."""
+
+    __tablename__ = "upstream_wait"
+    __table_args__ = (
+        UniqueConstraint("holder", "job_id", name="uq_upstream_wait_job"),
+        Index("ix_upstream_wait_user", "user_scope", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    holder: str = Field(max_length=100)
+    job_id: int
+    user_scope: str = Field(max_length=200)
+    community_scope: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=TZ)
+    lease_until: datetime = Field(sa_type=TZ)
+
+
 metadata = SQLModel.metadata

@@ -40,7 +40,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -399,6 +399,8 @@ def text_tokens(prompt: str) -> int:
 # The fake
 # --------------------------------------------------------------------------------------------
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 _SECRET_HEADERS = {"authorization", "api-key", "x-api-key"}
 
 
@@ -446,6 +448,12 @@ class FakeGateway:
         self.blocked_terms = [t.lower() for t in blocked_terms]
         self.calls: list[CallRecord] = []
         self.file_hits: list[str] = []
+        #: API calls (generations, edits, chat) being answered now, and the most there ever were
+        #: at once: what a global concurrency limit is checked against.
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        #: Where ``CallRecord.at`` comes from (a test may pin it to its own clock).
+        self.clock: Callable[[], float] = time.time
         self._queue: collections.deque[Behavior] = collections.deque()
         self._files: dict[str, _File] = {}
         self._closing = asyncio.Event()
@@ -465,9 +473,9 @@ class FakeGateway:
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=256 * 1024 * 1024)
-        app.router.add_post("/v1/images/generations", self._generations)
-        app.router.add_post("/v1/images/edits", self._edits)
-        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/images/generations", self._counted(self._generations))
+        app.router.add_post("/v1/images/edits", self._counted(self._edits))
+        app.router.add_post("/v1/chat/completions", self._counted(self._chat))
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/files/download/{name}", self._file)
         app.router.add_get("/files/{name}", self._file)
@@ -498,6 +506,17 @@ class FakeGateway:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def _counted(self, handler: Handler) -> Handler:
+        async def counted(request: web.Request) -> web.StreamResponse:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                return await handler(request)
+            finally:
+                self.in_flight -= 1
+
+        return counted
 
     # ---- scripting and inspection ---------------------------------------------------------
 
@@ -548,6 +567,7 @@ class FakeGateway:
             headers=headers,
             has_key=bool(key),
             key_last4=key[-4:] if key and len(key) >= 12 else None,
+            at=self.clock(),
         )
         self.calls.append(rec)
         return rec, key

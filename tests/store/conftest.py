@@ -55,6 +55,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/db/pixelsmith.db"
         return
+    yield from _fresh_pg_schema()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database URL (its own schema), for PostgreSQL-only tests."""
+    yield from _fresh_pg_schema()
+
+
+def _fresh_pg_schema() -> Iterator[str]:
     reason = pg_unreachable()
     if reason:
         pytest.skip(reason)
