@@ -45,6 +45,7 @@ from core.providers.routing import OfflineProvider, build_provider, demo_provide
 from core.request import Options, build_request, parse_prompt
 from core.results import ResultStore
 from core.rooms.finishing import FinishingRoom, shown_ref
+from core.rooms.interactions import InteractionsRoom
 from core.safety import check_prompt
 from core.store import EVERYWHERE, Store
 from core.store.policy import effective_limits
@@ -91,7 +92,7 @@ _LEFT_LIMITS = (
 )
 
 
-class ImageService(FinishingRoom):
+class ImageService(FinishingRoom, InteractionsRoom):
     """Everything an adapter may ask of core. Create with :meth:`create`; close with :meth:`close`."""
 
     def __init__(
@@ -203,6 +204,7 @@ class ImageService(FinishingRoom):
         await asyncio.to_thread(warm_up, self.provider)
         reaped, self._reaped_at_open = [*self._reaped_at_open, *await self.store.reap()], []
         await self.results.sweep()
+        await self.store.sweep_interactions()
         self._reaper = asyncio.create_task(self._reap_forever(), name="pixelsmith-reaper")
         return reaped
 
@@ -237,6 +239,7 @@ class ImageService(FinishingRoom):
             await asyncio.sleep(self.settings.database.reaper_interval_s)
             try:
                 await self.store.reap()
+                await self.store.sweep_interactions()  # expired buttons' and modals' state
             except Exception:
                 log.exception("reaper failed; retrying on the next tick")
             await self.results.sweep_if_due()

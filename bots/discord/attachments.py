@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 import aiohttp
 import discord
@@ -24,12 +26,58 @@ DOWNLOAD_TIMEOUT_S = 30.0
 _MB = 1024 * 1024
 
 
+class AttachmentLike(Protocol):
+    """What a download needs of an attachment (a ``discord.Attachment`` or a :class:`Remote`)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def content_type(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Remote:
+    """An attachment as kept in a modal's context (:mod:`bots.discord.forms`): downloaded on
+    submit, by whichever process receives it, under the same host and size checks."""
+
+    url: str
+    filename: str
+    size: int
+    content_type: str | None = None
+
+    @classmethod
+    def of(cls, attachment: discord.Attachment) -> Remote:
+        return cls(attachment.url, attachment.filename, attachment.size, attachment.content_type)
+
+    def saved(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, saved: Any) -> list[Remote]:
+        """The attachments a context kept (anything malformed is left out)."""
+        found = []
+        for item in saved if isinstance(saved, list) else []:
+            try:
+                remote = cls(
+                    str(item["url"]), str(item["filename"]), int(item["size"]),
+                    None if item.get("content_type") is None else str(item["content_type"]),
+                )  # fmt: skip
+            except (KeyError, TypeError, ValueError):
+                continue
+            found.append(remote)
+        return found
+
+
 def looks_like_image(attachment: discord.Attachment) -> bool:
     kind = (attachment.content_type or "").split(";")[0].strip().lower()
     return kind in IMAGE_TYPES or attachment.filename.lower().endswith(IMAGE_SUFFIXES)
 
 
-def check_size(attachment: discord.Attachment, limit: int) -> None:
+def check_size(attachment: AttachmentLike, limit: int) -> None:
     if attachment.size > limit:
         raise InvalidImage(
             "image.too_large",
@@ -42,14 +90,14 @@ def check_size(attachment: discord.Attachment, limit: int) -> None:
 async def download(
     session: aiohttp.ClientSession,
     settings: Settings,
-    attachments: Sequence[discord.Attachment],
+    attachments: Sequence[AttachmentLike],
 ) -> list[Attachment]:
     """Every attachment's bytes, or an ``InvalidImage`` before anything is reserved."""
     limit = settings.images.max_input_bytes
     for attachment in attachments:
         check_size(attachment, limit)
 
-    async def one(attachment: discord.Attachment) -> Attachment:
+    async def one(attachment: AttachmentLike) -> Attachment:
         data = await fetch_bytes(
             session,
             attachment.url,
@@ -75,7 +123,7 @@ class Downloads:
         self.settings = settings
         self._session: aiohttp.ClientSession | None = None
 
-    async def fetch(self, attachments: Sequence[discord.Attachment]) -> list[Attachment]:
+    async def fetch(self, attachments: Sequence[AttachmentLike]) -> list[Attachment]:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         return await download(self._session, self.settings, attachments)

@@ -39,14 +39,14 @@ from bots.discord.cogs.buttons import ButtonsCog
 from bots.discord.cogs.imagine import ImagineCog
 from bots.discord.cogs.settings import SettingsCog
 from bots.discord.delivery import Retry
+from bots.discord.forms import Forms
 from bots.discord.identity import locale_of
 from bots.discord.inputs import Inputs
 from bots.discord.jobs import JobRunner
-from bots.discord.memory import PendingRequests, SourceCache
 from bots.discord.progress import edit_budget
 from bots.discord.reply import Reply, tell
 from bots.discord.shards import IdentifyGate
-from bots.discord.views import DYNAMIC_ITEMS, Forms
+from bots.discord.views import DYNAMIC_ITEMS
 from core import incidents, messages
 from core.config import Settings
 from core.errors import PixelsmithError
@@ -118,13 +118,11 @@ class PixelsmithBot(commands.AutoShardedBot):
         self.service = service
         self.settings = settings
         self.downloads = Downloads(settings)
-        self.forms = Forms()
+        self.forms = Forms(service)
         self._refusals: set[asyncio.Task[None]] = set()
         self.jobs = JobRunner(
             service,
             settings,
-            pending=PendingRequests(),
-            sources=SourceCache(),
             budget=edit_budget(max_edits_per_s),
             progress_interval=progress_interval,
             retry=retry,

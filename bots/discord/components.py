@@ -6,8 +6,10 @@ Our buttons carry ``px:<action>:<state>`` (at most 100 characters, Discord's lim
   the clicker only (its community and channel, see :mod:`bots.discord.cogs.buttons`); never
   trusted as more than a name. ``vary`` is Vary (subtle) (the Variations button of older
   results means the same); ``upscale_go`` confirms an Upscale whose estimate was shown.
-- ``px:suggest|force:<token>``: a refused request waiting in memory under a random token.
-- ``px:form:<token>``: a modal (the edit prompt) this process has shown.
+- ``px:suggest|force:<token>``: a refused request waiting in the database under a random token
+  (``ImageService.remember``: 16 random bytes as hex), found only for the member it refused.
+- ``px:form:<token>``: a modal (a prompt) whose context waits in the database the same way
+  (:mod:`bots.discord.forms`).
 
 :func:`parse` returns None for anything else: junk, a known action with a malformed or
 oversized state, or more than 100 characters. :func:`dispatchable` says whether discord.py will
@@ -28,7 +30,7 @@ MAX_CUSTOM_ID = 100
 JOB_ACTIONS = ("reroll", "edit", "region", "upscale", "vary", "vary_strong", "upscale_go")
 PENDING_ACTIONS = ("suggest", "force")
 REF = r"[A-Za-z0-9_-]{1,32}"  # a public job id: url-safe, at most 32 characters
-TOKEN = r"[0-9a-f]{16}"  # memory.PendingRequests tokens: 8 random bytes as hex
+TOKEN = r"[0-9a-f]{32}"  # ImageService.remember's tokens: 16 random bytes as hex
 FORM_PREFIX = "px:form:"
 JOB_TEMPLATE = rf"px:(?P<action>{'|'.join(JOB_ACTIONS)}):(?P<ref>{REF})"
 PENDING_TEMPLATE = rf"px:(?P<action>{'|'.join(PENDING_ACTIONS)}):(?P<token>{TOKEN})"

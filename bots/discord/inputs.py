@@ -1,4 +1,4 @@
-"""Request inputs taken from Discord: attachments -> prepared images, earlier requests -> options."""
+"""Request inputs taken from Discord: attachments -> prepared images."""
 
 from __future__ import annotations
 
@@ -7,26 +7,10 @@ from collections.abc import Sequence
 import discord
 
 from bots.discord import attachments
-from bots.discord.attachments import Downloads
+from bots.discord.attachments import AttachmentLike, Downloads
 from core.errors import PixelsmithError
-from core.request import Options
 from core.service import ImageService
-from core.types import ImageRequest, PreparedImage
-
-
-def options_of(request: ImageRequest, *, force: bool = False) -> Options:
-    """The options of an earlier request, to send it again (suggested prompt, send anyway)."""
-    return Options(
-        model=request.model,
-        size=request.size,
-        quality=request.quality,
-        n=request.n,
-        background=request.background,
-        moderation=request.moderation,
-        output_format=request.output_format,
-        input_fidelity=request.input_fidelity,
-        force=force or request.force or None,
-    )
+from core.types import PreparedImage
 
 
 def images_in(message: discord.Message | None) -> list[discord.Attachment]:
@@ -43,7 +27,7 @@ class Inputs:
         self.service = service
         self.downloads = downloads
 
-    async def images(self, files: Sequence[discord.Attachment]) -> tuple[PreparedImage, ...]:
+    async def images(self, files: Sequence[AttachmentLike]) -> tuple[PreparedImage, ...]:
         return await self.service.prepare_images(await self.downloads.fetch(files))
 
     async def mask(self, mask: discord.Attachment, base: PreparedImage) -> PreparedImage:

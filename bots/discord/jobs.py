@@ -19,7 +19,6 @@ import discord
 from bots.discord import permissions, render, views, web
 from bots.discord.delivery import DeliveryFailed, Retry, deliver, token_deadline
 from bots.discord.identity import identity_of, locale_of
-from bots.discord.memory import PendingRequests, SourceCache, Sources
 from bots.discord.progress import ProgressReporter
 from bots.discord.reply import Reply, tell
 from core import incidents
@@ -45,16 +44,12 @@ class JobRunner:
         service: ImageService,
         settings: Settings,
         *,
-        pending: PendingRequests,
-        sources: SourceCache,
         budget: TokenBucket,
         progress_interval: float,
         retry: Retry,
     ) -> None:
         self.service = service
         self.settings = settings
-        self.pending = pending
-        self.sources = sources
         self.budget = budget
         self.progress_interval = progress_interval
         self.retry = retry
@@ -96,9 +91,15 @@ class JobRunner:
         except Exception as exc:
             await tell(reply, incidents.incident_text(exc, reply.locale, "a Discord job"))
             return
-        if request.images:
-            self.sources.put(result.job_id, Sources(request.images, request.mask, request.markup))
+        if request.images:  # Re-roll sends them again, from any process (ImageService.reroll)
+            await self._keep_inputs(result, request)
         await self._deliver(reply, result, interaction)
+
+    async def _keep_inputs(self, result: ImageResult, request: ImageRequest) -> None:
+        try:
+            await self.service.keep_inputs(result.job_id, request)
+        except Exception as exc:  # a courtesy for a later Re-roll: never withhold a paid result
+            log.warning("inputs of job %s not kept (%s)", result.job_id, type(exc).__name__)
 
     async def again(self, interaction: discord.Interaction, produce: ResultMaker) -> None:
         """A ready result (a free re-delivery) posted like a new one; failures reply ephemerally."""
@@ -183,8 +184,20 @@ class JobRunner:
             suggestion = exc.params.get("suggestion") or None
             force = isinstance(exc, PreflightRefused)
             if suggestion or force:
-                token = self.pending.add(request, suggestion)
-                view = views.refusal_view(
-                    token, reply.locale, suggest=bool(suggestion), force=force
-                )
+                token = await self._remember(request, suggestion)
+                if token is not None:
+                    view = views.refusal_view(
+                        token, reply.locale, suggest=bool(suggestion), force=force
+                    )
         await tell(reply, text, view)
+
+    async def _remember(self, request: ImageRequest, suggestion: str | None) -> str | None:
+        """Keep a refused request (and its images) for its buttons, in the database; None: not
+        kept (too large, or the database failed), then the refusal comes without buttons."""
+        try:
+            return await self.service.remember_request(
+                request, views.PENDING_KIND, ttl_s=views.PENDING_TTL_S, suggestion=suggestion
+            )
+        except Exception as exc:
+            log.warning("refused request not kept (%s)", type(exc).__name__)
+            return None

@@ -1,8 +1,10 @@
-"""Buttons and modals. Buttons are ``DynamicItem``s: their ``custom_id`` carries the state (a job
-reference, or the token of a refused request kept in memory), so they work after a restart once
+"""Buttons. Buttons are ``DynamicItem``s: their ``custom_id`` carries the state (a job
+reference, or the token of a refused request kept in the database), so they work in any process
+and after a restart once
 ``client.add_dynamic_items(*DYNAMIC_ITEMS)`` ran in ``setup_hook``. A click becomes a bot event
 (``client.dispatch(JOB_CLICK, ...)``) that the buttons cog listens to: this module holds no flow
-logic and knows no cog. What a custom_id may say is :mod:`bots.discord.components`.
+logic and knows no cog. What a custom_id may say is :mod:`bots.discord.components`; the modals
+are :mod:`bots.discord.forms`.
 
 Anyone who can see a result may click Re-roll / Edit / Upscale / Vary: the new job is charged to
 the clicker, under the clicker's quota, and only in the job's own server and channel. Refusal
@@ -13,29 +15,21 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 
-from bots.discord.components import (
-    FORM_PREFIX,
-    JOB_TEMPLATE,
-    PENDING_TEMPLATE,
-)
-from bots.discord.memory import Lru
-from core import incidents, messages
+from bots.discord.components import JOB_TEMPLATE, PENDING_TEMPLATE
+from core import messages
 
 log = logging.getLogger("pixelsmith.discord")
-
-PROMPT_MAX = 4000  # Discord's text input limit
-MODAL_TITLE_MAX = 45  # Discord: a modal's title is at most 45 characters
-FORM_TIMEOUT_S = 900.0
 
 # Bot events (``on_<name>`` listeners): (action, state, interaction).
 JOB_CLICK = "pixelsmith_job_button"
 PENDING_CLICK = "pixelsmith_pending_button"
+
+PENDING_KIND = "discord_refusal"  # what a refusal's buttons carry the token of
+PENDING_TTL_S = 3600.0
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOB_TEMPLATE):
@@ -66,7 +60,8 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOB_TEM
 
 
 class PendingButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PENDING_TEMPLATE):
-    """Use suggested prompt / Send anyway, under a refusal; the request waits in memory."""
+    """Use suggested prompt / Send anyway, under a refusal; the request waits in the database
+    (``ImageService.remember_request``) for :data:`PENDING_TTL_S`, for the refused member only."""
 
     def __init__(self, action: str, token: str, label: str = "") -> None:
         style = discord.ButtonStyle.success if action == "suggest" else discord.ButtonStyle.danger
@@ -130,76 +125,3 @@ def refusal_view(token: str, locale: str, *, suggest: bool, force: bool) -> disc
             label = messages.text(_label_key(action), locale)
             view.add_item(PendingButton(action, token, label))
     return view
-
-
-Submit = Callable[[discord.Interaction, str], Awaitable[None]]
-
-
-class PromptModal(discord.ui.Modal):
-    """Asks for an edit prompt, then hands ``(interaction, prompt)`` to ``on_prompt``.
-
-    A modal must be the first response to an interaction, so the slow work (download, job)
-    happens after the submit, which is deferred like any command.
-    """
-
-    def __init__(
-        self,
-        locale: str,
-        on_prompt: Submit,
-        *,
-        custom_id: str,
-        default: str | None = None,
-        title: str | None = None,
-    ) -> None:
-        title = title or messages.text("discord.modal.edit_title", locale)
-        super().__init__(
-            title=title[:MODAL_TITLE_MAX],
-            timeout=FORM_TIMEOUT_S,
-            custom_id=custom_id,
-        )
-        self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
-            placeholder=messages.text("discord.modal.prompt_placeholder", locale),
-            style=discord.TextStyle.paragraph,
-            default=default,
-            max_length=PROMPT_MAX,
-        )
-        # Discord's modal layout: each text input inside a Label (the action-row form is
-        # deprecated); discord.py has discord.ui.Label since 2.6.
-        label = messages.text("chat.modal.prompt", locale)
-        self.add_item(discord.ui.Label(text=label, component=self.prompt))
-        self._on_prompt = on_prompt
-        self._locale = locale
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._on_prompt(interaction, self.prompt.value)
-        except Exception as exc:  # the flow replies by itself; this is the last resort
-            text = incidents.incident_text(exc, self._locale, "a Discord modal")
-            if not interaction.response.is_done():
-                await interaction.response.send_message(text, ephemeral=True)
-
-
-class Forms:
-    """The modals this process has shown and not yet forgotten (their submit can still run).
-
-    discord.py drops a submit it has no modal for without a word; the buttons cog asks
-    :meth:`known` and answers the others with "this form is no longer valid".
-    """
-
-    def __init__(self, size: int = 1024) -> None:
-        self._open: Lru[str, bool] = Lru(size, FORM_TIMEOUT_S)
-
-    def prompt(
-        self,
-        locale: str,
-        on_prompt: Submit,
-        *,
-        default: str | None = None,
-        title: str | None = None,
-    ) -> PromptModal:
-        custom_id = f"{FORM_PREFIX}{secrets.token_hex(8)}"
-        self._open.put(custom_id, True)
-        return PromptModal(locale, on_prompt, custom_id=custom_id, default=default, title=title)
-
-    def known(self, custom_id: object) -> bool:
-        return isinstance(custom_id, str) and self._open.get(custom_id) is not None

@@ -115,7 +115,8 @@ async def reroll(
     if prompt is None and await remix_or_start(bot, body, where, identity, prefs, job.prompt, meta):
         return
     identity = await _settled(bot, identity, prefs)
-    request = bot.service.rebuild(job, identity, idem_key=_key(body, action), prompt=prompt)
+    # an edit sends its kept images, mask and sketch again (or says they are gone)
+    request = await bot.service.reroll(job, identity, idem_key=_key(body, action), prompt=prompt)
     await run_job(bot, request, str(where.channel), where.thread_ts)
 
 

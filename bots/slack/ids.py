@@ -5,6 +5,9 @@ modal carries it in ``private_metadata``; a refusal's buttons carry the typed re
 Slack echoes these back, but anyone who can click can also hand-craft a payload, so every value
 is parsed strictly here (malformed or oversized: None, "this button is no longer valid") and
 every job is looked up for the clicking identity: a job of another workspace is None too.
+Nothing a click needs is kept in a process's memory: what is not in the value or the metadata
+(an edit's images for its Re-roll) is in the database (``ImageService.keep_inputs``), so any
+process behind the load balancer, or one after a restart, answers the click.
 Slack's limits: a button ``value`` holds 2000 characters, ``private_metadata`` 3000
 (https://api.slack.com/reference/block-kit/block-elements#button,
 https://api.slack.com/reference/surfaces/views).

@@ -144,6 +144,11 @@ async def run_job(
     except BaseException:
         await progress.close()
         raise
+    if request.images:  # Re-roll sends them again, from any process (ImageService.reroll)
+        try:
+            await bot.service.keep_inputs(result.job_id, request)
+        except Exception as exc:  # a courtesy for a later Re-roll: never withhold the result
+            log.warning("inputs of job %s not kept (%s)", result.job_id, type(exc).__name__)
     # The progress message becomes the result's header with its buttons.
     progress_ts = await progress.close(delete=False)
     result = replace(result, request=await locale.apply(result.request))

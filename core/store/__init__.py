@@ -13,6 +13,7 @@ The rooms, each a mixin of :class:`Store` (``store.py`` puts them together and o
 * ``check.py``: counters against the ledger.
 * ``preferences.py``: members' own defaults (``/settings``).
 * ``slots.py``: the upstream budget shared by every process (leased slots, waiting jobs).
+* ``interactions.py``: what a click or a modal submit needs later (``interaction`` rows).
 * ``policy.py``: the ``[quota]`` settings and how they resolve; ``tables.py``: the schema.
 
 SQLModel or plain SQLAlchemy: the tables are SQLModel models (one typed declaration per table,

@@ -32,6 +32,7 @@ OVERRIDE: Table = metadata.tables["quota_override"]
 AUDIT: Table = metadata.tables["audit_entry"]
 PREFERENCE: Table = metadata.tables["member_preference"]
 USED_TOKEN: Table = metadata.tables["used_token"]
+INTERACTION: Table = metadata.tables["interaction"]
 
 JOB_COLUMNS = tuple(c.name for c in JOB.c)
 

@@ -10,13 +10,23 @@ from core.store.admin import AdminRoom
 from core.store.buckets import QuotaRoom
 from core.store.check import CheckRoom
 from core.store.engine import DEFAULT_URL, Database
+from core.store.interactions import InteractionRoom
 from core.store.leases import LeaseRoom
 from core.store.preferences import PreferenceRoom
 from core.store.reports import ReportRoom
 from core.store.slots import SlotRoom
 
 
-class Store(LeaseRoom, QuotaRoom, AdminRoom, ReportRoom, CheckRoom, PreferenceRoom, SlotRoom):
+class Store(
+    LeaseRoom,
+    QuotaRoom,
+    AdminRoom,
+    ReportRoom,
+    CheckRoom,
+    PreferenceRoom,
+    SlotRoom,
+    InteractionRoom,
+):
     """The persistence API. Create with :meth:`open`; every method is a coroutine."""
 
     def __init__(self, db: Database) -> None:

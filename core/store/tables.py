@@ -27,6 +27,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    LargeBinary,
     UniqueConstraint,
     false,
 )
@@ -250,6 +251,29 @@ class UpstreamWait(SQLModel, table=True):
     community_scope: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=TZ)
     lease_until: datetime = Field(sa_type=TZ)
+
+
+class InteractionState(SQLModel, table=True):
+    """What a button click or a modal submit needs later, found by every process on the
+    database (and after a restart) until ``expires_at``: a refused request waiting for "Send
+    anyway", the inputs an edit's Re-roll sends again, an open modal's context.
+
+    ``token`` is the random id a button or modal carries (see :mod:`core.rooms.interactions`),
+    or ``inputs:<job id>`` for a job's kept inputs (never accepted from a click). ``owner_scope``
+    is the member scope allowed to use it (None: whoever may act on the job, checked by the
+    adapter); ``inputs`` describes the images packed one after the other into ``data``."""
+
+    __tablename__ = "interaction"
+
+    token: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=32)
+    community_scope: str | None = Field(default=None, max_length=200)
+    owner_scope: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    inputs: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    data: bytes | None = Field(default=None, sa_type=LargeBinary)
+    created_at: datetime = Field(sa_type=TZ)
+    expires_at: datetime = Field(sa_type=TZ, index=True)
 
 
 metadata = SQLModel.metadata

@@ -179,23 +179,30 @@ async def test_edit_and_variations_buttons_use_the_result_image(
     assert all(len(c.files) == 1 and c.files[0].format == "PNG" for c in calls)
 
 
-async def test_reroll_of_an_edit_after_restart_says_sources_are_gone(
-    fake: FakeDiscord, discord_settings: SettingsFactory
+async def test_reroll_of_an_edit_after_restart_sends_the_same_inputs(
+    fake: FakeDiscord, discord_settings: SettingsFactory, gateway: FakeGateway
 ) -> None:
+    """The edit's image and mask are kept in the database: a Re-roll on a fresh bot (a restart,
+    or another process on the database) sends the gateway the same bytes again."""
     settings = discord_settings()
     ctx = fake.context()
     async with running_bot(settings):
-        image = fake.make_attachment("cat.png", INPUT)
-        payload = P.slash_command(
-            ctx, "edit", options={"prompt": "a hat"}, attachments={"image": image}
-        )
+        attachments = {
+            "image": fake.make_attachment("cat.png", INPUT),
+            "mask": fake.make_attachment("mask.png", mask_png(64, 48)),
+        }
+        payload = P.slash_command(ctx, "edit", options={"prompt": "a hat"}, attachments=attachments)
         await fake.dispatch("INTERACTION_CREATE", payload)
         first = await fake.wait_for_message(final(fake, payload), timeout=WAIT)
     async with running_bot(settings):
         reroll = first.components[0]["components"][0]["custom_id"]
         again = await click(fake, ctx, first, reroll)
         msg = await fake.wait_for_message(final(fake, again), timeout=WAIT)
-        assert msg.ephemeral and "no longer available" in (msg.content or "")
+        assert msg.files and not msg.ephemeral, msg.content
+    before, after = gateway.calls_to("/v1/images/edits")
+    assert [(f.field, f.data) for f in after.files] == [(f.field, f.data) for f in before.files]
+    assert {f.field for f in after.files} == {"image", "mask"}
+    assert after.form["prompt"] == before.form["prompt"] == "a hat"
 
 
 async def _edit_then_reroll(

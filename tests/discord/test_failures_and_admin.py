@@ -63,7 +63,7 @@ async def test_expired_suggestion_button(fake: FakeDiscord, bot: DiscordAdapter)
         "type": 2,
         "style": 3,
         "label": "Use suggested prompt",
-        "custom_id": "px:suggest:00000000000000aa",
+        "custom_id": "px:suggest:000000000000000000000000000000aa",
     }
     msg = P.message_object(
         channel_id=fake.channel_id,
@@ -71,7 +71,7 @@ async def test_expired_suggestion_button(fake: FakeDiscord, bot: DiscordAdapter)
         content="old",
         components=[{"type": 1, "components": [button]}],
     )
-    payload = P.component_click(fake.context(), "px:suggest:00000000000000aa", msg)
+    payload = P.component_click(fake.context(), "px:suggest:000000000000000000000000000000aa", msg)
     await fake.dispatch("INTERACTION_CREATE", payload)
     answer = await fake.wait_for_message(lambda m: m.kind == "response", timeout=WAIT)
     assert answer.ephemeral and answer.content == messages.text("discord.expired_button")

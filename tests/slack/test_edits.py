@@ -274,3 +274,29 @@ async def test_foreign_file_host_is_refused_without_sending_the_token(harness: H
     assert "not an allowed file host" in (hint.text or "")
     assert seen == []  # nothing fetched, so the token went nowhere
     assert harness.gateway.calls == []
+
+
+async def test_reroll_of_an_edit_on_another_process_sends_the_same_image(closing: Any) -> None:
+    """The edit's inputs are kept in the database: a Re-roll handled by a second bot process
+    on the same database sends the gateway the same image bytes (never a generation)."""
+    first: Harness = await closing()
+    second: Harness = await closing()
+    fake = first.fake
+    await first.send(slash_command("", command="/imagine-edit", response_url=fake.response_url()))
+    opened = (await first.wait(lambda: fake.views))[0]
+    photo = fake.add_file("dog.png", png(), "image/png")
+    values = {
+        "image_block": {"image_input": file_input_value([photo])},
+        "prompt_block": {"prompt_input": text_input_value("make it snow")},
+    }
+    await first.send(
+        view_submission("imagine_edit", values, private_metadata=opened.view["private_metadata"])
+    )
+    controls = (await first.wait(first.controls))[0]
+    value = button(controls, "reroll")["value"]
+    await second.send(block_actions("reroll", value, response_url=fake.response_url()))
+    await second.wait(lambda: len(second.controls()) == 2)
+    before, after = first.gateway.calls_to("/v1/images/edits")
+    assert first.gateway.calls_to("/v1/images/generations") == []
+    assert after.params["prompt"] == before.params["prompt"] == "make it snow"
+    assert [f.data for f in after.files] == [f.data for f in before.files] and after.files

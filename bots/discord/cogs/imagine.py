@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bots.discord import render
+from bots.discord.attachments import AttachmentLike, Remote
 from bots.discord.choices import (
     ASPECT_CHOICES,
     BACKGROUND_CHOICES,
@@ -23,15 +25,17 @@ from bots.discord.choices import (
     t,
     value_of,
 )
+from bots.discord.forms import Forms
 from bots.discord.identity import idem_key, identity_of, locale_of
 from bots.discord.inputs import Inputs, images_in
 from bots.discord.jobs import JobRunner
 from bots.discord.reply import Reply
-from bots.discord.views import Forms
 from core.errors import PixelsmithError
 from core.request import Options
 from core.service import ImageService
 from core.types import Identity, ImageRequest
+
+EDIT_MENU = "edit_menu"  # the "Edit image" menu's modal (bots.discord.forms)
 
 
 class ImagineCog(commands.Cog):
@@ -45,6 +49,7 @@ class ImagineCog(commands.Cog):
         self.edit_menu = app_commands.ContextMenu(
             name=t("discord.cmd.edit_menu"), callback=self.on_edit_menu
         )
+        forms.handle(EDIT_MENU, self.on_edit_menu_submit)
 
     def identity(self, interaction: discord.Interaction, reply: Reply | None = None) -> Identity:
         """Who asks; with ``reply``, answering in its language (the member's setting)."""
@@ -143,13 +148,15 @@ class ImagineCog(commands.Cog):
         self,
         interaction: discord.Interaction,
         prompt: str,
-        files: Sequence[discord.Attachment],
+        files: Sequence[AttachmentLike],
         mask: discord.Attachment | None = None,
         options: Options | None = None,
         *,
         sketch: discord.Attachment | None = None,
     ) -> None:
         async def make(reply: Reply) -> ImageRequest:
+            if not files:  # a modal's context kept none (never an edit turned generation)
+                raise PixelsmithError("chat.no_images")
             images = await self.inputs.images(files)
             prepared_mask = None if mask is None else await self.inputs.mask(mask, images[0])
             markup = None if sketch is None else await self.inputs.markup(sketch, images[0])
@@ -177,7 +184,12 @@ class ImagineCog(commands.Cog):
             await Reply(interaction, locale).failure(render.failure(exc, locale))
             return
 
-        async def submit(modal_interaction: discord.Interaction, prompt: str) -> None:
-            await self.run_edit(modal_interaction, prompt, files)
+        saved = [Remote.of(f).saved() for f in files]
+        identity = self.identity(interaction)
+        await self.forms.open(interaction, identity, EDIT_MENU, {"files": saved}, locale=locale)
 
-        await interaction.response.send_modal(self.forms.prompt(locale, submit))
+    async def on_edit_menu_submit(
+        self, interaction: discord.Interaction, prompt: str, payload: dict[str, Any]
+    ) -> None:
+        """The menu's modal submitted (in any process): edit the message's images."""
+        await self.run_edit(interaction, prompt, Remote.load(payload.get("files")))

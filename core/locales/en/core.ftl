@@ -226,6 +226,7 @@ database-unreachable = Config error at `{ $key }`: cannot connect to the databas
 ## results
 results-unknown_job = There is no job { $job } that you can get again: check the number in your history.
 results-gone = The images of job { $job } are no longer kept (results are kept for { $days } days). Nothing was charged.
+finish-inputs_gone = The original images of this edit are no longer kept (they are kept for { $hours } hours after the edit). Use Edit on the result instead. Nothing was charged.
 
 ## note
 note-redelivered = Delivered again from the result store: free (the job cost ${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) } when it was made).

@@ -219,6 +219,7 @@ database-unreachable = 配置项 `{ $key }` 有误：无法连接到数据库 { 
 ## results
 results-unknown_job = 没有你可以重新获取的任务 { $job }：请核对历史记录中的编号。
 results-gone = 任务 { $job } 的图片已不再保留（结果保留 { $days } 天）。未扣费。
+finish-inputs_gone = 这次编辑的原始图片已不再保留（编辑后保留 { $hours } 小时）。请对结果使用“编辑”。未产生任何费用。
 
 ## note
 note-redelivered = 已从结果存储重新发送：免费（该任务生成时花费 ${ NUMBER($cost, minimumFractionDigits: 4, maximumFractionDigits: 4) }）。
