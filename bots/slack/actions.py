@@ -8,7 +8,6 @@ and localized right after."""
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -206,39 +205,38 @@ async def retry_refused(
     remixed: str | None = None,
     done: Done = _nothing,
 ) -> None:
-    """Use suggested prompt / Send anyway (``remixed``: the prompt the remix modal sent)."""
+    """Use suggested prompt / Send anyway (``remixed``: the prompt the remix modal sent): the
+    refused request the button's token names, for the member it refused only."""
     clicked = await _clicker(bot, body)
     if clicked is None:
         return
     where, identity, prefs = clicked
-    parsed = ids.parse_retry_value(action.get("value"))
-    if parsed is None:
+    token = ids.refusal_token(action.get("value"))
+    earlier = await bot.service.recall(identity, ids.REFUSAL_KIND, token) if token else None
+    if token is None or earlier is None:
         await done()
         await invalid(bot, await _settled(bot, identity, prefs), where.channel)
         return
-    prompt, options, suggestion = parsed
     use_suggestion = action.get("action_id") == blocks.USE_SUGGESTION
-    if use_suggestion and suggestion:
-        prompt = suggestion
+    suggestion = earlier.payload.get("suggestion")
+    prompt = suggestion if use_suggestion and isinstance(suggestion, str) else earlier.prompt
     if remixed is None:
-        raw = obj(_json(action.get("value")))
-        meta = {"a": str(action.get("action_id")), "o": obj(raw.get("o"))}
+        meta = {"a": str(action.get("action_id")), "r": token}
         if await remix_or_start(bot, body, where, identity, prefs, prompt, meta):
             await done()
             return
     await done()
     identity = await _settled(bot, identity, prefs)
-    prompt = remixed if remixed is not None else prompt
-    options = replace(options, force=None if use_suggestion else True)
-    request = bot.service.build(prompt, identity, options=options, idem_key=_key(body, action))
+    request = bot.service.build(
+        remixed if remixed is not None else prompt,
+        identity,
+        options=earlier.options(force=not use_suggestion),
+        images=earlier.images,
+        mask=earlier.mask,
+        markup=earlier.markup,
+        idem_key=_key(body, action),
+    )
     await run_job(bot, request, str(where.channel), where.thread_ts)
-
-
-def _json(value: Any) -> Any:
-    try:
-        return json.loads(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 async def on_remix_submit(bot: SlackBot, view: dict[str, Any], body: dict[str, Any]) -> None:
@@ -253,7 +251,7 @@ async def on_remix_submit(bot: SlackBot, view: dict[str, Any], body: dict[str, A
     body = {**body, "trigger_id": f"view:{key}"}
     action: dict[str, Any] = {"action_id": action_id}
     if action_id in (blocks.USE_SUGGESTION, blocks.SEND_ANYWAY):
-        action["value"] = json.dumps({"p": prompt or "", "o": obj(meta.get("o"))})
+        action["value"] = meta.get("r")  # the refused request, found again for the submitter
         await retry_refused(bot, body, action, remixed=prompt or "")
         return
     ref = ids.job_ref(meta.get("j")) or ""

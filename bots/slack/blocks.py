@@ -28,7 +28,6 @@ MOVE_BUTTONS = (  # (the move core offers, its action id, its label)
     (finishing.VARY_STRONG, VARY_STRONG, "chat.button.vary_strong"),
 )
 MAX_BUTTON_TEXT = 75  # Slack: a button's text is at most 75 characters
-MAX_VALUE = 2000  # Slack's limit for a button value
 MAX_FILES_PER_INPUT = 10  # Slack's file_input takes 1-10 files
 MAX_EDIT_IMAGES = IntakeLimits().max_images  # what one edit takes
 IMAGE_FILETYPES = ["png", "jpg", "jpeg", "webp"]
@@ -92,18 +91,16 @@ def upscale_confirm(text: str, ref: str, locale: str, estimate_usd: float) -> li
 
 
 def refusal_controls(
-    text: str, locale: str, retry: dict[str, Any], *, preflight: bool
+    text: str, locale: str, token: str, *, suggest: bool, preflight: bool
 ) -> list[Any] | None:
-    """The hint plus "Use suggested prompt" (and "Send anyway" before anything was sent)."""
-    value = json.dumps(retry, separators=(",", ":"), ensure_ascii=False)
-    if len(value) > MAX_VALUE:
-        return None
+    """The hint plus "Use suggested prompt" (and "Send anyway" before anything was sent); both
+    carry the token of the refused request (:mod:`bots.slack.ids`)."""
     elements = []
-    if retry.get("s"):
+    if suggest:
         label = messages.text("chat.button.suggest", locale)
-        elements.append(button(USE_SUGGESTION, label, value, "primary"))
+        elements.append(button(USE_SUGGESTION, label, token, "primary"))
     if preflight:
-        elements.append(button(SEND_ANYWAY, messages.text("chat.button.force", locale), value))
+        elements.append(button(SEND_ANYWAY, messages.text("chat.button.force", locale), token))
     if not elements:
         return None
     return [section(text), actions("refusal_actions", *elements)]

@@ -1,7 +1,9 @@
 """What buttons and modals carry, and how a click finds its job — only inside its workspace.
 
 A result's buttons carry the job's public id (``value``: ``<job>`` or ``<job>:<file ids>``), a
-modal carries it in ``private_metadata``; a refusal's buttons carry the typed request itself.
+modal carries it in ``private_metadata``; a refusal's buttons carry the token of the refused
+request, which waits in the database (``ImageService.remember_request``: its prompt, options and
+images, for :data:`REFUSAL_TTL_S`, found only for the member it refused in their workspace).
 Slack echoes these back, but anyone who can click can also hand-craft a payload, so every value
 is parsed strictly here (malformed or oversized: None, "this button is no longer valid") and
 every job is looked up for the clicking identity: a job of another workspace is None too.
@@ -15,13 +17,10 @@ https://api.slack.com/reference/surfaces/views).
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import fields
 from typing import Any
 
 from bots.slack.payload import slack_id
-from core.request import Options
 from core.service import ImageService
 from core.types import Identity, ImageResult, JobView
 
@@ -29,7 +28,9 @@ MAX_VALUE = 2000  # a button's value
 MAX_REF = 32  # a public job id
 MAX_FILES = 16
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_OPTION_NAMES = {f.name for f in fields(Options)} - {"force"}
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+REFUSAL_KIND = "slack_refusal"  # the interaction state a refusal's buttons name
+REFUSAL_TTL_S = 3600.0
 
 
 def job_ref(value: Any) -> str | None:
@@ -55,32 +56,9 @@ def parse_result_value(value: Any) -> tuple[str, list[str]] | None:
     return ref, files
 
 
-def parse_retry_value(value: Any) -> tuple[str, Options, str | None] | None:
-    """(prompt, options, suggestion) from a refusal button's JSON value, else None."""
-    if not isinstance(value, str) or len(value) > MAX_VALUE:
-        return None
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    prompt, options, suggestion = data.get("p"), data.get("o", {}), data.get("s")
-    if not isinstance(prompt, str) or not isinstance(options, dict):
-        return None
-    if suggestion is not None and not isinstance(suggestion, str):
-        return None
-    if not set(options) <= _OPTION_NAMES:
-        return None
-    if not all(_option_ok(k, v) for k, v in options.items()):
-        return None
-    return prompt, Options(**options), suggestion
-
-
-def _option_ok(name: str, value: Any) -> bool:
-    if name == "n":
-        return type(value) is int and 1 <= value <= 10
-    return isinstance(value, str) and len(value) <= 64
+def refusal_token(value: Any) -> str | None:
+    """The token a refusal button carries (16 random bytes as hex), else None."""
+    return value if isinstance(value, str) and _TOKEN.fullmatch(value) else None
 
 
 async def job_for(service: ImageService, caller: Identity, ref: str) -> JobView | None:

@@ -12,11 +12,10 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bots.slack import blocks
+from bots.slack import blocks, ids
 from bots.slack.delivery import deliver_paid, header
 from bots.slack.runtime import LocaleFuture, SlackBot, mention
 from core import messages
@@ -156,22 +155,6 @@ async def run_job(
     return result
 
 
-def retry_value(request: ImageRequest, suggestion: str | None) -> dict[str, Any]:
-    """What the refusal buttons need to ask again (a pre-flight refusal has no job yet)."""
-    options = {
-        "model": request.model,
-        "size": request.size,
-        "quality": request.quality,
-        "n": request.n,
-        "background": request.background,
-        "output_format": request.output_format,
-    }
-    value: dict[str, Any] = {"p": request.prompt, "o": {k: v for k, v in options.items() if v}}
-    if suggestion:
-        value["s"] = suggestion
-    return value
-
-
 async def tell_refusal_or_failure(
     bot: SlackBot,
     failure: PixelsmithError,
@@ -182,12 +165,24 @@ async def tell_refusal_or_failure(
     identity = request.identity
     text = bot.render(failure, identity)
     controls = None
-    if isinstance(failure, PreflightRefused | Refused) and not request.is_edit:
-        suggestion = failure.params.get("suggestion")
-        controls = blocks.refusal_controls(
-            text,
-            identity.locale,
-            retry_value(request, suggestion),
-            preflight=isinstance(failure, PreflightRefused),
-        )
+    if isinstance(failure, PreflightRefused | Refused):
+        suggestion = failure.params.get("suggestion") or None
+        preflight = isinstance(failure, PreflightRefused)
+        token = await _remember(bot, request, suggestion) if suggestion or preflight else None
+        if token is not None:
+            controls = blocks.refusal_controls(
+                text, identity.locale, token, suggest=bool(suggestion), preflight=preflight
+            )
     await bot.ephemeral(channel, identity.user_id, text, controls, thread_ts)
+
+
+async def _remember(bot: SlackBot, request: ImageRequest, suggestion: str | None) -> str | None:
+    """Keep a refused request (and an edit's images) for its buttons, in the database; None:
+    not kept (too large, or the database failed), then the hint comes without buttons."""
+    try:
+        return await bot.service.remember_request(
+            request, ids.REFUSAL_KIND, ttl_s=ids.REFUSAL_TTL_S, suggestion=suggestion
+        )
+    except Exception as exc:
+        log.warning("refused request not kept (%s)", type(exc).__name__)
+        return None
