@@ -153,7 +153,12 @@ class WebBackend:
             mask=prepared_mask,
             markup=prepared_markup,
         )
-        return await self.service.run(request)
+        result = await self.service.run(request)
+        try:  # a Re-roll of this edit, here or under the result in the chat, sends them again
+            await self.service.keep_inputs(result.job_id, request)
+        except Exception as exc:  # a courtesy for a later Re-roll: never withhold the result
+            log.warning("inputs of job %s not kept (%s)", result.job_id, type(exc).__name__)
+        return result
 
     def takes_markup(self, job: JobView) -> bool:
         """Whether the job's model takes a ``markup`` edit input (the painter offers Sketch)."""

@@ -209,6 +209,7 @@ async def reroll(request: web.Request) -> web.Response:
     key = f"web:reroll:{caller.platform}:{caller.tenant_id}:{caller.user_id}:{form_id}"
 
     async def work() -> ImageResult:
-        return await backend.service.run(backend.service.rebuild(job, caller, idem_key=key))
+        # an edit sends its kept images, mask and sketch again (or says they are gone)
+        return await backend.service.run(await backend.service.reroll(job, caller, idem_key=key))
 
     return tasks.start(request, caller, work)

@@ -269,3 +269,25 @@ async def test_reroll_from_my_images_is_a_new_job_of_mine(
     no_form = {"X-CSRF-Token": headers["X-CSRF-Token"]}
     assert (await webapp.client.post(f"/api/reroll/{job}", headers=no_form)).status == 400
     assert await webapp.service.store.check() == []
+
+
+async def test_reroll_of_a_painted_edit_sends_the_same_image_and_mask(
+    webapp: Web, gateway: FakeGateway
+) -> None:
+    """The edit's inputs are kept in the database (any replica finds them): its Re-roll from
+    My images is an edit with the same bytes, never a generation."""
+    job, csrf = await open_edit(webapp)
+    answer = await webapp.client.post(
+        f"/api/edit/{job}",
+        data=edit_form(png(hole=(10, 10, 90, 90))),
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert (await finish(webapp, answer))["state"] == "done"
+    [(_, edited)] = webapp.poster.posted
+    headers = {"X-CSRF-Token": csrf, "X-Form-Id": "click-2"}
+    url = f"/api/reroll/{edited.public_id}"
+    assert (await finish(webapp, await webapp.client.post(url, headers=headers)))["state"] == "done"
+    before, after = gateway.calls_to("/v1/images/edits")
+    assert [(f.field, f.data) for f in after.files] == [(f.field, f.data) for f in before.files]
+    assert after.form["prompt"] == before.form["prompt"] == "a lighthouse"
+    assert len(gateway.calls_to("/v1/images/generations")) == 1  # only the original /imagine
