@@ -395,9 +395,12 @@ class _Doctor:
     async def slack(self) -> list[Check]:
         s = self.settings.slack
         bot, app, secret = s.bot_token_value, s.app_token_value, s.signing_secret_value
-        if not (bot or app or secret):
+        if not (bot or app or secret) and s.distribution != "oauth":
             return [Check("skip", self.t("doctor.what_slack"), self.t("doctor.slack_none"))]
-        checks = [await self._slack_bot(bot)]
+        if s.distribution == "oauth":  # each workspace's token is in the database
+            checks = [await self._slack_client()]
+        else:
+            checks = [await self._slack_bot(bot)]
         if s.mode == "socket":
             what = self.t("doctor.what_slack_app")
             if not app:
@@ -461,6 +464,72 @@ class _Doctor:
             )
         data = response.data if isinstance(response.data, dict) else {}
         return ok(data)
+
+    async def _slack_client(self) -> Check:
+        """The OAuth client id and secret, probed with a code that cannot be valid: Slack checks
+        the client first (invalid_client_id, bad_client_secret), then the code (invalid_code)."""
+        s = self.settings.slack
+        what = self.t("doctor.what_slack_client")
+        fix = self.t("doctor.slack_client_fix")
+        base = s.api_base_url if s.api_base_url.endswith("/") else s.api_base_url + "/"
+        client = AsyncWebClient(base_url=base, timeout=int(TIMEOUT_S))
+        try:
+            await asyncio.wait_for(
+                client.oauth_v2_access(
+                    client_id=str(s.client_id),
+                    client_secret=str(s.client_secret_value),
+                    code="pixelsmith-doctor-probe",
+                ),
+                TIMEOUT_S + 1,
+            )
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            code = str(data.get("error") or exc.response.status_code)
+            if code == "invalid_code":
+                return Check("ok", what, self.t("doctor.slack_client_ok"))
+            return Check("fail", what, self.t("doctor.slack_rejected", error=code), fix)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            shown = _public_url(base)
+            return Check(
+                "fail",
+                what,
+                self.t("doctor.unreachable", url=shown, error=self.error(exc)),
+                self.t("doctor.unreachable_fix", url=shown),
+            )
+        return Check("ok", what, self.t("doctor.slack_client_ok"))
+
+    async def slack_installs(self) -> Check:
+        """How many workspaces (or Grid orgs) installed the app, and that each one's sealed
+        token opens with PIXELSMITH_SECRET_KEY; never a token."""
+        from core.sealed import Unsealable, sealer_for
+        from core.store import Store
+
+        what = self.t("doctor.what_slack_installs")
+        store = await Store.open(self.settings.database.url, migrate=False)
+        try:
+            keys = await store.install_keys("slack")
+            sealer = sealer_for(self.settings)
+            unopened = 0
+            for key in keys:
+                found = await store.find_install("slack", key)
+                try:
+                    sealer.open(str(found["sealed"]) if found else "", what="slack_token")
+                except Unsealable:
+                    unopened += 1
+        finally:
+            await store.close()
+        if unopened:
+            fix = messages.text("sealed.unsealable", self.locale, what="slack_token")
+            detail = self.t("doctor.slack_installs_unsealable", count=unopened, total=len(keys))
+            return Check("fail", what, detail, fix)
+        if not keys:
+            return Check(
+                "warn",
+                what,
+                self.t("doctor.slack_installs_none"),
+                self.t("doctor.slack_installs_fix"),
+            )
+        return Check("ok", what, self.t("doctor.slack_installs_ok", count=len(keys)))
 
     async def _slack_bot(self, token: str | None) -> Check:
         what = self.t("doctor.what_slack_bot")
@@ -528,6 +597,8 @@ async def collect(
         doctor.database(), doctor.gateway(), doctor.discord_checks(), doctor.slack()
     )
     jobs = [await doctor.jobs()] if database.status == "ok" else []
+    if database.status == "ok" and settings.slack.distribution == "oauth":
+        slack = [*slack, await doctor.slack_installs()]
     return [doctor.config(), database, *jobs, *gateway, *discord, *slack]
 
 

@@ -33,11 +33,7 @@ def configured_adapters(settings: Settings, service: ImageService) -> list[Platf
         from bots.discord.app import DiscordAdapter
 
         adapters.append(DiscordAdapter(service, settings))
-    slack = settings.slack
-    if slack.bot_token_value and (
-        (slack.mode == "socket" and slack.app_token_value)
-        or (slack.mode == "http" and slack.signing_secret_value)
-    ):
+    if slack_configured(settings):
         from bots.slack.app import SlackAdapter
 
         adapters.append(SlackAdapter(service, settings))
@@ -49,8 +45,23 @@ def configured_adapters(settings: Settings, service: ImageService) -> list[Platf
     return adapters
 
 
+def slack_configured(settings: Settings) -> bool:
+    """One bot token with its mode's secret, or the OAuth distribution (validated at load)."""
+    slack = settings.slack
+    if slack.distribution == "oauth":
+        return True
+    return bool(slack.bot_token_value) and bool(
+        (slack.mode == "socket" and slack.app_token_value)
+        or (slack.mode == "http" and slack.signing_secret_value)
+    )
+
+
 def platforms_configured(settings: Settings) -> bool:
-    return bool(settings.discord.token_value or settings.slack.bot_token_value)
+    return bool(
+        settings.discord.token_value
+        or settings.slack.bot_token_value
+        or settings.slack.distribution == "oauth"
+    )
 
 
 def settle_heap() -> None:

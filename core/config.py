@@ -3,7 +3,7 @@
 Where the file comes from: ``--config FILE``, else ``$PIXELSMITH_CONFIG``, else
 ``./config.toml``; no file at all means defaults. Environment variables win over the file for
 secrets (``PIXELSMITH_API_KEY``, ``DISCORD_TOKEN``, ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``,
-``SLACK_APP_TOKEN``, ``PIXELSMITH_SECRET_KEY``). A bad file raises
+``SLACK_APP_TOKEN``, ``SLACK_CLIENT_ID``, ``SLACK_CLIENT_SECRET``, ``PIXELSMITH_SECRET_KEY``). A bad file raises
 :class:`core.errors.ConfigError` naming the key and the fix.
 """
 
@@ -144,6 +144,12 @@ class DiscordSettings(_Section):
         return None
 
 
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
+_OAUTH_NEEDS = (
+    'not set; slack.distribution = "oauth" needs it (Basic Information > App Credentials)'
+)
+
+
 class SlackSettings(_Section):
     mode: Literal["socket", "http"] = "socket"
     http_port: int = Field(default=3000, ge=0, le=65535)
@@ -153,6 +159,52 @@ class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
+    # "single": one workspace, the bot token above. "oauth": any number of workspaces installed
+    # through /slack/install, each one's bot token sealed in the database (HTTP mode only).
+    distribution: Literal["single", "oauth"] = "single"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    scopes: list[str] | None = None  # None: the bot scopes of bots/slack/manifest.yml
+    redirect_url: str | None = None  # https://your.host/slack/oauth_redirect
+
+    @field_validator("redirect_url")
+    @classmethod
+    def _redirect(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local test)")
+        if value is not None and not value.split("?")[0].endswith(OAUTH_REDIRECT_PATH):
+            raise ValueError(f"must end with {OAUTH_REDIRECT_PATH}, where Pixelsmith answers it")
+        return value
+
+    @property
+    def client_secret_value(self) -> str | None:
+        return _secret_value(self.client_secret)
+
+    def distribution_problem(self, secret_key: str | None) -> tuple[str, str, str] | None:
+        """(key, problem, where to set it) when slack.distribution = "oauth" cannot work."""
+        if self.distribution != "oauth":
+            return None
+        if self.mode != "http":
+            return (
+                "slack.distribution",
+                '"oauth" needs slack.mode = "http": Slack redirects installs to '
+                f"{OAUTH_REDIRECT_PATH} on a public URL, which Socket Mode does not have",
+                "config.toml",
+            )
+        if not self.client_id:
+            return ("slack.client_id", _OAUTH_NEEDS, "SLACK_CLIENT_ID or config.toml")
+        if not self.client_secret_value:
+            return ("slack.client_secret", _OAUTH_NEEDS, "SLACK_CLIENT_SECRET or config.toml")
+        if not self.signing_secret_value:
+            return ("slack.signing_secret", _OAUTH_NEEDS, "SLACK_SIGNING_SECRET or config.toml")
+        if not secret_key:
+            return (
+                "PIXELSMITH_SECRET_KEY",
+                'not set; slack.distribution = "oauth" keeps every workspace\'s bot token '
+                "encrypted with it (32+ random characters)",
+                "PIXELSMITH_SECRET_KEY",
+            )
+        return None
 
     @property
     def bot_token_value(self) -> str | None:
@@ -266,6 +318,8 @@ _ENV_SECRETS: tuple[tuple[str, tuple[str, str]], ...] = (
     ("SLACK_BOT_TOKEN", ("slack", "bot_token")),
     ("SLACK_SIGNING_SECRET", ("slack", "signing_secret")),
     ("SLACK_APP_TOKEN", ("slack", "app_token")),
+    ("SLACK_CLIENT_ID", ("slack", "client_id")),
+    ("SLACK_CLIENT_SECRET", ("slack", "client_secret")),
     ("PIXELSMITH_SECRET_KEY", ("web", "secret_key")),
 )
 
@@ -315,6 +369,12 @@ def load_settings(path: str | None = None, env: dict[str, str] | None = None) ->
         ) from None
     settings.source = str(file) if file else None
     _check_models(settings)
+    oauth = settings.slack.distribution_problem(settings.web.secret_key_value)
+    if oauth is not None:
+        key, problem, where = oauth
+        raise ConfigError(
+            "config.invalid", key=key, problem=problem, path=settings.source, path_or_env=where
+        )
     shards = settings.discord.shard_problem()
     if shards is not None:
         raise ConfigError("config.invalid", key=shards[0], problem=shards[1], path=settings.source)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from core import messages
 from core.config import Settings, load_settings
 from core.errors import ConfigError
 
@@ -105,3 +106,52 @@ def test_unparsable_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(str(tmp_path / "absent.toml"), env={})
     assert err.value.key == "config.missing_file"
+
+
+def _oauth_file(tmp_path: Path, mode: str = "http") -> str:
+    cfg = tmp_path / "oauth.toml"
+    cfg.write_text(f'[slack]\nmode = "{mode}"\ndistribution = "oauth"\n', encoding="utf-8")
+    return str(cfg)
+
+
+OAUTH_ENV = {
+    "SLACK_CLIENT_ID": "1111.2222",
+    "SLACK_CLIENT_SECRET": "client-secret-value-123",
+    "SLACK_SIGNING_SECRET": "signing-secret-value",
+    "PIXELSMITH_SECRET_KEY": "k" * 40,
+}
+
+
+def test_slack_oauth_distribution_loads_with_its_credentials(tmp_path: Path) -> None:
+    settings = load_settings(_oauth_file(tmp_path), env=dict(OAUTH_ENV))
+    assert settings.slack.distribution == "oauth" and settings.slack.client_id == "1111.2222"
+    assert settings.slack.client_secret_value == "client-secret-value-123"
+    assert "client-secret-value-123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("mode", "drop", "key", "says"),
+    [
+        ("socket", None, "slack.distribution", 'needs slack.mode = "http"'),
+        ("http", "SLACK_CLIENT_ID", "slack.client_id", "App Credentials"),
+        ("http", "SLACK_CLIENT_SECRET", "slack.client_secret", "App Credentials"),
+        ("http", "PIXELSMITH_SECRET_KEY", "PIXELSMITH_SECRET_KEY", "encrypted"),
+    ],
+)
+def test_slack_oauth_misconfiguration_is_a_clear_error(
+    tmp_path: Path, mode: str, drop: str | None, key: str, says: str
+) -> None:
+    env = {k: v for k, v in OAUTH_ENV.items() if k != drop}
+    with pytest.raises(ConfigError) as failed:
+        load_settings(_oauth_file(tmp_path, mode), env=env)
+    text = messages.render(failed.value, "en")
+    assert failed.value.params["key"] == key and says in text
+    assert "client-secret-value-123" not in text and "k" * 40 not in text
+
+
+def test_slack_redirect_url_must_be_the_redirect_path(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[slack]\nredirect_url = "https://x.example/cb"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as failed:
+        load_settings(str(cfg), env={})
+    assert failed.value.params["key"] == "slack.redirect_url"

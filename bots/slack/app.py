@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -19,17 +20,20 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack import actions, admin, commands, edits, history, home, prefs, web
+from bots.slack import actions, admin, commands, edits, history, home, oauth, prefs, web
 from bots.slack.delivery import deliver_paid
 from bots.slack.http import VERIFIED, HttpServer
+from bots.slack.installs import SqlInstallationStore
 from bots.slack.payload import slack_id
 from bots.slack.runtime import SlackBot
 from bots.slack.socket import SocketHandler
+from bots.slack.tenant import TenantClient
 from core import messages
 from core.config import Settings
 from core.errors import ConfigError
+from core.metrics import PlatformHealth
+from core.sealed import sealer_for
 from core.service import ImageService
 from core.types import Identity, ImageResult, JobView
 
@@ -37,7 +41,10 @@ log = logging.getLogger("pixelsmith.slack")
 
 
 def build_app(bot: SlackBot, signing_secret: str) -> AsyncApp:
-    app = AsyncApp(client=bot.client, signing_secret=signing_secret)
+    if bot.installs is None:
+        app = AsyncApp(client=bot.client, signing_secret=signing_secret)
+    else:
+        app = oauth.oauth_app(bot, bot.installs, signing_secret)
 
     @app.middleware
     async def skip_seen_events(body: dict[str, Any], response: BoltResponse, next: Any) -> Any:
@@ -55,7 +62,7 @@ def build_app(bot: SlackBot, signing_secret: str) -> AsyncApp:
         trusted = request.mode == "socket_mode" or request.context.get(VERIFIED) is True
         await bot.reply_error(error, body, trusted=trusted)
 
-    for module in (commands, admin, edits, actions, history, home, prefs, web):
+    for module in (oauth, commands, admin, edits, actions, history, home, prefs, web):
         module.register(app, bot)
     return app
 
@@ -68,13 +75,16 @@ class SlackAdapter:
     def __init__(self, service: ImageService, settings: Settings, *, host: str = "0.0.0.0") -> None:
         self.settings = settings
         self.host = host
-        client = AsyncWebClient(
-            token=settings.slack.bot_token_value, base_url=settings.slack.api_base_url
-        )
+        distributed = settings.slack.distribution == "oauth"
+        token = None if distributed else settings.slack.bot_token_value
+        client = TenantClient(token=token, base_url=settings.slack.api_base_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.bot = SlackBot(service, settings, client)
+        if distributed:
+            self.bot.installs = SqlInstallationStore(service.store, sealer_for(settings))
         self.app = build_app(self.bot, settings.slack.signing_secret_value or "")
         self._http: HttpServer | None = None
+        self._refresh: asyncio.Task[None] | None = None
         self._socket: SocketHandler | None = None
 
     @property
@@ -118,7 +128,11 @@ class SlackAdapter:
             )
         else:
             self._require(slack.app_token_value, "slack.app_token", "SLACK_APP_TOKEN")
-        await self._verify_token()
+        if self.bot.installs is None:
+            await self._verify_token()
+        else:
+            await oauth.check_installs(self.bot)
+            self._refresh = asyncio.create_task(oauth.keep_fresh(self.bot), name="slack-installs")
         # Socket Mode: check the app token now (slack_sdk's connect() would retry it forever)
         url = (
             await self._open_socket_url(str(slack.app_token_value)) if slack.mode != "http" else ""
@@ -127,7 +141,9 @@ class SlackAdapter:
         self.bot.client.session = self.bot.http  # one connection pool, not one per API call
         if slack.mode == "http":
             secret = str(slack.signing_secret_value)
-            self._http = HttpServer(self.app, secret, self.host, slack.http_port)
+            self._http = HttpServer(
+                self.app, secret, self.host, slack.http_port, health=self.health
+            )
             await self._http.start()
             log.info("Slack HTTP mode on %s:%s/slack/events", self.host, self._http.port)
         else:
@@ -155,7 +171,22 @@ class SlackAdapter:
         grace = self.settings.shutdown.grace_s if grace_s is None else grace_s
         return await self.bot.drain(grace)
 
+    def health(self) -> PlatformHealth:
+        """What this process serves, for /healthz and /metrics: the workspaces (and Grid orgs)
+        installed (OAuth distribution, as last read from the database), never a token."""
+        details: dict[str, Any] = {
+            "mode": self.settings.slack.mode,
+            "distribution": self.settings.slack.distribution,
+        }
+        if self.bot.installs is not None:
+            details["workspaces"] = len(self.bot.communities)
+            details["workspace_ids"] = list(self.bot.communities)
+        return PlatformHealth(details=details)
+
     async def stop(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+            self._refresh = None
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
@@ -175,7 +206,11 @@ class SlackAdapter:
         if not job.user_scope.startswith("user:slack:") or not user:
             return False
         channel = job.request.get("channel_id")
-        return await self.bot.ephemeral(str(channel) if channel else None, user, text)
+        community = (job.community_scope or "").rpartition(":")[2] or None
+        async with self.bot.acting_for(community) as installed:
+            if not installed:
+                return False
+            return await self.bot.ephemeral(str(channel) if channel else None, user, text)
 
     async def post_result(self, identity: Identity, result: ImageResult) -> bool:
         """Post ``result`` with its buttons into ``identity.channel_id`` (retrying transient
@@ -183,4 +218,7 @@ class SlackAdapter:
         channel = slack_id(identity.channel_id, "CGD")
         if channel is None:
             return False
-        return await deliver_paid(self.bot, result, channel)
+        async with self.bot.acting_for(identity.org_id or identity.community_id) as installed:
+            if not installed:
+                return False
+            return await deliver_paid(self.bot, result, channel)

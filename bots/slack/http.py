@@ -21,15 +21,18 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+
+from core.metrics import PlatformHealth
 
 log = logging.getLogger("pixelsmith.slack")
 
@@ -130,7 +133,12 @@ async def verified_request(request: web.Request, secret: str) -> AsyncBoltReques
     return bolt
 
 
-def web_app(app: AsyncApp, secret: str, path: str = EVENTS_PATH) -> web.Application:
+def web_app(
+    app: AsyncApp,
+    secret: str,
+    path: str = EVENTS_PATH,
+    health: Callable[[], PlatformHealth] | None = None,
+) -> web.Application:
     async def events(request: web.Request) -> web.Response:
         try:
             bolt_request = await verified_request(request, secret)
@@ -139,12 +147,28 @@ def web_app(app: AsyncApp, secret: str, path: str = EVENTS_PATH) -> web.Applicat
             return web.json_response({"error": "invalid request"}, status=no.status)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
-    async def health(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
+    async def healthz(_: web.Request) -> web.Response:
+        # what this process serves (OAuth: the installed workspaces), for a load balancer
+        report = health().as_json() if health is not None else {}
+        return web.json_response({"status": "ok", **report})
+
+    async def oauth(request: web.Request) -> web.Response:
+        # GET, no signature: the installer's browser. Bolt checks the state (cookie + store).
+        flow = app.oauth_flow
+        assert flow is not None
+        bolt = await to_bolt_request(request)
+        if request.path == flow.install_path:
+            answer = await flow.handle_installation(bolt)
+        else:
+            answer = await flow.handle_callback(bolt)
+        return await to_aiohttp_response(answer)
 
     application = web.Application(client_max_size=MAX_BODY_BYTES)
     application.router.add_post(path, events)
-    application.router.add_get("/healthz", health)
+    application.router.add_get("/healthz", healthz)
+    if app.oauth_flow is not None:
+        application.router.add_get(app.oauth_flow.install_path, oauth)
+        application.router.add_get(app.oauth_flow.redirect_uri_path, oauth)
     return application
 
 
@@ -152,9 +176,15 @@ class HttpServer:
     """Serves a Bolt app on ``host:port`` (port 0: any free port, see :attr:`port`)."""
 
     def __init__(
-        self, app: AsyncApp, secret: str, host: str, port: int, path: str = EVENTS_PATH
+        self,
+        app: AsyncApp,
+        secret: str,
+        host: str,
+        port: int,
+        path: str = EVENTS_PATH,
+        health: Callable[[], PlatformHealth] | None = None,
     ) -> None:
-        self._runner = web.AppRunner(web_app(app, secret, path), access_log=None)
+        self._runner = web.AppRunner(web_app(app, secret, path, health), access_log=None)
         self._host = host
         self._port = port
         self.port = port

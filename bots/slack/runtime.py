@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,8 +19,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.channels import Channels
+from bots.slack.installs import SqlInstallationStore
 from bots.slack.pacing import Recent, edit_budget
 from bots.slack.payload import Origin, origin
+from bots.slack.tenant import ACTING, Acting, act_as, acting
 from core import incidents, messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
@@ -87,7 +89,11 @@ class SlackBot:
         self.service = service
         self.settings = settings
         self.client = client
-        self.bot_user_id: str | None = None
+        self._bot_user_id: str | None = None
+        #: slack.distribution = "oauth": every workspace's install (None: one bot token)
+        self.installs: SqlInstallationStore | None = None
+        #: the communities served, as last read (health reports it; refreshed by the adapter)
+        self.communities: list[str] = []
         self.http: aiohttp.ClientSession | None = None
         self.seen = Recent()
         self.progress_interval_s = 1.0
@@ -98,6 +104,38 @@ class SlackBot:
         self._locales: dict[str, str] = {}
         self._lookups: dict[str, asyncio.Task[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- which install -------------------------------------------------------------------------
+
+    @property
+    def bot_user_id(self) -> str | None:
+        """The bot's user id in the acting workspace (each install has its own)."""
+        current = acting()
+        if current is not None and current.bot_user_id:
+            return current.bot_user_id
+        return self._bot_user_id
+
+    @bot_user_id.setter
+    def bot_user_id(self, value: str | None) -> None:
+        self._bot_user_id = value
+
+    @contextlib.asynccontextmanager
+    async def acting_for(self, community: str | None) -> AsyncIterator[bool]:
+        """Calls inside act for ``community``'s install (OAuth distribution); yields False when
+        it has none (uninstalled): the caller does not reach it. Single mode: always True."""
+        if self.installs is None:
+            yield True
+            return
+        found = await self.installs.for_community(community) if community else None
+        if found is None:
+            yield False
+            return
+        details, tokens = found
+        token = act_as(Acting(tokens["bot_token"], details.get("bot_user_id"), community))
+        try:
+            yield True
+        finally:
+            ACTING.reset(token)
 
     # -- who asks ------------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ AUDIT: Table = metadata.tables["audit_entry"]
 PREFERENCE: Table = metadata.tables["member_preference"]
 USED_TOKEN: Table = metadata.tables["used_token"]
 INTERACTION: Table = metadata.tables["interaction"]
+INSTALL: Table = metadata.tables["platform_install"]
+OAUTH_STATE: Table = metadata.tables["oauth_state"]
 
 JOB_COLUMNS = tuple(c.name for c in JOB.c)
 

@@ -10,6 +10,7 @@ from core.store.admin import AdminRoom
 from core.store.buckets import QuotaRoom
 from core.store.check import CheckRoom
 from core.store.engine import DEFAULT_URL, Database
+from core.store.installs import InstallRoom
 from core.store.interactions import InteractionRoom
 from core.store.leases import LeaseRoom
 from core.store.preferences import PreferenceRoom
@@ -26,6 +27,7 @@ class Store(
     PreferenceRoom,
     SlotRoom,
     InteractionRoom,
+    InstallRoom,
 ):
     """The persistence API. Create with :meth:`open`; every method is a coroutine."""
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     LargeBinary,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -273,6 +274,33 @@ class InteractionState(SQLModel, table=True):
     inputs: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     data: bytes | None = Field(default=None, sa_type=LargeBinary)
     created_at: datetime = Field(sa_type=TZ)
+    expires_at: datetime = Field(sa_type=TZ, index=True)
+
+
+class PlatformInstall(SQLModel, table=True):
+    """One platform's grant to serve one community (a Slack workspace, or an Enterprise Grid
+    org for an org-wide install), as its OAuth flow answered it: ``key`` is the community id
+    the grant is found by, ``details`` what the platform said of it (ids, scopes, who installed
+    it; never a secret), ``sealed`` its tokens as one value sealed with ``PIXELSMITH_SECRET_KEY``
+    (:mod:`core.sealed`): nothing here can be used without the key."""
+
+    __tablename__ = "platform_install"
+
+    platform: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    group_id: str | None = Field(default=None, max_length=64, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sealed: str = Field(sa_type=Text)
+    installed_at: datetime = Field(sa_type=TZ)
+
+
+class OAuthState(SQLModel, table=True):
+    """An OAuth ``state`` issued when an install starts, consumed (deleted) once when the
+    platform redirects back, on whichever process that lands; unusable after ``expires_at``."""
+
+    __tablename__ = "oauth_state"
+
+    state: str = Field(primary_key=True, max_length=128)
     expires_at: datetime = Field(sa_type=TZ, index=True)
 
 

@@ -40,6 +40,7 @@ from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes import slack_rules
 from tests.fakes.clock import VirtualClock
+from tests.fakes.slack_oauth import OAuthApp
 
 T = TypeVar("T")
 
@@ -90,6 +91,7 @@ class Call:
     token_present: bool
     token_ok: bool
     content_type: str
+    team: str | None = None  # the workspace (or org) whose token made the call
 
 
 @dataclass
@@ -172,7 +174,7 @@ class _Failure:
     extra: dict[str, Any]
 
 
-class FakeSlack:
+class FakeSlack(OAuthApp):
     """Slack Web API + files.slack.com + hooks.slack.com on 127.0.0.1, port chosen by the OS."""
 
     def __init__(
@@ -237,12 +239,15 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._ts_base = int(time.time())
         self._changed = asyncio.Event()
+        self.clock = CLOCK
+        self._init_oauth()
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> FakeSlack:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         app.router.add_post("/upload/v1/{key}", self._upload)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._file_download)
         app.router.add_get("/files-pri/{team_file}/{name}", self._file)
@@ -505,14 +510,19 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params, content_type = await _read_params(request)
+        if method == "oauth.v2.access":  # client credentials, no token (see slack_oauth.py)
+            self.calls.append(Call(method, params, request.method, False, False, content_type))
+            self._notify()
+            return self._oauth_access(request, params)
         token = _bearer(request) or _str(params.pop("token", None))
         app_level = method == "apps.connections.open"  # the one method for the app token
+        refusal = None if token is None or app_level else self._token_refusal(token)
         call = Call(
             method=method,
             params=params,
             http_verb=request.method,
             token_present=token is not None,
-            token_ok=token == (self._app_token if app_level else self._token),
+            token_ok=token == self._app_token if app_level else token is not None and not refusal,
             content_type=content_type,
         )
         self.calls.append(call)
@@ -522,7 +532,11 @@ class FakeSlack:
             if app_level and not call.token_ok and token.startswith(("xoxb-", "xoxp-")):
                 return _error("not_allowed_token_type")
             if not call.token_ok:
-                return _error("invalid_auth")
+                return _error(refusal or "invalid_auth")
+            call.team = self._acting_team(token)
+            if self._cross_workspace(token, params):
+                return _error("channel_not_found")
+            self._caller = self.token_workspace(token)
             if self._failures[method]:
                 failure = self._failures[method].popleft()
                 body = {"ok": False, "error": failure.error, **failure.extra}
@@ -680,7 +694,23 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ Web API methods
 
+    def _acting_team(self, token: str) -> str:
+        ws = self.token_workspace(token)
+        return ws.key if ws is not None else self.team_id
+
     def _m_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
+        ws = self._caller
+        if ws is not None:  # an installed workspace's token
+            return {
+                "url": f"https://{ws.team_id.lower()}.slack.com/",
+                "team": ws.name,
+                "user": "pixelsmith",
+                "team_id": ws.team_id,
+                "user_id": ws.bot_user_id,
+                "bot_id": ws.bot_id,
+                "is_enterprise_install": ws.org_wide,
+                **({"enterprise_id": ws.enterprise_id} if ws.enterprise_id else {}),
+            }
         answer: dict[str, Any] = {
             "url": f"https://{self.team_domain}.slack.com/",
             "team": "Pixelsmith Test",

@@ -146,7 +146,7 @@ def test_manifest_matches_the_registered_listeners(tmp_path: Path) -> None:
     assert (
         {e.split(".")[0] for e in events}
         == registered_events
-        == {"app_mention", "message", "app_home_opened"}
+        == {"app_mention", "message", "app_home_opened", "app_uninstalled", "tokens_revoked"}
     )
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True

@@ -118,6 +118,17 @@ doctor-slack_secret_missing = slack.mode = http needs the signing secret to veri
 doctor-slack_secret_fix = Set SLACK_SIGNING_SECRET (or slack.signing_secret) from your app's Basic Information → App Credentials, or set slack.mode = "socket" with an app token.
 doctor-slack_secret_ok = set (Slack's requests will be verified with it)
 doctor-slack_http_error = Slack answered HTTP { $status }
+doctor-what_slack_client = Slack OAuth client
+doctor-what_slack_installs = Slack workspaces
+doctor-slack_client_ok = Slack accepts the client id and secret
+doctor-slack_client_fix = Set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (or slack.client_id / slack.client_secret) from your app's Basic Information → App Credentials.
+doctor-slack_installs_ok = { $count ->
+        [one] 1 workspace or Grid org installed
+       *[other] { $count } workspaces or Grid orgs installed
+    }
+doctor-slack_installs_none = no workspace has installed the app yet
+doctor-slack_installs_fix = Open https://your.host/slack/install in a browser (the public URL of the Slack HTTP port) and approve the app for a workspace.
+doctor-slack_installs_unsealable = { $count } of { $total } stored Slack installs cannot be decrypted
 doctor-err_timeout = timed out after { $seconds } s
 doctor-err_connect = connection failed
 doctor-err_other = error { $kind }

@@ -106,6 +106,14 @@ doctor-slack_secret_missing = slack.mode = http 需要签名密钥来校验请�
 doctor-slack_secret_fix = 请把 SLACK_SIGNING_SECRET（或 slack.signing_secret）设为应用 Basic Information → App Credentials 中的值；或设置 slack.mode = "socket" 并提供应用级令牌。
 doctor-slack_secret_ok = 已设置（Slack 的请求将用它校验）
 doctor-slack_http_error = Slack 返回了 HTTP { $status }
+doctor-what_slack_client = Slack OAuth 客户端
+doctor-what_slack_installs = Slack 工作区
+doctor-slack_client_ok = Slack 接受该客户端 ID 和密钥
+doctor-slack_client_fix = 从应用的 Basic Information → App Credentials 设置 SLACK_CLIENT_ID 和 SLACK_CLIENT_SECRET（或 slack.client_id / slack.client_secret）。
+doctor-slack_installs_ok = 已有 { $count } 个工作区或 Grid 组织安装
+doctor-slack_installs_none = 还没有工作区安装此应用
+doctor-slack_installs_fix = 在浏览器中打开 https://your.host/slack/install（Slack HTTP 端口的公网地址），为一个工作区批准此应用。
+doctor-slack_installs_unsealable = 已存储的 { $total } 个 Slack 安装中有 { $count } 个无法解密
 doctor-err_timeout = { $seconds } 秒后超时
 doctor-err_connect = 连接失败
 doctor-err_other = 错误 { $kind }

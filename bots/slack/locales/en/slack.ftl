@@ -66,3 +66,10 @@ slack-settings-save = Save
 slack-settings-no_private = Flags typed in a prompt still win. Private results are not offered on Slack: Slack shares images only into a conversation, never as a message only you see.
 slack-modal-remix_title = Remix
 slack-modal-remix_submit = Go
+
+## installing the app (slack.distribution = "oauth"): the page the installer's browser shows
+slack-install-title = Pixelsmith for Slack
+slack-install-done = Pixelsmith is installed in { $workspace }. Invite it to a channel and try /imagine there.
+slack-install-failed = The installation did not finish ({ $reason }). Nothing was installed; start again from the install link.
+slack-install-denied = The installation was cancelled in Slack. Nothing was installed.
+slack-install-missing = Pixelsmith is not installed in this workspace any more. An admin can install it again from the install link.

@@ -56,3 +56,10 @@ slack-settings-save = 保存
 slack-settings-no_private = 提示词中输入的参数仍然优先。Slack 上没有“仅自己可见的结果”：Slack 只能把图片分享到会话中，不能作为只有你能看到的消息。
 slack-modal-remix_title = 改写提示词
 slack-modal-remix_submit = 开始
+
+## 安装应用（slack.distribution = "oauth"）：安装者浏览器看到的页面
+slack-install-title = Pixelsmith（Slack 版）
+slack-install-done = Pixelsmith 已安装到 { $workspace }。把它邀请到一个频道，然后在那里试试 /imagine。
+slack-install-failed = 安装没有完成（{ $reason }）。没有安装任何内容；请从安装链接重新开始。
+slack-install-denied = 安装已在 Slack 中取消。没有安装任何内容。
+slack-install-missing = Pixelsmith 已不再安装在此工作区中。管理员可以通过安装链接重新安装。

@@ -1,0 +1,55 @@
+"""Which workspace a Slack call acts for: one Web API client, the acting install's token.
+
+Listeners and the jobs they start call ``bot.client`` wherever they are. With
+``slack.distribution = "oauth"`` every workspace has its own bot token, so the client's token is
+the one of the install the current request was authorized for (Bolt's authorize, then
+:func:`act_as` in a middleware): a context variable, which the tasks a listener starts inherit.
+Work that starts outside a request (a reaper notice, a web edit's result) enters the install
+of its community with :meth:`bots.slack.runtime.SlackBot.acting_for`. In single mode nothing
+is set and the configured bot token is used, as before.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+@dataclass(frozen=True)
+class Acting:
+    """The install a call acts for (its token never leaves this object's use by the client)."""
+
+    token: str
+    bot_user_id: str | None
+    community: str | None
+
+    def __repr__(self) -> str:  # never the token
+        return f"Acting(community={self.community!r})"
+
+
+ACTING: ContextVar[Acting | None] = ContextVar("pixelsmith_slack_acting", default=None)
+
+
+def act_as(acting: Acting) -> Token[Acting | None]:
+    return ACTING.set(acting)
+
+
+def acting() -> Acting | None:
+    return ACTING.get()
+
+
+class TenantClient(AsyncWebClient):
+    """An ``AsyncWebClient`` whose token is the acting install's, else the configured one."""
+
+    _fallback: str | None = None
+
+    @property
+    def token(self) -> str | None:
+        current = ACTING.get()
+        return current.token if current is not None else self._fallback
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._fallback = value
