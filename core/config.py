@@ -306,6 +306,7 @@ class Settings(_Section):
             self.slack.bot_token_value,
             self.slack.signing_secret_value,
             self.slack.app_token_value,
+            self.slack.client_secret_value,
             self.web.secret_key_value,
         ]
         return [v for v in values if v and len(v) >= 6]

@@ -295,3 +295,31 @@ async def test_doctor_reports_the_installs_and_a_key_that_cannot_open_them(
     }
     assert client["Slack OAuth client"].status == "fail"
     assert "bad_client_secret" in client["Slack OAuth client"].detail
+
+
+async def test_an_org_wide_grid_install_serves_every_workspace_of_the_org(
+    closing: Any, fake: Any
+) -> None:
+    org = "E0ORG0009"
+    fake.add_workspace(
+        "T0GRIDA01", "Grid A", enterprise_id=org, org_wide=True, channels=("C0GRIDA1",)
+    )
+    fake.add_workspace("T0GRIDB01", "Grid B", enterprise_id=org, channels=("C0GRIDB1",))
+    fake.add_workspace(BETA, "Beta", channels=(CH_B,))  # outside the org, not installed
+    h: Harness = await closing(**oauth_sections(fake))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as browser:
+        await install(browser, h.adapter.port, fake, "T0GRIDA01")
+    assert await h.service.store.install_keys("slack") == [org]  # keyed by the org
+
+    grid = {"enterprise_id": org, "is_enterprise_install": "true"}
+    for team, channel in (("T0GRIDA01", "C0GRIDA1"), ("T0GRIDB01", "C0GRIDB1")):
+        await h.send(command_in(team, channel, ANN, "a map", fake, **grid))
+    await h.wait(lambda: len(h.controls()) == 2)
+    assert {c.team for c in calls_in(h, "C0GRIDA1") + calls_in(h, "C0GRIDB1")} == {org}
+    jobs = await h.service.history(h.adapter.bot._identity(ANN, "T0GRIDB01", None, "en", org))
+    assert {j.community_scope for j in jobs} == {f"community:slack:{org}"}  # the org's, both
+
+    await h.send(command_in(BETA, CH_B, BEN, "a map", fake))
+    await h.wait(lambda: h.fake.responses)
+    await h.settle()
+    assert calls_in(h, CH_B) == [] and len(h.controls()) == 2
