@@ -371,6 +371,16 @@ def load_settings(path: str | None = None, env: dict[str, str] | None = None) ->
     settings.source = str(file) if file else None
     _check_models(settings)
     oauth = settings.slack.distribution_problem(settings.web.secret_key_value)
+    if settings.slack.distribution == "single" and all(
+        env.get(v) for v in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+    ):
+        # slack_bolt reads these two itself and would replace the bot token with an OAuth flow
+        oauth = (
+            "slack.distribution",
+            'is "single" (one bot token) but SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: '
+            'set slack.distribution = "oauth" to serve installed workspaces, or unset both',
+            "config.toml or the environment",
+        )
     if oauth is not None:
         key, problem, where = oauth
         raise ConfigError(

@@ -155,3 +155,14 @@ def test_slack_redirect_url_must_be_the_redirect_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as failed:
         load_settings(str(cfg), env={})
     assert failed.value.params["key"] == "slack.redirect_url"
+
+
+def test_client_credentials_in_the_environment_with_single_distribution_are_an_error(
+    tmp_path: Path,
+) -> None:
+    cfg = tmp_path / "single.toml"
+    cfg.write_text('[slack]\nmode = "http"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as failed:
+        load_settings(str(cfg), env=dict(OAUTH_ENV))
+    assert failed.value.params["key"] == "slack.distribution"
+    assert "SLACK_CLIENT_ID" in messages.render(failed.value, "en")

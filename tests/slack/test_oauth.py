@@ -323,3 +323,27 @@ async def test_an_org_wide_grid_install_serves_every_workspace_of_the_org(
     await h.wait(lambda: h.fake.responses)
     await h.settle()
     assert calls_in(h, CH_B) == [] and len(h.controls()) == 2
+
+
+async def test_a_notice_outside_a_request_uses_its_workspace_token(
+    closing: Any, workspaces: Any
+) -> None:
+    h: Harness = await closing(**oauth_sections(workspaces))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as browser:
+        await install(browser, h.adapter.port, workspaces, ALPHA)
+        await install(browser, h.adapter.port, workspaces, BETA)
+    await h.send(command_in(BETA, CH_B, BEN, "a kite", workspaces))
+    await h.wait(h.controls)
+    await h.settle()
+    (job,) = await h.service.history(h.adapter.bot._identity(BEN, BETA, None, "en", None))
+    before = len(h.fake.calls)
+    assert await h.adapter.notify(job, "your job was ended")  # as the reaper does
+    (call,) = [c for c in h.fake.calls[before:] if c.method == "chat.postEphemeral"]
+    assert call.team == BETA and call.params["channel"] == CH_B
+
+    workspaces.uninstall(BETA)
+    await h.send(event_callback({"type": "app_uninstalled"}, team_id=BETA))
+    await h.until(lambda: h.adapter.health().details["workspaces"] == 1)
+    before = len(h.fake.calls)
+    assert not await h.adapter.notify(job, "your job was ended")
+    assert h.fake.calls[before:] == []
