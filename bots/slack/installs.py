@@ -29,6 +29,7 @@ from typing import Any
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -276,9 +277,15 @@ class StoreAuthorize(AsyncAuthorize):
             log.warning("a Slack request from %s, which has not installed the app", team_id)
             return None
         if bot.bot_refresh_token and self.rotator is not None:
-            fresh = await self.rotator.perform_bot_token_rotation(
-                bot=bot, minutes_before_expiration=ROTATE_BEFORE_MINUTES
-            )
+            try:
+                fresh = await self.rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=ROTATE_BEFORE_MINUTES
+                )
+            except SlackTokenRotationError as exc:
+                # the current token may still have up to ROTATE_BEFORE_MINUTES to live
+                error = exc.api_error.response.get("error")
+                log.warning("Slack token rotation failed for %s: %s", bot.team_id, error)
+                fresh = None
             if fresh is not None:
                 await self.installs.async_save_bot(fresh)
                 bot = fresh

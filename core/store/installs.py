@@ -78,11 +78,16 @@ class InstallRoom(Room):
         with self._db.transaction(write=False) as tx:
             return int(tx.execute(query).scalar_one())
 
-    async def issue_oauth_state(self, state: str, expires_at: datetime) -> None:
-        await self._call(self._issue_oauth_state_sync, state, expires_at)
+    async def issue_oauth_state(
+        self, state: str, expires_at: datetime, *, now: datetime | None = None
+    ) -> None:
+        """Keep ``state`` until ``expires_at``; states already expired go (an install nobody
+        finished), so visits to the install page never pile up rows."""
+        await self._call(self._issue_oauth_state_sync, state, expires_at, now_or(now))
 
-    def _issue_oauth_state_sync(self, state: str, expires_at: datetime) -> None:
+    def _issue_oauth_state_sync(self, state: str, expires_at: datetime, now: datetime) -> None:
         with self._db.transaction() as tx:
+            tx.execute(OAUTH_STATE.delete().where(OAUTH_STATE.c.expires_at <= now))
             tx.execute(OAUTH_STATE.insert().values(state=state, expires_at=expires_at))
 
     async def consume_oauth_state(self, state: str, *, now: datetime | None = None) -> bool:

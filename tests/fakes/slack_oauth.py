@@ -14,6 +14,11 @@ Slack's published rules, enforced here:
   carries ``access_token`` (xoxb-, the workspace's bot token), ``token_type: bot``, ``scope``,
   ``bot_user_id``, ``app_id``, ``team {id, name}``, ``enterprise`` (null outside a Grid),
   ``is_enterprise_install`` and ``authed_user {id}``.
+* docs.slack.dev/authentication/using-token-rotation: with token rotation on (``rotation``),
+  the exchange also answers ``refresh_token`` (``xoxe-1-...``) and ``expires_in`` (12 hours on
+  Slack; ``rotation_expires_in`` here), and ``oauth.v2.access`` with
+  ``grant_type=refresh_token`` and that refresh token issues a new access token (and refresh
+  token) for the same workspace; an unknown refresh token is ``invalid_refresh_token``.
 * A bot token works only in its own workspace (docs.slack.dev/authentication/tokens: a bot token
   is issued per workspace install): a channel of another workspace is ``channel_not_found``
   to it, as Slack answers for a channel the token cannot see. An org-wide token (Enterprise
@@ -84,6 +89,10 @@ class OAuthApp:
         self._codes: dict[str, _Code] = {}
         self._issued: dict[str, Workspace] = {}
         self._revoked: set[str] = set()
+        self.rotation = False
+        self.rotation_expires_in = 12 * 3600
+        self.refreshed: list[str] = []  # teams whose token was refreshed
+        self._refresh: dict[str, Workspace] = {}
         self._caller: Workspace | None = None  # the install whose token the current call uses
 
     def add_workspace(
@@ -158,6 +167,13 @@ class OAuthApp:
         client_secret = client_secret or params.get("client_secret")
         error = None
         code = self._codes.get(str(params.get("code") or ""))
+        refreshing = params.get("grant_type") == "refresh_token"
+        if client_id == self.client_id and client_secret == self.client_secret and refreshing:
+            ws_refresh = self._refresh.get(str(params.get("refresh_token") or ""))
+            if ws_refresh is None:
+                return web.json_response({"ok": False, "error": "invalid_refresh_token"})
+            self.refreshed.append(ws_refresh.team_id)
+            return web.json_response({"ok": True, **self._grant(ws_refresh, "")})
         if client_id != self.client_id:
             error = "invalid_client_id"
         elif client_secret != self.client_secret:
@@ -171,26 +187,32 @@ class OAuthApp:
             return web.json_response({"ok": False, "error": error})
         code.used = True
         ws = code.workspace
+        self.exchanges.append({"team": ws.team_id})
+        return web.json_response({"ok": True, **self._grant(ws, code.scope)})
+
+    def _grant(self, ws: Workspace, scope: str) -> dict[str, Any]:
         token = f"xoxb-{ws.team_id}-{secrets.token_hex(12)}"
         self._issued[token] = ws
-        self.exchanges.append({"team": ws.team_id})
         enterprise = (
             {"id": ws.enterprise_id, "name": ws.enterprise_id} if ws.enterprise_id else None
         )
-        return web.json_response(
-            {
-                "ok": True,
-                "access_token": token,
-                "token_type": "bot",
-                "scope": code.scope,
-                "bot_user_id": ws.bot_user_id,
-                "app_id": self.app_id,
-                "team": None if ws.org_wide else {"id": ws.team_id, "name": ws.name},
-                "enterprise": enterprise,
-                "is_enterprise_install": ws.org_wide,
-                "authed_user": {"id": ws.installer},
-            }
-        )
+        rotation: dict[str, Any] = {}
+        if self.rotation:
+            refresh = f"xoxe-1-{secrets.token_hex(16)}"
+            self._refresh[refresh] = ws
+            rotation = {"refresh_token": refresh, "expires_in": self.rotation_expires_in}
+        return {
+            **rotation,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": scope,
+            "bot_user_id": ws.bot_user_id,
+            "app_id": self.app_id,
+            "team": None if ws.org_wide else {"id": ws.team_id, "name": ws.name},
+            "enterprise": enterprise,
+            "is_enterprise_install": ws.org_wide,
+            "authed_user": {"id": ws.installer},
+        }
 
     # -- whose token --------------------------------------------------------------------------
 

@@ -347,3 +347,30 @@ async def test_a_notice_outside_a_request_uses_its_workspace_token(
     before = len(h.fake.calls)
     assert not await h.adapter.notify(job, "your job was ended")
     assert h.fake.calls[before:] == []
+
+
+async def test_a_rotating_token_is_refreshed_and_both_tokens_are_sealed(
+    closing: Any, workspaces: Any, tmp_path: Path
+) -> None:
+    workspaces.rotation = True
+    workspaces.rotation_expires_in = 60  # inside the two hours before expiry Bolt refreshes in
+    h: Harness = await closing(**oauth_sections(workspaces))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as browser:
+        await install(browser, h.adapter.port, workspaces, ALPHA)
+    installs = h.adapter.bot.installs
+    assert installs is not None
+    found = await installs.for_community(ALPHA)
+    assert found is not None
+    first_token, refresh = found[1]["bot_token"], found[1]["bot_refresh_token"]
+    assert refresh.startswith("xoxe-1-") and found[0]["bot_token_expires_at"]
+    text = database_text(tmp_path / "pixelsmith.db")
+    assert first_token.encode() not in text and refresh.encode() not in text
+
+    await h.send(command_in(ALPHA, CH_A, ANN, "a lamp", workspaces))
+    await h.wait(h.controls)
+    assert workspaces.refreshed == [ALPHA]
+    again = await installs.for_community(ALPHA)
+    assert again is not None and again[1]["bot_token"] == workspaces.issued_for(ALPHA)[-1]
+    assert again[1]["bot_token"] != first_token
+    assert {c.team for c in calls_in(h, CH_A)} == {ALPHA}
+    assert again[1]["bot_refresh_token"].encode() not in database_text(tmp_path / "pixelsmith.db")

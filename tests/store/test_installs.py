@@ -56,6 +56,12 @@ async def test_a_state_is_consumed_once_and_never_after_it_expires(db_url: str) 
         assert not await second.consume_oauth_state("late", now=now + timedelta(minutes=11))
         assert not await first.consume_oauth_state("late")  # swept with the late consume
         assert not await first.consume_oauth_state("never-issued")
+        await first.issue_oauth_state("old", now + timedelta(minutes=10))
+        await first.issue_oauth_state(
+            "new", now + timedelta(minutes=30), now=now + timedelta(minutes=20)
+        )
+        assert not await second.consume_oauth_state("old", now=now)  # swept by the later issue
+        assert await second.consume_oauth_state("new", now=now)
     finally:
         await first.close()
         await second.close()
