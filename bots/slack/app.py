@@ -131,6 +131,8 @@ class SlackAdapter:
         if self.bot.installs is None:
             await self._verify_token()
         else:
+            if slack.bot_token_value:
+                log.warning('slack.bot_token is not used with slack.distribution = "oauth"')
             await oauth.check_installs(self.bot)
             self._refresh = asyncio.create_task(oauth.keep_fresh(self.bot), name="slack-installs")
         # Socket Mode: check the app token now (slack_sdk's connect() would retry it forever)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from bots.slack.channels import Channels
 from bots.slack.installs import SqlInstallationStore
 from bots.slack.pacing import Recent, edit_budget
 from bots.slack.payload import Origin, origin
-from bots.slack.tenant import ACTING, Acting, act_as, acting
+from bots.slack.tenant import acting, acting_for
 from core import incidents, messages
 from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
@@ -119,23 +120,10 @@ class SlackBot:
     def bot_user_id(self, value: str | None) -> None:
         self._bot_user_id = value
 
-    @contextlib.asynccontextmanager
-    async def acting_for(self, community: str | None) -> AsyncIterator[bool]:
+    def acting_for(self, community: str | None) -> AbstractAsyncContextManager[bool]:
         """Calls inside act for ``community``'s install (OAuth distribution); yields False when
         it has none (uninstalled): the caller does not reach it. Single mode: always True."""
-        if self.installs is None:
-            yield True
-            return
-        found = await self.installs.for_community(community) if community else None
-        if found is None:
-            yield False
-            return
-        details, tokens = found
-        token = act_as(Acting(tokens["bot_token"], details.get("bot_user_id"), community))
-        try:
-            yield True
-        finally:
-            ACTING.reset(token)
+        return acting_for(self.installs, community)
 
     # -- who asks ------------------------------------------------------------------------------
 

@@ -11,10 +11,14 @@ is set and the configured bot token is used, as before.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.slack.installs import SqlInstallationStore
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,27 @@ def act_as(acting: Acting) -> Token[Acting | None]:
 
 def acting() -> Acting | None:
     return ACTING.get()
+
+
+@contextlib.asynccontextmanager
+async def acting_for(
+    installs: SqlInstallationStore | None, community: str | None
+) -> AsyncIterator[bool]:
+    """Act for ``community``'s install inside; yields False when it has none (single mode:
+    ``installs`` is None, always True with the configured token)."""
+    if installs is None:
+        yield True
+        return
+    found = await installs.for_community(community) if community else None
+    if found is None:
+        yield False
+        return
+    details, tokens = found
+    token = act_as(Acting(tokens["bot_token"], details.get("bot_user_id"), community))
+    try:
+        yield True
+    finally:
+        ACTING.reset(token)
 
 
 class TenantClient(AsyncWebClient):

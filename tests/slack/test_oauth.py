@@ -374,3 +374,23 @@ async def test_a_rotating_token_is_refreshed_and_both_tokens_are_sealed(
     assert again[1]["bot_token"] != first_token
     assert {c.team for c in calls_in(h, CH_A)} == {ALPHA}
     assert again[1]["bot_refresh_token"].encode() not in database_text(tmp_path / "pixelsmith.db")
+
+
+async def test_a_web_result_is_posted_with_its_workspace_token(
+    closing: Any, workspaces: Any
+) -> None:
+    h: Harness = await closing(**oauth_sections(workspaces))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as browser:
+        await install(browser, h.adapter.port, workspaces, ALPHA)
+        await install(browser, h.adapter.port, workspaces, BETA)
+    ben = h.adapter.bot._identity(BEN, BETA, CH_B, "en", None)
+    result = await h.service.run(h.service.build("a kite", ben, idem_key="web:oauth:1"))
+    before = len(h.fake.calls)
+    assert await h.adapter.post_result(ben, result)  # as the web companion hands it back
+    calls = [c for c in h.fake.calls[before:] if c.method != "files.getUploadURLExternal"]
+    assert calls and {c.team for c in h.fake.calls[before:]} == {BETA}
+    # a community that never installed the app: nothing is sent
+    stranger = h.adapter.bot._identity(BEN, "T0NEVER01", "C0NEVER01", "en", None)
+    before = len(h.fake.calls)
+    assert not await h.adapter.post_result(stranger, result)
+    assert h.fake.calls[before:] == []
