@@ -14,12 +14,14 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 from bots.terminal import (
     TerminalProgress,
     local_identity,
     output_folder,
+    preferences_owner,
     read_file,
     safe,
     save_images,
@@ -132,6 +134,12 @@ async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, e
     service = await ImageService.create(settings, allow_demo_fallback=True)
     try:
         identity = local_identity(args, locale)
+        # The terminal user's defaults (console /settings) fill what no flag says; an explicit
+        # --lang beats the stored language.
+        prefs = await service.preferences(preferences_owner(identity))
+        if prefs.language and not getattr(args, "lang", None):
+            locale = prefs.language
+            identity = replace(identity, locale=messages.lang(locale))
         await tell_reaped(service, identity, err)
         options = Options(
             model=args.model,
@@ -151,7 +159,9 @@ async def _generate(args: argparse.Namespace, settings: Settings, out: TextIO, e
             images = await service.prepare_images(files)
             if mask_file is not None:
                 mask = await service.prepare_mask(mask_file, images[0])
-        request = service.build(args.prompt, identity, options=options, images=images, mask=mask)
+        request = service.build(
+            args.prompt, identity, options=options, images=images, mask=mask, prefs=prefs
+        )
         result = await service.run(request, TerminalProgress(err, locale, request.model))
         for path in save_images(result, folder, args.stem):
             out.write(f"{safe(path)}\n")

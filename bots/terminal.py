@@ -13,6 +13,7 @@ import getpass
 import os
 import tempfile
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -47,6 +48,13 @@ def local_identity(args: argparse.Namespace, locale: str, platform: str = "cli")
         display_name=user,
         is_admin=True,
     )
+
+
+def preferences_owner(identity: Identity) -> Identity:
+    """Whose stored defaults a terminal command follows: the terminal user has one set, made
+    with the console's ``/settings`` and followed by the console and the one-shot ``imagine``
+    and ``edit`` alike (same user, same ``--community``)."""
+    return replace(identity, platform="console")
 
 
 async def tell_reaped(service: ImageService, identity: Identity, err: TextIO) -> int:

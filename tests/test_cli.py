@@ -278,3 +278,41 @@ async def test_console(tmp_path: Path, gateway: FakeGateway) -> None:
     history = [line for line in run.lines if "SUCCEEDED" in line]
     assert len(history) == 1 and "a fox" in history[0]
     assert len(gateway.calls) == 1  # nothing after /quit
+
+
+async def test_one_shot_commands_follow_the_console_settings(
+    tmp_path: Path, gateway: FakeGateway
+) -> None:
+    """Defaults set once with the console's /settings are what `pixelsmith imagine` sends when
+    no flag says otherwise; a flag still wins, and so does an explicit --lang."""
+    config = write_config(tmp_path / "cfg", gateway.base_url)
+    setup = await pixelsmith(
+        tmp_path,
+        "console",
+        "--as",
+        "bob",
+        config=config,
+        stdin="/settings q=low ar=2:3 lang=zh\n/quit\n",
+    )
+    assert setup.code == 0, setup.err
+    plain, flagged, english = await asyncio.gather(
+        pixelsmith(tmp_path / "a", "imagine", "a fox", "--as", "bob", config=config),
+        pixelsmith(tmp_path / "b", "imagine", "a fox", "--as", "bob", "--q", "high", config=config),
+        pixelsmith(
+            tmp_path / "c", "imagine", "a fox", "--as", "bob", "--lang", "en", config=config
+        ),
+    )
+    assert plain.code == flagged.code == english.code == 0, plain.err + flagged.err + english.err
+    sent = sorted(
+        (call.params["quality"], call.params["size"])
+        for call in gateway.calls_to("/v1/images/generations")
+    )
+    # 2:3 is 1024x1536 on the default model (what the gateway accepts for portrait)
+    assert sent == [("high", "1024x1536"), ("low", "1024x1536"), ("low", "1024x1536")]
+    assert plain.lines[-1].startswith("费用：$"), plain.out  # the stored language
+    assert english.lines[-1].startswith("Cost: $"), english.out
+    # another terminal user has no such defaults
+    other = await pixelsmith(tmp_path / "d", "imagine", "a fox", "--as", "carol", config=config)
+    assert other.code == 0, other.err
+    last = gateway.calls_to("/v1/images/generations")[-1].params
+    assert (last.get("quality"), last.get("size")) != ("low", "1024x1536")
