@@ -19,7 +19,7 @@ from typing import Any
 
 from core.catalog import Catalog, ModelSpec
 from core.errors import InvalidRequest, Note
-from core.request import ASPECT_ALIASES, Options, choice_of, size_of
+from core.request import ASPECT_ALIASES, ASPECTS, FLEX_ASPECTS, Options, choice_of, size_of
 
 # What a member may set, in the order they are shown.
 FIELDS = (
@@ -282,6 +282,25 @@ def fill(
             ignored("output_format", out.output_format)
             out = replace(out, output_format=None)
     return out, tuple(notes)
+
+
+def choices(catalog: Catalog) -> dict[str, list[str]]:
+    """What a settings view offers per field (model, size, quality, n, background,
+    output_format): the union over the enabled models, so any offered value is valid for at
+    least one model; :func:`change` still checks the chosen combination."""
+    specs = [s for s in (catalog.get(n) for n in catalog.names(enabled_only=True)) if s]
+
+    def union(name: str) -> list[str]:
+        return list(dict.fromkeys(v for spec in specs for v in getattr(spec, name)))
+
+    return {
+        "model": [s.name for s in specs],
+        "size": [*ASPECTS, *FLEX_ASPECTS],
+        "quality": union("qualities"),
+        "n": [str(i) for i in range(1, 11)],
+        "background": union("backgrounds"),
+        "output_format": union("output_formats"),
+    }
 
 
 def shown(prefs: Preferences, locale: str) -> list[tuple[str, str]]:

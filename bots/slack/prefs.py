@@ -18,26 +18,8 @@ from bots.slack.runtime import SlackBot
 from core import messages, preferences
 from core.errors import PixelsmithError
 from core.preferences import Preferences
-from core.request import ASPECTS, FLEX_ASPECTS
 
 log = logging.getLogger("pixelsmith.slack")
-
-
-def _choices(bot: SlackBot) -> dict[str, list[str]]:
-    catalog = bot.service.catalog
-    specs = [s for s in (catalog.get(n) for n in catalog.names(enabled_only=True)) if s]
-
-    def union(name: str) -> list[str]:
-        return list(dict.fromkeys(v for spec in specs for v in getattr(spec, name)))
-
-    return {
-        "model": [s.name for s in specs],
-        "size": [*ASPECTS, *FLEX_ASPECTS],
-        "quality": union("qualities"),
-        "n": [str(i) for i in range(1, 11)],
-        "background": union("backgrounds"),
-        "output_format": union("output_formats"),
-    }
 
 
 def _shown(prefs: Preferences) -> dict[str, str | None]:
@@ -52,7 +34,7 @@ async def open_settings(bot: SlackBot, command: dict[str, Any]) -> None:
     if where.user is None or trigger is None:
         await bot.incomplete(where, "/imagine-settings")
         return
-    choices = _choices(bot)
+    choices = preferences.choices(bot.service.catalog)
     provisional = bot.cached_locale(where.user) or "en"
     first = blocks.settings_modal(provisional, where.channel, {}, choices)
     answer = await bot.client.views_open(trigger_id=trigger, view=first)

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
 from bots.web import texts
 from bots.web.backend import BACKEND, LIMIT_KEYS
+from bots.web.forms import json_object
 from bots.web.render import page
 from bots.web.security import forbidden, grant_of
 from core import messages
 from core.errors import PixelsmithError
 
 DAYS = 30
-MAX_JSON_BYTES = 4096
 ACTIONS = ("limits", "grant", "ban", "unban")
 
 
@@ -139,29 +138,12 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-async def _json_body(request: web.Request) -> dict[str, str] | None:
-    if request.content_type != "application/json":
-        return None
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        return None
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and len(v) <= 200 for k, v in data.items()
-    ):
-        return None
-    return data
-
-
 async def change(request: web.Request) -> web.Response:
     """Limits, grants, bans: one validated service call as the admin caller."""
     if not _admin(request):
         return forbidden(request)
     grant = grant_of(request)
-    data = await _json_body(request)
+    data = await json_object(request)
     if data is None:
         return _bad(grant.locale)
     backend = request.app[BACKEND]

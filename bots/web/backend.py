@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from core import preferences
 from core.errors import InvalidRequest, PixelsmithError
 from core.limits import LIMIT_UNITS, parse_grant, parse_limit
+from core.preferences import Preferences
 from core.service import Attachment, ImageService
 from core.types import (
     CHARGED_STATES,
@@ -63,6 +65,18 @@ class WebBackend:
 
     def __init__(self, service: ImageService) -> None:
         self.service = service
+
+    async def preferences(self, caller: Identity) -> Preferences:
+        return await self.service.preferences(caller)
+
+    async def set_preferences(
+        self, caller: Identity, typed: dict[str, str | bool | int | None]
+    ) -> Preferences:
+        """The caller's own defaults in the session's community (checked by the service)."""
+        return await self.service.set_preferences(caller, typed)
+
+    def preference_choices(self) -> dict[str, list[str]]:
+        return preferences.choices(self.service.catalog)
 
     async def job(self, caller: Identity, public_id: str) -> JobView | None:
         """The job behind a link or page, only where the caller could see it in the chat.

@@ -12,7 +12,7 @@ import secrets
 
 from aiohttp import BodyPartReader, web
 
-from bots.web import tasks, texts
+from bots.web import settings, tasks, texts
 from bots.web.backend import BACKEND, POSTERS, post_back
 from bots.web.render import page
 from bots.web.security import forbidden, grant_of
@@ -30,6 +30,7 @@ FIELD_MAX_BYTES = 64 * 1024
 
 def add_routes(app: web.Application) -> None:
     tasks.add_routes(app)
+    settings.add_routes(app)
     app.router.add_get("/edit/{job}", edit_page)
     app.router.add_get("/img/{job}/{index}", kept_image)
     app.router.add_post("/api/edit/{job}", start_edit)
@@ -166,7 +167,14 @@ async def gallery_page(request: web.Request) -> web.Response:
     number = int(raw) if raw.isdigit() and len(raw) <= 3 else 1
     number = min(max(number, 1), MAX_PAGE)
     backend = request.app[BACKEND]
-    caller = grant_of(request).identity()
+    grant = grant_of(request)
+    caller = grant.identity()
+    form = settings.fields(
+        await backend.preferences(caller),
+        backend.preference_choices(),
+        caller.platform,
+        grant.locale,
+    )
     jobs = await backend.my_jobs(caller, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     items = []
     for job in jobs[:PAGE_SIZE]:
@@ -179,6 +187,7 @@ async def gallery_page(request: web.Request) -> web.Response:
         page_number=number,
         newer=number - 1 if number > 1 else None,
         older=number + 1 if len(jobs) > PAGE_SIZE and number < MAX_PAGE else None,
+        settings=form,
     )
 
 

@@ -50,6 +50,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/gallery"): Rule("member"),
     ("POST", "/api/redeliver/{job}"): Rule("member", csrf=True, tenancy="job"),
     ("POST", "/api/reroll/{job}"): Rule("member", csrf=True, tenancy="job"),
+    # the session's own member and community: nobody else can be named
+    ("POST", "/api/settings"): Rule("member", csrf=True),
     ("GET", "/api/tasks/{task}"): Rule("member", tenancy="task"),
     ("GET", "/api/tasks/{task}/{index}"): Rule("member", tenancy="task"),
     ("GET", "/dashboard"): Rule("admin", tenancy="community"),

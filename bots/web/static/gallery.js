@@ -63,4 +63,32 @@
         });
     });
   });
+
+  // My settings: post the changed choices; the service checks them against the catalog.
+  var settings = document.getElementById("settings-form");
+  if (settings) {
+    var box = document.getElementById("settings");
+    settings.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var status = settings.querySelector(".status");
+      var changed = {};
+      settings.querySelectorAll("select").forEach(function (select) {
+        if (select.value !== select.dataset.current) { changed[select.name] = select.value; }
+      });
+      fetch("/api/settings", {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+        body: JSON.stringify(changed)
+      }).then(function (r) { return r.json(); }).then(function (answer) {
+        status.className = "status " + (answer.ok ? "ok" : "bad");
+        status.textContent = answer.ok ? answer.saved : (answer.error || box.dataset.failed);
+        if (answer.ok) {
+          settings.querySelectorAll("select").forEach(function (select) { select.dataset.current = select.value; });
+        }
+      }).catch(function () {
+        status.className = "status bad";
+        status.textContent = box.dataset.failed;
+      });
+    });
+  }
 }());

@@ -105,3 +105,9 @@ web-dash-why_unknown = Outcome unknown
 web-dash-why_capped = Cost capped
 web-dash-since = Since
 web-dash-no_bans = Nobody is banned in this community.
+
+## My settings (the gallery page)
+web-settings-title = My settings here
+web-settings-hint = Your defaults for every command in this community, as /settings shows them. Flags typed in a prompt still win.
+web-settings-save = Save settings
+web-settings-failed = Could not save your settings.

@@ -105,3 +105,9 @@ web-dash-why_unknown = 结果未知
 web-dash-why_capped = 费用封顶
 web-dash-since = 起始时间
 web-dash-no_bans = 此社区没有被封禁的成员。
+
+## My settings (the gallery page)
+web-settings-title = 我在此处的设置
+web-settings-hint = 你在此社区中每条命令的默认值，与 /settings 显示的相同。提示词中输入的参数仍然优先。
+web-settings-save = 保存设置
+web-settings-failed = 无法保存你的设置。
