@@ -184,20 +184,11 @@ class JobRunner:
             suggestion = exc.params.get("suggestion") or None
             force = isinstance(exc, PreflightRefused)
             if suggestion or force:
-                token = await self._remember(request, suggestion)
+                token = await self.service.remember_refused(
+                    request, views.PENDING_KIND, ttl_s=views.PENDING_TTL_S, suggestion=suggestion
+                )
                 if token is not None:
                     view = views.refusal_view(
                         token, reply.locale, suggest=bool(suggestion), force=force
                     )
         await tell(reply, text, view)
-
-    async def _remember(self, request: ImageRequest, suggestion: str | None) -> str | None:
-        """Keep a refused request (and its images) for its buttons, in the database; None: not
-        kept (too large, or the database failed), then the refusal comes without buttons."""
-        try:
-            return await self.service.remember_request(
-                request, views.PENDING_KIND, ttl_s=views.PENDING_TTL_S, suggestion=suggestion
-            )
-        except Exception as exc:
-            log.warning("refused request not kept (%s)", type(exc).__name__)
-            return None

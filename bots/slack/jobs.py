@@ -168,21 +168,15 @@ async def tell_refusal_or_failure(
     if isinstance(failure, PreflightRefused | Refused):
         suggestion = failure.params.get("suggestion") or None
         preflight = isinstance(failure, PreflightRefused)
-        token = await _remember(bot, request, suggestion) if suggestion or preflight else None
+        token = (
+            await bot.service.remember_refused(
+                request, ids.REFUSAL_KIND, ttl_s=ids.REFUSAL_TTL_S, suggestion=suggestion
+            )
+            if suggestion or preflight
+            else None
+        )
         if token is not None:
             controls = blocks.refusal_controls(
                 text, identity.locale, token, suggest=bool(suggestion), preflight=preflight
             )
     await bot.ephemeral(channel, identity.user_id, text, controls, thread_ts)
-
-
-async def _remember(bot: SlackBot, request: ImageRequest, suggestion: str | None) -> str | None:
-    """Keep a refused request (and an edit's images) for its buttons, in the database; None:
-    not kept (too large, or the database failed), then the hint comes without buttons."""
-    try:
-        return await bot.service.remember_request(
-            request, ids.REFUSAL_KIND, ttl_s=ids.REFUSAL_TTL_S, suggestion=suggestion
-        )
-    except Exception as exc:
-        log.warning("refused request not kept (%s)", type(exc).__name__)
-        return None

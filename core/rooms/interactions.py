@@ -170,6 +170,18 @@ class InteractionsRoom:
             markup=request.markup,
         )
 
+    async def remember_refused(
+        self, request: ImageRequest, kind: str, *, ttl_s: float, suggestion: str | None
+    ) -> str | None:
+        """:meth:`remember_request` for a refusal's buttons, with its suggestion. None when it
+        cannot be kept (images too large, or the database failed): the refusal is then shown
+        without buttons, and the member's request is never lost to an error here."""
+        try:
+            return await self.remember_request(request, kind, ttl_s=ttl_s, suggestion=suggestion)
+        except Exception as exc:
+            log.warning("refused request not kept (%s)", type(exc).__name__)
+            return None
+
     async def recall(self, caller: Identity, kind: str, token: object) -> Remembered | None:
         """The state ``token`` names, for ``caller`` only: None when it is malformed, unknown,
         expired, of another kind, another community or another member."""

@@ -149,3 +149,20 @@ async def test_reroll_of_an_edit_whose_inputs_are_gone_is_refused(store: Store) 
         await svc.reroll(claim.job, ALICE, idem_key="reroll-3")
     assert refused.value.key == "finish.inputs_gone" and refused.value.params["hours"] == 6
     assert await svc.keep_inputs(claim.job.id, svc.build("no images", ALICE)) is False
+
+
+async def test_a_refusal_that_cannot_be_kept_comes_without_buttons_not_an_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database failing while a refusal's request is kept: no token (the adapters then show
+    the refusal without its buttons), never an exception that would lose the refusal itself."""
+    mine = service(store)
+    request = mine.build("a red fox", ALICE)
+    kept = await mine.remember_refused(request, KIND, ttl_s=60, suggestion="a fox")
+    assert kept is not None and (await mine.recall(ALICE, KIND, kept)) is not None
+
+    async def broken(*_: object, **__: object) -> bool:
+        raise ConnectionError("database gone")
+
+    monkeypatch.setattr(type(mine), "_save", broken)
+    assert await mine.remember_refused(request, KIND, ttl_s=60, suggestion="a fox") is None
