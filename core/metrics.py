@@ -54,12 +54,18 @@ class PlatformHealth:
 
 
 class LoopLagMonitor:
-    """Measures how late a periodic timer fires: the event loop's responsiveness."""
+    """Measures how late a periodic timer fires: the event loop's responsiveness.
 
-    def __init__(self, interval_s: float = 0.01) -> None:
+    ``max_lag`` is the largest lag since start (start-up included); ``recent_max`` the largest
+    in the last ``window_s`` seconds, so a scrape can tell a load's lag from start-up's."""
+
+    def __init__(self, interval_s: float = 0.01, window_s: int = 5) -> None:
         self.interval = interval_s
         self.max_lag = 0.0
         self.last_lag = 0.0
+        self.window_s = window_s
+        self._seconds = [-1] * window_s  # which whole second each slot holds
+        self._maxima = [0.0] * window_s
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -69,8 +75,27 @@ class LoopLagMonitor:
         while True:
             before = time.perf_counter()
             await asyncio.sleep(self.interval)
-            self.last_lag = max(0.0, time.perf_counter() - before - self.interval)
-            self.max_lag = max(self.max_lag, self.last_lag)
+            after = time.perf_counter()
+            self.record(max(0.0, after - before - self.interval), after)
+
+    def record(self, lag: float, now: float) -> None:
+        """One measured lag at ``now`` (seconds on a monotonic clock)."""
+        self.last_lag = lag
+        self.max_lag = max(self.max_lag, lag)
+        second = int(now)
+        slot = second % self.window_s
+        if self._seconds[slot] != second:
+            self._seconds[slot], self._maxima[slot] = second, 0.0
+        self._maxima[slot] = max(self._maxima[slot], lag)
+
+    def recent_max(self, now: float | None = None) -> float:
+        """The largest lag recorded in the last ``window_s`` seconds (this one included)."""
+        second = int(time.perf_counter() if now is None else now)
+        return max(
+            (m for s, m in zip(self._seconds, self._maxima, strict=True)
+             if second - self.window_s < s <= second),
+            default=0.0,
+        )  # fmt: skip
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -112,6 +137,11 @@ class Metrics:
         self.loop_lag_max = Gauge(
             "pixelsmith_event_loop_lag_max_seconds",
             "Largest event-loop lag since start",
+            registry=self.registry,
+        )
+        self.loop_lag_recent_max = Gauge(
+            "pixelsmith_event_loop_lag_recent_max_seconds",
+            "Largest event-loop lag in the last few seconds (the lag monitor's window)",
             registry=self.registry,
         )
         labels = ["platform", "shard"]
@@ -206,6 +236,7 @@ class MetricsServer:
         self.metrics.in_flight.set(active)
         self.metrics.loop_lag.set(self._lag.last_lag)
         self.metrics.loop_lag_max.set(self._lag.max_lag)
+        self.metrics.loop_lag_recent_max.set(self._lag.recent_max())
         self.metrics.set_connections(
             [c for health in self._platforms().values() for c in health.connections]
         )

@@ -90,6 +90,7 @@ async def test_healthz_and_metrics(
             assert "pixelsmith_upstream_seconds_count" in body
             assert "pixelsmith_queue_depth 0.0" in body
             assert "pixelsmith_event_loop_lag_max_seconds" in body
+            assert "pixelsmith_event_loop_lag_recent_max_seconds" in body
             await service.drain(0)
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                 assert resp.status == 503
@@ -97,6 +98,18 @@ async def test_healthz_and_metrics(
         await server.stop()
         await lag.stop()
         await service.close()
+
+
+def test_loop_lag_recent_max_forgets_what_left_its_window() -> None:
+    lag = LoopLagMonitor(window_s=5)
+    lag.record(0.200, now=100.2)  # start-up
+    lag.record(0.004, now=103.5)
+    assert lag.recent_max(now=104.9) == 0.200
+    assert lag.recent_max(now=105.0) == 0.004  # second 100 has left the window
+    lag.record(0.030, now=106.1)
+    assert lag.recent_max(now=106.5) == 0.030
+    assert lag.recent_max(now=120.0) == 0.0
+    assert (lag.max_lag, lag.last_lag) == (0.200, 0.030)  # since start, and the latest
 
 
 async def test_logs_have_one_line_per_job_and_no_secrets(
