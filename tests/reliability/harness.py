@@ -50,7 +50,8 @@ def free_port() -> int:
 
 
 def toml(data: dict[str, dict[str, Any]]) -> str:
-    """A flat two-level TOML document (sections of scalars and lists)."""
+    """A flat two-level TOML document (sections of scalars and lists); a None value is left
+    out (the setting's default, e.g. no Discord token: no Discord adapter)."""
 
     def value(v: Any) -> str:
         if isinstance(v, bool):
@@ -64,7 +65,7 @@ def toml(data: dict[str, dict[str, Any]]) -> str:
     out = []
     for section, values in data.items():
         out.append(f"[{section}]")
-        out += [f"{k} = {value(v)}" for k, v in values.items()]
+        out += [f"{k} = {value(v)}" for k, v in values.items() if v is not None]
         out.append("")
     return "\n".join(out)
 
@@ -81,10 +82,11 @@ class World:
     slack: FakeSlack
 
     @classmethod
-    async def start(cls) -> World:
+    async def start(cls, *, shard_count: int = 1) -> World:
+        """``shard_count``: what the fake Discord recommends and routes guilds by."""
         gateway = FakeGateway()
         await gateway.start()
-        discord = await FakeDiscord().start()
+        discord = await FakeDiscord(shard_count=shard_count).start()
         slack = await FakeSlack(token=SLACK_TOKEN).start()
         return cls(gateway, discord, slack)
 
@@ -159,6 +161,19 @@ class BotProcess:
         return Path(self.db_url.removeprefix("sqlite:///"))
 
     @property
+    def config_path(self) -> Path:
+        return self.tmp / f"{self.name}.toml"
+
+    @property
+    def discord(self) -> bool:
+        """Whether this process runs a Discord adapter (a token is configured)."""
+        return bool(self.config.get("discord", {}).get("token"))
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    @property
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.config['metrics']['port']}"
 
@@ -176,15 +191,21 @@ class BotProcess:
         except OSError:
             return ""
 
-    async def start(self) -> None:
-        """Start and wait until every adapter is ready (or fail with the bot's log)."""
-        self._runs += 1
-        path = self.tmp / f"{self.name}.toml"
-        path.write_text(toml(self.config), encoding="utf-8")
-        identified = len(self._identifies())
+    def env(self) -> dict[str, str]:
+        """The environment it runs in: this one without Pixelsmith's, Slack's or Discord's
+        variables (the config file says everything)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELSMITH_", "SLACK_"))}
         env.pop("DISCORD_TOKEN", None)
         env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    async def start(self) -> None:
+        """Start and wait until every adapter is ready (or fail with the bot's log)."""
+        self._runs += 1
+        path = self.config_path
+        path.write_text(toml(self.config), encoding="utf-8")
+        identified = len(self._identifies())
+        env = self.env()
         self._ready = asyncio.Event()
         self.stdout = []
         with open(self.log_path, "wb") as log:
@@ -207,6 +228,8 @@ class BotProcess:
             raise AssertionError(f"{self.name} did not start:\n{self.log_tail()}")
         exited.cancel()
         await self.wait_healthy()
+        if not self.discord:
+            return
         await self.world.discord.wait_for(
             lambda e: isinstance(e, GatewayEvent) and e.kind == "identify"
             and len(self._identifies()) > identified, timeout=WAIT)  # fmt: skip
@@ -273,6 +296,9 @@ class BotProcess:
     # -- the database, read from outside (WAL lets readers in while the bot runs) ----------
 
     def jobs(self) -> list[dict[str, Any]]:
+        """Every job row (``request`` parsed), from SQLite or PostgreSQL."""
+        if not self.db_url.startswith("sqlite:///"):
+            return pg_jobs(self.db_url)
         with contextlib.closing(sqlite3.connect(self.db_path, timeout=30)) as db:
             db.row_factory = sqlite3.Row
             rows = db.execute("SELECT * FROM job ORDER BY id").fetchall()
@@ -287,6 +313,27 @@ class BotProcess:
             return await store.check()
         finally:
             await store.close()
+
+
+def pg_jobs(url: str) -> list[dict[str, Any]]:
+    """The job rows of a PostgreSQL database (``url`` as the bot has it, schema included)."""
+    import psycopg
+    from psycopg.rows import dict_row
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    options = parsed.query.get("options")
+    libpq = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    extra: dict[str, Any] = {"options": str(options)} if options else {}
+    with psycopg.connect(libpq, row_factory=dict_row, **extra) as db:
+        rows = db.execute("SELECT * FROM job ORDER BY id").fetchall()
+    jobs = [dict(r) for r in rows]
+    for job in jobs:
+        raw = job["request"]
+        job["request"] = json.loads(raw) if isinstance(raw, str) else (raw or {})
+        if job["lease_until"] is not None:  # as SQLite gives it: ISO text
+            job["lease_until"] = job["lease_until"].isoformat()
+    return jobs
 
 
 # ------------------------------------------------------------------------------------- users
@@ -314,8 +361,16 @@ def new_user(platform: str) -> str:
 async def discord_imagine(
     world: World, prompt: str, user: str | None = None, **options: Any
 ) -> Ask:
+    """/imagine in the fake's own guild and channel."""
+    return await discord_imagine_in(world, {}, prompt, user, **options)
+
+
+async def discord_imagine_in(
+    world: World, where: dict[str, str], prompt: str, user: str | None = None, **options: Any
+) -> Ask:
+    """/imagine in ``where`` (``guild_id`` and ``channel_id``; empty: the fake's own)."""
     user = user or new_user("discord")
-    ctx = world.discord.context().with_user(user, f"user{user[-4:]}")
+    ctx = world.discord.context(**where).with_user(user, f"user{user[-4:]}")
     payload = DP.slash_command(ctx, "imagine", options={"prompt": prompt, **options})
     delivered = await world.discord.dispatch("INTERACTION_CREATE", payload)
     assert delivered == 1, f"{delivered} gateway clients got the interaction"
@@ -329,10 +384,16 @@ async def slack_imagine(
     prompt: str,
     user: str | None = None,
     flags: str = "",
+    *,
+    where: dict[str, str] | None = None,
 ) -> Ask:
+    """/imagine to ``bot``'s HTTP port, in the fake's workspace or ``where`` (``team_id`` and
+    ``channel_id``: an installed workspace's channel)."""
     user = user or new_user("slack")
     text = f"{prompt} {flags}".strip()
-    payload = SR.slash_command(text, response_url=world.slack.response_url(), user_id=user)
+    payload = SR.slash_command(
+        text, response_url=world.slack.response_url(), user_id=user, **(where or {})
+    )
     reply = await SR.send(session, bot.slack_url, payload, SLACK_SECRET)
     return Ask("slack", user, prompt, ack_status=reply.status)
 
@@ -368,11 +429,17 @@ class Answer:
     text: str
 
 
+async def discord_reply(world: World, token: str, timeout: float = WAIT) -> MessageEvent:
+    """The final message answering the Discord interaction ``token`` (images or an ephemeral)."""
+    msg: MessageEvent = await world.discord.wait_for_message(_discord_final(token), timeout=timeout)
+    return msg
+
+
 async def answer(world: World, ask: Ask, timeout: float = WAIT) -> Answer:
     """The final reply to ``ask``: images, or a (failure) message to its user."""
     if ask.platform == "discord":
         assert ask.token is not None
-        msg = await world.discord.wait_for_message(_discord_final(ask.token), timeout=timeout)
+        msg = await discord_reply(world, ask.token, timeout)
         return Answer(ask, bool(msg.files) and not msg.ephemeral, msg.content or "")
     found = await world.slack.wait_for(lambda: _slack_answer(world, ask.user), timeout=timeout)
     return Answer(ask, found.kind != "ephemeral", found.text or "")

@@ -86,9 +86,22 @@ def command_in(
     )
 
 
-def click_in(team: str, channel: str, user: str, action: str, value: str, fake: FakeSlack) -> Any:
+def click_in(
+    team: str,
+    channel: str,
+    user: str,
+    action: str,
+    value: str,
+    fake: FakeSlack,
+    block_id: str = "result_actions",
+) -> Any:
     payload = block_actions(
-        action, value, response_url=fake.response_url(), user_id=user, channel_id=channel
+        action,
+        value,
+        response_url=fake.response_url(),
+        user_id=user,
+        channel_id=channel,
+        block_id=block_id,
     )
     data = json.loads(json.dumps(payload.data))
     data["team"] = {"id": team, "domain": team.lower()}
