@@ -440,7 +440,12 @@ def add_admin_commands(subparsers: Any) -> None:
 
     use = subparsers.add_parser("usage", help="spend report; --check reconciles with the ledger")
     use.add_argument("--since", metavar="DATE", help="YYYY-MM-DD (UTC, inclusive)")
-    use.add_argument("--by", choices=["user", "community", "model"], default="user")
+    use.add_argument(
+        "--by",
+        choices=["user", "community", "model", "key"],
+        default="user",
+        help="key: who paid (your key, or a community's own key by its fingerprint)",
+    )
     use.add_argument("--csv", action="store_true", help="CSV for spreadsheets")
     use.add_argument(
         "--check", action="store_true", help="counters vs. ledger; exit 1 on a difference"

@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from core.queue import ANNOUNCE_BATCH, FairQueue, PositionCallback
+from core.types import OPERATOR_POOL
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -85,12 +86,18 @@ class Budget(Protocol):
 
 
 def make_budget(
-    store: Store, *, limit: int, per_minute: int | None, lease_s: float
+    store: Store,
+    *,
+    limit: int,
+    per_minute: int | None,
+    lease_s: float,
+    pool: str = OPERATOR_POOL,
 ) -> FairQueue | SharedBudget:
-    """SQLite: this process's own queue. PostgreSQL: the budget shared through the database."""
+    """SQLite: this process's own queue. PostgreSQL: the budget shared through the database.
+    ``pool`` names whose gateway key the budget is for (a community's own key has its own)."""
     if store.dialect == "sqlite":
         return FairQueue(limit, per_minute=per_minute)
-    return SharedBudget(store, limit=limit, per_minute=per_minute, lease_s=lease_s)
+    return SharedBudget(store, limit=limit, per_minute=per_minute, lease_s=lease_s, pool=pool)
 
 
 def _utc_now() -> datetime:
@@ -131,8 +138,10 @@ class SharedBudget:
         clock: Callable[[], datetime] = _utc_now,
         poll_min_s: float = POLL_MIN_S,
         poll_max_s: float = POLL_MAX_S,
+        pool: str = OPERATOR_POOL,
     ) -> None:
         self.store = store
+        self.pool = pool  # whose gateway key: each pool is a budget of its own
         self.limit = limit
         self.per_minute = per_minute
         self.lease_s = lease_s
@@ -233,6 +242,7 @@ class SharedBudget:
                     per_minute=self.per_minute,
                     leave=sorted(leave),
                     release=sorted(release),
+                    pool=self.pool,
                 )
         for waiter in self._waiting.values():
             if not waiter.future.done():
@@ -282,6 +292,7 @@ class SharedBudget:
                 release=sorted(pending.release),
                 positions=wants_positions,
                 tidy=tidy,
+                pool=self.pool,
             )
         except Exception:
             log.exception("upstream budget tick failed; retrying")

@@ -272,6 +272,31 @@ class ResultsSettings(_Section):
         return Path(self.dir).expanduser() if self.dir else default_dir(database_url)
 
 
+class ByokSettings(_Section):
+    """Bring your own key: community admins may set their community's own gateway key."""
+
+    enabled: bool = False
+    # A community whose own key is removed goes back to the operator's key (else its jobs
+    # stop, nothing charged, until an admin sets a new key).
+    fallback_to_operator: bool = True
+    # Gateways a community admin may point its key at (None: only provider.base_url). The
+    # operator's ``pixelsmith keys set --base-url`` may name any http(s) gateway.
+    allowed_base_urls: list[str] | None = None
+    # Each community key's own upstream budget, shared by every process on the database.
+    max_concurrency: int = Field(default=4, ge=1, le=10_000)
+    requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+
+    @field_validator("allowed_base_urls")
+    @classmethod
+    def _urls(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} must start with http:// or https://")
+        return [url.rstrip("/") for url in value]
+
+
 class ConsoleSettings(_Section):
     out_dir: str = "pixelsmith-out"
     locale: str = "en"
@@ -294,6 +319,7 @@ class Settings(_Section):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     results: ResultsSettings = Field(default_factory=ResultsSettings)
+    byok: ByokSettings = Field(default_factory=ByokSettings)
 
     source: str | None = Field(default=None, exclude=True)
 
@@ -385,6 +411,15 @@ def load_settings(path: str | None = None, env: dict[str, str] | None = None) ->
         key, problem, where = oauth
         raise ConfigError(
             "config.invalid", key=key, problem=problem, path=settings.source, path_or_env=where
+        )
+    if settings.byok.enabled and not settings.web.secret_key_value:
+        raise ConfigError(
+            "config.invalid",
+            key="byok.enabled",
+            problem="communities' own keys are stored encrypted: set PIXELSMITH_SECRET_KEY "
+            "(32+ random characters) first",
+            path=settings.source,
+            path_or_env="PIXELSMITH_SECRET_KEY",
         )
     shards = settings.discord.shard_problem()
     if shards is not None:

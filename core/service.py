@@ -39,6 +39,7 @@ from core.errors import (
     UpstreamError,
 )
 from core.images import IntakeLimits, intake_many, intake_mask
+from core.keys import KeyChoice
 from core.preferences import Preferences
 from core.providers.base import Provider, ProviderCall, safety_identifier
 from core.providers.routing import OfflineProvider, build_provider, demo_provider, warm_up
@@ -46,6 +47,7 @@ from core.request import Options, build_request, parse_prompt
 from core.results import ResultStore
 from core.rooms.finishing import FinishingRoom, shown_ref
 from core.rooms.interactions import InteractionsRoom
+from core.rooms.keys import KeysRoom
 from core.safety import check_prompt
 from core.store import EVERYWHERE, Store
 from core.store.policy import effective_limits
@@ -81,6 +83,13 @@ __all__ = ["COST_SANITY_FACTOR", "Attachment", "ImageService", "OfflineProvider"
 COST_SANITY_FACTOR = 10
 COST_SANITY_FLOOR_MICROS = 10_000
 
+# What the gateway says of a community's own key, in words for that community's admin.
+OWN_KEY_FAILURES = {
+    "upstream.bad_key": "byok.own_bad_key",
+    "upstream.no_balance": "byok.own_no_balance",
+    "upstream.forbidden": "byok.own_forbidden",
+}
+
 JobListener = Callable[[dict[str, Any]], Awaitable[None] | None]
 # The limits QuotaLeft reports (see QuotaStatus.quota_left).
 _LEFT_LIMITS = (
@@ -92,7 +101,7 @@ _LEFT_LIMITS = (
 )
 
 
-class ImageService(FinishingRoom, InteractionsRoom):
+class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
     """Everything an adapter may ask of core. Create with :meth:`create`; close with :meth:`close`."""
 
     def __init__(
@@ -117,6 +126,7 @@ class ImageService(FinishingRoom, InteractionsRoom):
             per_minute=settings.provider.requests_per_minute,
             lease_s=settings.database.lease_s,
         )
+        self._open_keys()  # communities' own gateway keys, their providers and budgets
         self.results = ResultStore(
             settings.results.folder(settings.database.url), settings.results.keep_days
         )
@@ -230,7 +240,8 @@ class ImageService(FinishingRoom, InteractionsRoom):
                 continue
             try:
                 await self.store.renew(sorted(self._live_jobs), lease_s=lease_s)
-                await self.queue.renew()  # their upstream slots and waits, same lease
+                for budget in self._budgets():  # their upstream slots and waits, same lease
+                    await budget.renew()
             except Exception:
                 log.exception("lease renewal failed; retrying on the next beat")
 
@@ -271,6 +282,7 @@ class ImageService(FinishingRoom, InteractionsRoom):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.queue.close()
+        await self._close_keys()
         for thing in reversed(self._owned):
             await thing.close()
 
@@ -439,6 +451,9 @@ class ImageService(FinishingRoom, InteractionsRoom):
         if request.idem_key is None:
             request = replace(request, idem_key=f"{identity.platform}:local:{uuid.uuid4().hex}")
         assert request.idem_key is not None
+        # which gateway key pays: a community's own key that cannot serve stops the job here,
+        # before anything is reserved
+        choice = await self.key_for(identity)
         worst = self._cost_estimate(request, spec, worst=True)
         claim = await self.store.begin_job(
             idem_key=request.idem_key,
@@ -450,6 +465,7 @@ class ImageService(FinishingRoom, InteractionsRoom):
             # config limits only: begin_job applies the database overrides in its transaction
             limits=effective_limits(self.settings.quota, identity),
             lease_s=self.settings.database.lease_s,
+            key_ref=choice.key_ref,
         )
         if not claim.new:
             # Another delivery of the same event owns this job: no work, no charge. Its outcome
@@ -460,7 +476,9 @@ class ImageService(FinishingRoom, InteractionsRoom):
         job_id = claim.job.id
         self._hold(job_id)
         try:
-            return await self._run_claimed(request, spec, claim.job, worst, notes, on_progress)
+            return await self._run_claimed(
+                request, spec, claim.job, worst, notes, on_progress, choice
+            )
         finally:
             self._let_go(job_id)
 
@@ -472,6 +490,7 @@ class ImageService(FinishingRoom, InteractionsRoom):
         worst: int,
         notes: list[Note],
         on_progress: ProgressCallback | None,
+        choice: KeyChoice,
     ) -> ImageResult:
         identity, job_id = request.identity, job.id
 
@@ -480,12 +499,12 @@ class ImageService(FinishingRoom, InteractionsRoom):
                 await on_progress(Progress(Stage.QUEUED, queue_position=pos))
 
         try:
-            async with self.queue.slot(
+            async with self.budget_for(choice).slot(
                 identity.user_scope, position, job_id=job_id, community=identity.community_scope
             ):
                 await self.store.mark_submitted(job_id, lease_s=self.settings.database.lease_s)
                 started = time.monotonic()
-                result = await self._call(request, spec, on_progress, job_id, worst)
+                result = await self._call(request, spec, on_progress, job_id, worst, choice)
                 self._emit(
                     {"event": "upstream", "model": spec.name, "seconds": time.monotonic() - started}
                 )
@@ -522,6 +541,7 @@ class ImageService(FinishingRoom, InteractionsRoom):
         on_progress: ProgressCallback | None,
         job_id: int,
         worst: int,
+        choice: KeyChoice,
     ) -> ProviderResult:
         call = ProviderCall(
             request=request,
@@ -529,9 +549,13 @@ class ImageService(FinishingRoom, InteractionsRoom):
             safety_identifier=safety_identifier(request.identity.user_scope, await self._salt()),
         )
         try:
-            return await self.provider.run(call, on_progress)
+            async with self.provider_for(choice) as provider:
+                return await provider.run(call, on_progress)
         except PixelsmithError as exc:
             await self._settle_failure(request, spec, job_id, worst, exc)
+            if choice.own and exc.key in OWN_KEY_FAILURES:
+                # the community's own gateway account answered: its admin must act, not ours
+                raise UpstreamError(OWN_KEY_FAILURES[exc.key], charge=exc.charge) from None
             raise
         except (openai.OpenAIError, aiohttp.ClientError, OSError, ValueError) as exc:
             log.warning("provider failed unexpectedly: %s", type(exc).__name__)
@@ -994,7 +1018,9 @@ class ImageService(FinishingRoom, InteractionsRoom):
         await self.store.release_notice(job_id)
 
 
-def _group(by: str) -> Literal["user", "community", "model"]:
+def _group(by: str) -> Literal["user", "community", "model", "key"]:
+    if by == "key":
+        return "key"
     if by == "user":
         return "user"
     if by == "community":

@@ -21,6 +21,8 @@ from core.errors import Note, PixelsmithError, QuotaExceeded
 
 MICROS = 1_000_000
 OPERATOR = "operator"
+# the upstream budget of the operator's gateway key (a community's own key: "key:<fingerprint>")
+OPERATOR_POOL = "operator"
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,7 @@ class JobView:
     notified: bool = True
     public_id: str = ""
     cost_capped: bool = False
+    key_ref: str | None = None  # the community's own key that served it (None: the operator's)
 
     @property
     def cost_usd(self) -> float:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 # The newest revision in versions/ (tests/store/test_migrations.py checks it against Alembic's).
-HEAD = "0008"
+HEAD = "0009"
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

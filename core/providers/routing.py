@@ -72,16 +72,24 @@ def demo_provider() -> Provider:
     return DemoProvider()
 
 
-def build_provider(settings: Settings, http: aiohttp.ClientSession) -> Provider:
-    """The upstream clients for the configured gateway, one per API kind."""
+def build_provider(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+) -> Provider:
+    """The upstream clients for the configured gateway, one per API kind. ``api_key`` and
+    ``base_url``: another key's (a community's own, see :mod:`core.keys`), with the same
+    settings otherwise."""
     from core.providers.images_api import ImagesApiProvider
 
     p = settings.provider
     # The SSL context is built here, at start-up, rather than lazily on the first request, where
     # it would stall the event loop for tens of milliseconds.
     client = openai.AsyncOpenAI(
-        api_key=p.key or "missing",
-        base_url=p.base_url,
+        api_key=api_key or p.key or "missing",
+        base_url=base_url or p.base_url,
         max_retries=0,
         timeout=p.timeout_s,
         http_client=openai.DefaultAsyncHttpxClient(verify=ssl.create_default_context()),

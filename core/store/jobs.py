@@ -70,6 +70,7 @@ class JobRoom(Room):
         worst_cost_micros: int,
         limits: EffectiveLimits,
         lease_s: float = 900,
+        key_ref: str | None = None,
         now: datetime | None = None,
     ) -> JobClaim:
         """Claim ``idem_key`` and reserve the worst case on every applicable bucket, atomically.
@@ -81,7 +82,8 @@ class JobRoom(Room):
         the job row is kept RELEASED with that error so a duplicate sees the same outcome
         (``claim.job.failure()`` rebuilds the exception). ``limits`` come from
         :func:`core.store.policy.effective_limits`; overrides set with ``quota set`` are applied
-        on top here, inside the transaction.
+        on top here, inside the transaction. ``key_ref``: the fingerprint of the community's own
+        gateway key that will serve the job (None: the operator's).
         """
         if images < 0 or worst_cost_micros < 0:
             raise ValueError("images and worst_cost_micros must be >= 0")
@@ -96,6 +98,7 @@ class JobRoom(Room):
             worst_cost_micros,
             limits,
             lease_s,
+            key_ref,
             now_or(now),
         )
 
@@ -109,6 +112,7 @@ class JobRoom(Room):
         worst: int,
         limits: EffectiveLimits,
         lease_s: float,
+        key_ref: str | None,
         now: datetime,
     ) -> JobClaim:
         user, community = identity.user_scope, identity.community_scope
@@ -130,6 +134,7 @@ class JobRoom(Room):
                     "worst": worst,
                     "images": images,
                     "lease_until": bind_time(now + timedelta(seconds=lease_s), sqlite=sqlite),
+                    "key_ref": key_ref,
                     "now": at,
                     "now2": at,
                 },

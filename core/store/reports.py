@@ -10,13 +10,19 @@ from sqlalchemy import func, select
 from core.store.clock import utc
 from core.store.engine import Room
 from core.store.statements import JOB, LEDGER, job_view
-from core.types import CHARGED_STATES, DailySpend, JobState, JobView, LedgerRow, UsageRow
+from core.types import CHARGED_STATES, OPERATOR, DailySpend, JobState, JobView, LedgerRow, UsageRow
 
 _CHARGED = [s.value for s in CHARGED_STATES]
 
 
 def _group_col(by: str) -> Any:
-    cols = {"user": JOB.c.user_scope, "community": JOB.c.community_scope, "model": JOB.c.model}
+    cols = {
+        "user": JOB.c.user_scope,
+        "community": JOB.c.community_scope,
+        "model": JOB.c.model,
+        # who paid: the operator's key, or a community's own key (by its fingerprint)
+        "key": func.coalesce(JOB.c.key_ref, OPERATOR),
+    }
     if by not in cols:
         raise ValueError(f"cannot group by {by!r}")
     return cols[by]
@@ -61,7 +67,7 @@ class ReportRoom(Room):
     async def usage(
         self,
         since: date | None = None,
-        by: Literal["user", "community", "model"] = "user",
+        by: Literal["user", "community", "model", "key"] = "user",
         *,
         within: str | None = EVERYWHERE,
     ) -> list[UsageRow]:
@@ -91,7 +97,7 @@ class ReportRoom(Room):
     async def daily_spend(
         self,
         since: date | None = None,
-        by: Literal["community", "model", "user"] = "community",
+        by: Literal["community", "model", "user", "key"] = "community",
         *,
         within: str | None = EVERYWHERE,
     ) -> list[DailySpend]:

@@ -34,13 +34,18 @@ from sqlalchemy import Subquery, Table, delete, func, insert, or_, select, text,
 from core.store.clock import utc
 from core.store.engine import PRIORITY_SUBMIT, Room, Tx
 from core.store.tables import metadata
+from core.types import OPERATOR_POOL
 
 SLOT: Table = metadata.tables["upstream_slot"]
 WAIT: Table = metadata.tables["upstream_wait"]
 WINDOW = timedelta(seconds=60)  # requests_per_minute is a sliding window of this length
 # One lock per schema: deployments (and test schemas) sharing a database do not wait on
 # each other.
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('pixelsmith.upstream:' || current_schema()))")
+# One budget per gateway key (``pool``): the operator's, and each community's own key's.
+_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtext('pixelsmith.upstream:' || current_schema() || ':' "
+    "|| :pool))"
+)
 
 
 @dataclass(frozen=True)
@@ -79,10 +84,12 @@ class SlotRoom(Room):
         release: Sequence[int] = (),
         positions: bool = False,
         tidy: bool = True,
+        pool: str = OPERATOR_POOL,
     ) -> SlotTick:
         """One tick of ``holder``'s budget (see the module docstring). ``tidy``: also renew
         ``holder``'s rows and clear expired ones (a budget does it about once a second; an
-        expired slot or wait is ignored by every tick meanwhile)."""
+        expired slot or wait is ignored by every tick meanwhile). ``pool``: whose gateway key
+        the budget is for; ``limit`` and ``per_minute`` count that pool's slots only."""
         return await self._run(
             PRIORITY_SUBMIT,
             self._tick_sync,
@@ -96,6 +103,7 @@ class SlotRoom(Room):
             list(release),
             positions,
             tidy,
+            pool,
         )
 
     async def upstream_renew(self, holder: str, *, now: datetime, lease_s: float) -> int:
@@ -154,10 +162,11 @@ class SlotRoom(Room):
         release: list[int],
         positions: bool,
         tidy: bool,
+        pool: str,
     ) -> SlotTick:
         with self._db.transaction() as tx:
             if not self._db.sqlite:
-                tx.execute(_LOCK)
+                tx.execute(_LOCK, {"pool": pool})
             if release:
                 tx.execute(
                     update(SLOT)
@@ -176,6 +185,7 @@ class SlotRoom(Room):
                     insert(WAIT),
                     [
                         {
+                            "pool": pool,
                             "holder": holder,
                             "job_id": w.job_id,
                             "user_scope": w.user_scope,
@@ -197,7 +207,7 @@ class SlotRoom(Room):
                     func.count().filter(SLOT.c.released_at.is_(None), SLOT.c.lease_until >= now),
                     func.count().filter(SLOT.c.granted_at > since),
                     func.min(SLOT.c.granted_at).filter(SLOT.c.granted_at > since),
-                )
+                ).where(SLOT.c.pool == pool)
             ).one()
             free = limit - int(in_use)
             next_free_at = None
@@ -206,17 +216,21 @@ class SlotRoom(Room):
                 if free <= 0 and oldest is not None:
                     next_free_at = utc(oldest) + WINDOW
             if free > 0:
-                in_use += self._grant(tx, now, since, free)
+                in_use += self._grant(tx, now, since, free, pool)
             held = tx.execute(
                 select(SLOT.c.job_id).where(SLOT.c.holder == holder, SLOT.c.released_at.is_(None))
             ).scalars()
             held_ids = frozenset(int(j) for j in held)
             waiting = -1  # not counted on this tick
             if tidy or positions:
-                waiting = int(tx.execute(select(func.count()).select_from(WAIT)).scalar_one())
+                waiting = int(
+                    tx.execute(
+                        select(func.count()).select_from(WAIT).where(WAIT.c.pool == pool)
+                    ).scalar_one()
+                )
             places: dict[int, int] = {}
             if positions and waiting:
-                ranked = self._ranked(now, since)
+                ranked = self._ranked(now, since, pool)
                 rows = tx.execute(
                     select(ranked.c.job_id, ranked.c.place).where(ranked.c.holder == holder)
                 )
@@ -241,7 +255,7 @@ class SlotRoom(Room):
         )
 
     @staticmethod
-    def _ranked(now: datetime, since: datetime) -> Subquery:
+    def _ranked(now: datetime, since: datetime, pool: str) -> Subquery:
         """Every wait with its place in the fair order (see the module docstring)."""
         usage = (
             select(
@@ -249,7 +263,10 @@ class SlotRoom(Room):
                 func.count().label("used"),
                 func.max(SLOT.c.granted_at).label("last"),
             )
-            .where(or_(SLOT.c.released_at.is_(None), SLOT.c.granted_at > since))
+            .where(
+                SLOT.c.pool == pool,
+                or_(SLOT.c.released_at.is_(None), SLOT.c.granted_at > since),
+            )
             .group_by(SLOT.c.user_scope)
             .subquery()
         )
@@ -268,7 +285,8 @@ class SlotRoom(Room):
                 usage.c.last,
             )
             .select_from(WAIT.outerjoin(usage, usage.c.user_scope == WAIT.c.user_scope))
-            .where(WAIT.c.lease_until >= now)  # a dead process's wait is never granted
+            # a dead process's wait is never granted
+            .where(WAIT.c.pool == pool, WAIT.c.lease_until >= now)
             .subquery()
         )
         place = func.row_number().over(
@@ -276,8 +294,8 @@ class SlotRoom(Room):
         )
         return select(turns, place.label("place")).subquery()
 
-    def _grant(self, tx: Tx, now: datetime, since: datetime, free: int) -> int:
-        ranked = self._ranked(now, since)
+    def _grant(self, tx: Tx, now: datetime, since: datetime, free: int, pool: str) -> int:
+        ranked = self._ranked(now, since, pool)
         winners = (
             tx.execute(select(ranked).where(ranked.c.place <= free).order_by(ranked.c.place))
             .mappings()
@@ -289,6 +307,7 @@ class SlotRoom(Room):
             insert(SLOT),
             [
                 {
+                    "pool": pool,
                     "holder": w["holder"],
                     "job_id": w["job_id"],
                     "user_scope": w["user_scope"],

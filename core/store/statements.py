@@ -35,6 +35,7 @@ USED_TOKEN: Table = metadata.tables["used_token"]
 INTERACTION: Table = metadata.tables["interaction"]
 INSTALL: Table = metadata.tables["platform_install"]
 OAUTH_STATE: Table = metadata.tables["oauth_state"]
+COMMUNITY_KEY: Table = metadata.tables["community_key"]
 
 JOB_COLUMNS = tuple(c.name for c in JOB.c)
 
@@ -92,6 +93,7 @@ def job_view(row: Mapping[str, Any] | RowMapping) -> JobView:
         notified=bool(row["notified"]),
         public_id=row["public_id"],
         cost_capped=bool(row["cost_capped"]),
+        key_ref=row.get("key_ref"),
     )
 
 
@@ -119,6 +121,7 @@ def _money_statements(ins: Any) -> dict[str, Any]:
         attempts=0,
         notified=False,
         cost_capped=False,
+        key_ref=bindparam("key_ref"),
         created_at=bindparam("now"),
         updated_at=bindparam("now2"),
     )

@@ -12,6 +12,7 @@ from core.store.check import CheckRoom
 from core.store.engine import DEFAULT_URL, Database
 from core.store.installs import InstallRoom
 from core.store.interactions import InteractionRoom
+from core.store.keys import KeyRoom
 from core.store.leases import LeaseRoom
 from core.store.preferences import PreferenceRoom
 from core.store.reports import ReportRoom
@@ -28,6 +29,7 @@ class Store(
     SlotRoom,
     InteractionRoom,
     InstallRoom,
+    KeyRoom,
 ):
     """The persistence API. Create with :meth:`open`; every method is a coroutine."""
 

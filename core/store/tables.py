@@ -34,7 +34,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from core.types import OPERATOR_POOL
+
 TZ = DateTime(timezone=True)
+_POOL_DEFAULT = {"server_default": OPERATOR_POOL}
 
 
 class QuotaBucket(SQLModel, table=True):
@@ -92,6 +95,9 @@ class Job(SQLModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notified: bool = False
     cost_capped: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # the fingerprint of the community's own gateway key that served the job (null: the
+    # operator's key); the money was the community's, on its own gateway account
+    key_ref: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_type=TZ)
     updated_at: datetime = Field(sa_type=TZ)
 
@@ -226,6 +232,8 @@ class UpstreamSlot(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # whose gateway key the slot is for: "operator", or "key:<fingerprint>" (a community's own)
+    pool: str = Field(default=OPERATOR_POOL, max_length=48, sa_column_kwargs=_POOL_DEFAULT)
     holder: str = Field(max_length=100)
     job_id: int
     user_scope: str = Field(max_length=200)
@@ -246,6 +254,8 @@ class UpstreamWait(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # whose gateway key the slot is for: "operator", or "key:<fingerprint>" (a community's own)
+    pool: str = Field(default=OPERATOR_POOL, max_length=48, sa_column_kwargs=_POOL_DEFAULT)
     holder: str = Field(max_length=100)
     job_id: int
     user_scope: str = Field(max_length=200)
@@ -302,6 +312,26 @@ class OAuthState(SQLModel, table=True):
 
     state: str = Field(primary_key=True, max_length=128)
     expires_at: datetime = Field(sa_type=TZ, index=True)
+
+
+class CommunityKey(SQLModel, table=True):
+    """A community's own gateway key ("bring your own key"): ``sealed`` holds the key sealed
+    with ``PIXELSMITH_SECRET_KEY`` (:mod:`core.sealed`), ``fingerprint`` names it without
+    revealing it, ``base_url`` is the gateway it is for (null: the operator's). A row whose
+    ``sealed`` is null records a removed key where the operator does not let the community
+    fall back to the operator's key: its jobs stop until an admin sets a new one.
+    ``check`` is the last ``keys test`` / doctor outcome (``ok`` or a message key)."""
+
+    __tablename__ = "community_key"
+
+    community_scope: str = Field(primary_key=True, max_length=200)
+    sealed: str | None = Field(default=None, sa_type=Text)
+    fingerprint: str | None = Field(default=None, max_length=32)
+    base_url: str | None = Field(default=None, max_length=500)
+    set_by: str = Field(max_length=200)
+    set_at: datetime = Field(sa_type=TZ)
+    checked_at: datetime | None = Field(default=None, sa_type=TZ)
+    check: str | None = Field(default=None, max_length=100)
 
 
 metadata = SQLModel.metadata

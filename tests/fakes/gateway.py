@@ -437,6 +437,9 @@ class FakeGateway:
         self.model_extras: dict[str, dict[str, Any]] = {}
         #: None: accept any key. A string: other keys answer ERRORS["invalid_api_key"].
         self.api_key = api_key
+        #: More accounts' keys this gateway knows (communities' own keys), accepted like
+        #: ``api_key``; once any key is known, an unknown key answers 401 like the real one.
+        self.other_keys: set[str] = set()
         #: Check parameters like the gateway does (explicit size "auto", n range, ...).
         self.validate = validate
         #: Reject body parameters the endpoint does not define, like a strict OpenAI-compatible
@@ -573,7 +576,12 @@ class FakeGateway:
         return rec, key
 
     def _check_key(self, key: str | None) -> GatewayError | None:
-        if self.api_key is not None and key != self.api_key:
+        # Every request must carry a key the gateway issued (the SDK sends it as
+        # "Authorization: Bearer <key>"), else 401 invalid_api_key: OpenAI API reference,
+        # "Authentication" (https://platform.openai.com/docs/api-reference/authentication) and
+        # "Error codes" (401 Invalid Authentication / Incorrect API key provided).
+        known = ({self.api_key} if self.api_key is not None else set()) | self.other_keys
+        if known and key not in known:
             return ERRORS["invalid_api_key"]
         return None
 

@@ -5,6 +5,7 @@ Two holders stand for two processes; every tick gets a pinned ``now``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from core.store import Store
@@ -117,3 +118,32 @@ async def test_cancelled_wait_is_never_granted(store: Store) -> None:
     held, _ = await tick(store, "p1", limit=1, leave=[2], release=[1])
     assert held == set()
     assert (await store.upstream_usage(now=T0))["waiting"] == 0
+
+
+async def test_each_gateway_key_is_a_budget_of_its_own(store: Store) -> None:
+    """A community's own key (its pool) neither takes the operator's slots nor waits for them,
+    and its limit counts its own slots only."""
+
+    async def pool_tick(
+        holder: str, pool: str, enter: Sequence[Waiting] = (), release: Sequence[int] = ()
+    ) -> set[int]:
+        done = await store.upstream_tick(
+            holder,
+            now=T0,
+            lease_s=LEASE,
+            limit=2,
+            per_minute=None,
+            pool=pool,
+            enter=enter,
+            release=release,
+        )
+        return set(done.held)
+
+    operator = [Waiting(i, f"user:x:{i}") for i in range(1, 6)]
+    assert await pool_tick("p1", "operator", enter=operator) == {1, 2}
+    own = [Waiting(i, f"user:y:{i}") for i in range(11, 16)]
+    assert await pool_tick("p2", "key:sha256:abc", enter=own) == {11, 12}
+    other = [Waiting(21, "user:z:1")]
+    assert await pool_tick("p3", "key:sha256:def", enter=other) == {21}
+    assert await pool_tick("p1", "operator", release=[1]) == {2, 3}
+    assert await pool_tick("p2", "key:sha256:abc") == {11, 12}  # its limit: its own two

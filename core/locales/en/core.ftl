@@ -291,3 +291,13 @@ prefs-name-language = Language
 prefs-name-remix = Remix (edit the prompt before a button starts a job)
 prefs-language-en = English
 prefs-language-zh-CN = Simplified Chinese
+
+## byok (a community's own gateway key)
+byok-bad_key = That does not look like a gateway key: paste the whole key ({ $min }-{ $max } characters, no spaces). Nothing was saved.
+byok-bad_base_url = That gateway address is not allowed. Use one of: { $allowed } (or leave it empty for the bot's own gateway). Nothing was saved.
+byok-disabled = This bot does not let communities use their own gateway key (the operator has not enabled it).
+byok-removed = Image generation is paused here: this community's own gateway key was removed and the bot's key may not be used instead. Nothing was charged. Please ask an admin to set a new key.
+byok-unsealable = Image generation is paused here: this community's stored gateway key cannot be read any more (the bot's encryption key changed). Nothing was charged. Please ask an admin to set the key again.
+byok-own_bad_key = This community's own gateway key was rejected by the gateway. Please ask an admin to set a valid key.
+byok-own_no_balance = This community's own gateway account is out of credit. Please ask an admin to top it up.
+byok-own_forbidden = This community's own gateway key may not use this model. Please ask an admin to check the key's permissions, or pick another model.

@@ -284,3 +284,13 @@ prefs-name-language = 语言
 prefs-name-remix = 改写（按钮开始任务前先修改提示词）
 prefs-language-en = 英语
 prefs-language-zh-CN = 简体中文
+
+## byok (a community's own gateway key)
+byok-bad_key = 这看起来不像网关密钥：请粘贴完整的密钥（{ $min }-{ $max } 个字符，不含空格）。未保存任何内容。
+byok-bad_base_url = 不允许使用该网关地址。请使用以下之一：{ $allowed }（或留空以使用机器人自己的网关）。未保存任何内容。
+byok-disabled = 此机器人不允许社区使用自己的网关密钥（运营者尚未启用此功能）。
+byok-removed = 此处的图片生成已暂停：本社区自己的网关密钥已被移除，且不允许改用机器人的密钥。未产生任何费用。请让管理员设置新的密钥。
+byok-unsealable = 此处的图片生成已暂停：本社区保存的网关密钥已无法读取（机器人的加密密钥已更换）。未产生任何费用。请让管理员重新设置密钥。
+byok-own_bad_key = 网关拒绝了本社区自己的网关密钥。请让管理员设置有效的密钥。
+byok-own_no_balance = 本社区自己的网关账户余额不足。请让管理员充值。
+byok-own_forbidden = 本社区自己的网关密钥无权使用此模型。请让管理员检查密钥的权限，或换一个模型。

@@ -1,0 +1,234 @@
+"""Bring your own key: which gateway key (and base URL) serves a community's jobs.
+
+A community admin (or the operator, ``pixelsmith keys``) may store the community's own gateway
+key. Then that community's jobs are sent with it, to its base URL, and billed to its gateway
+account; the job records the key's fingerprint (``job.key_ref``) so reports say who paid, and
+each key has its own upstream budget (pool ``key:<fingerprint>``), so a community's key never
+takes the operator's slots, nor the other way round.
+
+The rules, in one place (:func:`choose`):
+
+* ``byok.enabled`` false: every job uses the operator's key (stored keys are kept, unused).
+* a stored key: the community's jobs use it. It is opened with ``PIXELSMITH_SECRET_KEY`` at the
+  moment of use; one that cannot be opened stops the job before anything is reserved
+  (:class:`KeyProblem` ``byok.unsealable``), never a silent switch to the operator's money.
+* a removed key where ``byok.fallback_to_operator`` is false leaves a row without a key: the
+  community's jobs stop (``byok.removed``), nothing charged, until an admin sets a new key.
+* no row: the operator's key.
+
+A key is never echoed: it is checked, sealed and forgotten; what is shown is its fingerprint
+(:func:`core.sealed.fingerprint`). A base URL set from a chat must be one of
+``byok.allowed_base_urls`` (default: the operator's ``provider.base_url``): otherwise a
+community admin could make the bot send requests to any address it can reach.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core.errors import PixelsmithError
+from core.sealed import Unsealable, fingerprint, sealer_for
+from core.types import OPERATOR_POOL
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from core.store import Store
+
+# Gateway keys are long printable tokens (sk-..., a gateway's own format): no spaces, no
+# control characters; the bounds reject pasted sentences and empty fields.
+KEY_RE = re.compile(r"^[\x21-\x7e]{16,300}$")
+URL_MAX = 500
+CACHE_S = 5.0  # a change made in another process is seen within this
+
+
+class KeyProblem(PixelsmithError):
+    """A community key cannot be used, stored or changed; nothing was sent or charged."""
+
+    key = "byok.bad_key"
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    """What serves a community's jobs: the operator's key (``api_key`` None) or its own."""
+
+    pool: str = OPERATOR_POOL
+    key_ref: str | None = None  # the own key's fingerprint
+    api_key: str | None = None
+    base_url: str | None = None  # None: the operator's provider.base_url
+
+    @property
+    def own(self) -> bool:
+        return self.api_key is not None
+
+    def __repr__(self) -> str:  # never the key
+        return f"KeyChoice(pool={self.pool!r}, base_url={self.base_url!r})"
+
+
+OPERATORS = KeyChoice()
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One stored key as it may be shown: fingerprint, never the key."""
+
+    community_scope: str
+    fingerprint: str | None  # None: removed, no fallback
+    base_url: str | None
+    set_by: str
+    set_at: datetime
+    checked_at: datetime | None
+    check: str | None
+    opens: bool  # PIXELSMITH_SECRET_KEY opens it
+
+
+def pool_of(fingerprint_: str) -> str:
+    return f"key:{fingerprint_}"
+
+
+def clean_key(raw: str) -> str:
+    """The key as typed, trimmed; :class:`KeyProblem` ``byok.bad_key`` (never quoting it)."""
+    value = (raw or "").strip()
+    if not KEY_RE.match(value):
+        raise KeyProblem("byok.bad_key", min=16, max=300)
+    return value
+
+
+def clean_base_url(raw: str | None, settings: Settings, *, operator: bool) -> str | None:
+    """The gateway URL for a key: None (the operator's), an allowed URL (a chat admin), or any
+    http(s) URL (the operator). :class:`KeyProblem` ``byok.bad_base_url`` names the allowed."""
+    value = (raw or "").strip().rstrip("/")
+    if not value or value == settings.provider.base_url:
+        return None
+    allowed = allowed_base_urls(settings)
+    ok = (
+        value.startswith(("http://", "https://"))
+        and len(value) <= URL_MAX
+        and not any(c.isspace() or ord(c) < 0x20 for c in value)
+    )
+    if ok and (operator or value in allowed):
+        return value
+    raise KeyProblem("byok.bad_base_url", allowed=", ".join(allowed))
+
+
+def allowed_base_urls(settings: Settings) -> list[str]:
+    urls = settings.byok.allowed_base_urls
+    return list(urls) if urls is not None else [settings.provider.base_url]
+
+
+class CommunityKeys:
+    """Reads and writes communities' keys for one service (sealing with the deployment's
+    ``PIXELSMITH_SECRET_KEY``), with a short cache of what serves each community."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self._cache: dict[str, tuple[float, KeyChoice | KeyProblem]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.byok.enabled
+
+    async def choose(self, community_scope: str | None, *, stored: bool = False) -> KeyChoice:
+        """The key that serves a job of ``community_scope`` (see the module docstring);
+        raises :class:`KeyProblem` when its jobs must stop. ``stored``: the stored key even
+        while ``byok.enabled`` is off (to test it)."""
+        if community_scope is None or not (self.enabled or stored):
+            return OPERATORS
+        now = time.monotonic()
+        cached = self._cache.get(community_scope)
+        if cached is None or cached[0] <= now:
+            cached = (now + CACHE_S, await self._choose(community_scope))
+            self._cache[community_scope] = cached
+        found = cached[1]
+        if isinstance(found, KeyProblem):
+            raise KeyProblem(found.key, **found.params)
+        return found
+
+    async def _choose(self, community_scope: str) -> KeyChoice | KeyProblem:
+        row = await self.store.community_key(community_scope)
+        if row is None:
+            return OPERATORS
+        if row["sealed"] is None:
+            return KeyProblem("byok.removed")
+        try:
+            key = sealer_for(self.settings).open(row["sealed"], what="gateway_key")
+        except (Unsealable, PixelsmithError):
+            return KeyProblem("byok.unsealable")
+        return KeyChoice(
+            pool=pool_of(row["fingerprint"]),
+            key_ref=row["fingerprint"],
+            api_key=key,
+            base_url=row["base_url"],
+        )
+
+    def forget(self, community_scope: str) -> None:
+        self._cache.pop(community_scope, None)
+
+    async def save(
+        self, community_scope: str, api_key: str, base_url: str | None, *, by: Any
+    ) -> str:
+        """Seal and store ``api_key`` (already cleaned) for the community; its fingerprint."""
+        sealed = sealer_for(self.settings).seal(api_key)
+        print_ = fingerprint(api_key)
+        await self.store.save_community_key(
+            community_scope, sealed=sealed, fingerprint=print_, base_url=base_url, by=by
+        )
+        self.forget(community_scope)
+        return print_
+
+    async def remove(self, community_scope: str, *, by: Any, forget: bool = False) -> str:
+        """Remove the community's key. Returns ``none`` (there was none), ``fallback`` (its
+        jobs now use the operator's key) or ``stopped`` (its jobs stop until a new key)."""
+        row = await self.store.community_key(community_scope)
+        self.forget(community_scope)
+        if row is None:
+            return "none"
+        if forget or self.settings.byok.fallback_to_operator:
+            await self.store.drop_community_key(community_scope, by=by)
+            return "fallback"
+        if row["sealed"] is None:
+            return "stopped"
+        await self.store.save_community_key(
+            community_scope, sealed=None, fingerprint=None, base_url=None, by=by
+        )
+        return "stopped"
+
+    async def listing(self) -> list[KeyInfo]:
+        rows = await self.store.community_keys()
+        sealer = sealer_for(self.settings) if rows else None
+        out = []
+        for r in rows:
+            opens = False
+            if r["sealed"] is not None and sealer is not None:
+                try:
+                    sealer.open(r["sealed"], what="gateway_key")
+                    opens = True
+                except Unsealable:
+                    opens = False
+            out.append(
+                KeyInfo(
+                    community_scope=r["community_scope"],
+                    fingerprint=r["fingerprint"],
+                    base_url=r["base_url"],
+                    set_by=r["set_by"],
+                    set_at=r["set_at"],
+                    checked_at=r["checked_at"],
+                    check=r["check"],
+                    opens=opens,
+                )
+            )
+        return out
+
+    async def rotate(self) -> int:
+        """Re-seal every stored key with the current (first) secret; all or none."""
+        sealer = sealer_for(self.settings)
+        count = await self.store.reseal_community_keys(
+            lambda sealed: sealer.reseal(sealed, what="gateway_key")
+        )
+        self._cache.clear()
+        return count
