@@ -111,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - admin commands ship with the store
         pass
     else:
+        from bots.cli_keys import add_keys_commands
+
         add_admin_commands(sub)
+        add_keys_commands(sub)
     for command in sub.choices.values():
         command.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser

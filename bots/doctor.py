@@ -599,7 +599,13 @@ async def collect(
     jobs = [await doctor.jobs()] if database.status == "ok" else []
     if database.status == "ok" and settings.slack.distribution == "oauth":
         slack = [*slack, await doctor.slack_installs()]
-    return [doctor.config(), database, *jobs, *gateway, *discord, *slack]
+    own_keys: list[Check] = []
+    if database.status == "ok":
+        from bots.doctor_keys import community_key_lines
+
+        lines = await community_key_lines(settings, locale, TIMEOUT_S)
+        own_keys = [Check(status, what, detail, fix) for status, what, detail, fix in lines]
+    return [doctor.config(), database, *jobs, *gateway, *own_keys, *discord, *slack]
 
 
 async def run_doctor(

@@ -210,3 +210,52 @@ models-source = source: { $source }
 models-backgrounds = backgrounds: { $backgrounds } (transparent needs png or webp)
 models-preview = preview
 models-markup = edits take a sketch (markup) over the first image
+
+## pixelsmith keys
+cli-keys_prompt = Gateway key (not shown):{" "}
+cli-keys_env_empty = The variable { $var } is not set or empty: nothing was saved.
+cli-keys_set = { $community } now uses its own key { $fingerprint } at { $base_url }.
+cli-keys_byok_off = Note: byok.enabled is false, so stored keys are not used until you enable it.
+cli-keys_none = No community has its own key.
+cli-keys_removed = removed (jobs stop)
+cli-keys_opens_yes = yes
+cli-keys_opens_no = NO (set it again)
+cli-keys_tested = { $community }: { $outcome ->
+        [ok] ok, the gateway accepts the key
+        [rejected] the gateway rejects the key
+        [forbidden] the gateway refuses this key access
+        [unreachable] the gateway cannot be reached
+        [http_error] the gateway answered with an error
+        [unlisted] the gateway does not list models; the key is neither accepted nor rejected
+        [unsealable] the stored key cannot be decrypted with PIXELSMITH_SECRET_KEY
+        [removed] the key was removed; its jobs stop until a new one is set
+       *[none] no key stored
+    }
+cli-keys_remove_none = { $community } had no key of its own.
+cli-keys_remove_fallback = { $community }'s key is removed; its jobs use your key again.
+cli-keys_remove_stopped = { $community }'s key is removed; its jobs stop until a new key is set (byok.fallback_to_operator is false; --forget lets it back on your key).
+cli-keys_rotated = Re-sealed { $count ->
+        [one] { $count } key
+       *[other] { $count } keys
+    } with the first PIXELSMITH_SECRET_KEY: the old secret may go now.
+
+## doctor: communities' own keys
+doctor-what_byok = Community keys
+doctor-what_byok_key = Key of { $community }
+doctor-byok_none = enabled; no community has set its own key yet
+doctor-byok_off = { $count ->
+        [one] { $count } stored key is
+       *[other] { $count } stored keys are
+    } not used: byok.enabled is false
+doctor-byok_ok = { $fingerprint } accepted by { $base_url }
+doctor-byok_bad = { $fingerprint } at { $base_url }: { $outcome ->
+        [rejected] the gateway rejects it
+        [forbidden] the gateway refuses it access
+        [unreachable] the gateway cannot be reached
+        [unlisted] the gateway lists no models, so the key could not be checked
+       *[other] the gateway answered with an error
+    }
+doctor-byok_fix = its jobs fail until an admin of that community sets a working key (`/pixelsmith-admin key`, `/imagine-admin key`), or you run `pixelsmith keys set { $community }`
+doctor-byok_removed = removed; its jobs stop (byok.fallback_to_operator is false)
+doctor-byok_removed_fix = an admin of that community sets a new key, or `pixelsmith keys remove COMMUNITY --forget` puts it back on your key
+doctor-byok_unsealable = { $fingerprint } cannot be decrypted with PIXELSMITH_SECRET_KEY

@@ -192,3 +192,46 @@ models-source = 来源：{ $source }
 models-backgrounds = 背景：{ $backgrounds }（透明背景需要 `png` 或 `webp` 格式）
 models-preview = 预览
 models-markup = 编辑时可在第一张图片上附加草图（`markup`）
+
+## pixelsmith keys
+cli-keys_prompt = 网关密钥（不显示）：{" "}
+cli-keys_env_empty = 环境变量 { $var } 未设置或为空：未保存任何内容。
+cli-keys_set = { $community } 现在使用自己的密钥 { $fingerprint }，网关 { $base_url }。
+cli-keys_byok_off = 注意：`byok.enabled = false`，在启用之前不会使用已保存的密钥。
+cli-keys_none = 没有社区设置自己的密钥。
+cli-keys_removed = 已移除（任务停止）
+cli-keys_opens_yes = 是
+cli-keys_opens_no = 否（请重新设置）
+cli-keys_tested = { $community }：{ $outcome ->
+        [ok] 正常，网关接受该密钥
+        [rejected] 网关拒绝该密钥
+        [forbidden] 网关拒绝该密钥的访问
+        [unreachable] 无法连接网关
+        [http_error] 网关返回了错误
+        [unlisted] 网关没有列出模型；无法判断密钥是否有效
+        [unsealable] 无法用 PIXELSMITH_SECRET_KEY 解密已保存的密钥
+        [removed] 密钥已移除；设置新密钥之前任务会停止
+       *[none] 未保存密钥
+    }
+cli-keys_remove_none = { $community } 没有自己的密钥。
+cli-keys_remove_fallback = 已移除 { $community } 的密钥；其任务重新使用你的密钥。
+cli-keys_remove_stopped = 已移除 { $community } 的密钥；设置新密钥之前其任务会停止（`byok.fallback_to_operator = false`；使用 --forget 可让其重新使用你的密钥）。
+cli-keys_rotated = 已用第一个 PIXELSMITH_SECRET_KEY 重新加密 { $count } 个密钥：现在可以移除旧的密钥。
+
+## doctor: communities' own keys
+doctor-what_byok = 社区密钥
+doctor-what_byok_key = { $community } 的密钥
+doctor-byok_none = 已启用；还没有社区设置自己的密钥
+doctor-byok_off = { $count } 个已保存的密钥未被使用：`byok.enabled = false`
+doctor-byok_ok = { $fingerprint } 被 { $base_url } 接受
+doctor-byok_bad = { $fingerprint }（{ $base_url }）：{ $outcome ->
+        [rejected] 网关拒绝该密钥
+        [forbidden] 网关拒绝该密钥的访问
+        [unreachable] 无法连接网关
+        [unlisted] 网关没有列出模型，无法检查该密钥
+       *[other] 网关返回了错误
+    }
+doctor-byok_fix = 在该社区的管理员设置可用的密钥（`/pixelsmith-admin key`、`/imagine-admin key`）或你运行 `pixelsmith keys set { $community }` 之前，其任务会失败
+doctor-byok_removed = 已移除；其任务会停止（`byok.fallback_to_operator = false`）
+doctor-byok_removed_fix = 由该社区的管理员设置新密钥，或运行 `pixelsmith keys remove COMMUNITY --forget` 让其重新使用你的密钥
+doctor-byok_unsealable = 无法用 PIXELSMITH_SECRET_KEY 解密 { $fingerprint }
