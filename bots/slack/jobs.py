@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from dataclasses import replace
 
@@ -38,7 +39,10 @@ def status(progress: Progress, locale: str, model: str) -> str:
 
 
 class ProgressMessage:
-    """A progress callback for ``ImageService.run`` that edits one Slack message in place."""
+    """A progress callback for ``ImageService.run`` that edits one Slack message in place.
+
+    Its edits run in the context it was made in (the job's: its workspace's token), not in the
+    caller's: core's queue calls it from its own task to announce a position."""
 
     def __init__(
         self,
@@ -57,13 +61,16 @@ class ProgressMessage:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._context = contextvars.copy_context()
         self.ts: str | None = None
 
     async def __call__(self, progress: Progress) -> None:
         self._latest = progress
         self._locale.start()  # the job is claimed: time to ask who is waiting for it
         if self._task is None and not self._stop.is_set():
-            self._task = asyncio.create_task(self._loop(), name="slack-progress")
+            self._task = asyncio.create_task(
+                self._loop(), name="slack-progress", context=self._context
+            )
         self._wake.set()
 
     async def _loop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -56,7 +57,11 @@ class LocaleFuture:
     """A user's language for one job: ``provisional`` now (cached, else English), the answer of
     users.info once it arrives. The job is claimed with the provisional one; the lookup starts
     once the job is under way (:meth:`start`, the first progress event), and every text the
-    user sees awaits :meth:`get`, so a lookup never delays a job's claim."""
+    user sees awaits :meth:`get`, so a lookup never delays a job's claim.
+
+    The lookup starts in the context this was made in (the request's: its workspace's token,
+    :mod:`bots.slack.tenant`), wherever :meth:`start` is called from: the first progress event
+    may be a queue position, which the queue's own task announces."""
 
     def __init__(
         self, provisional: str, lookup: Callable[[], asyncio.Future[str]] | None = None
@@ -64,10 +69,11 @@ class LocaleFuture:
         self.provisional = provisional
         self._ask = lookup
         self._lookup: asyncio.Future[str] | None = None
+        self._context = contextvars.copy_context()
 
     def start(self) -> None:
         if self._ask is not None and self._lookup is None:
-            self._lookup = self._ask()
+            self._lookup = self._context.run(self._ask)
 
     async def get(self) -> str:
         self.start()

@@ -5,7 +5,9 @@ Listeners and the jobs they start call ``bot.client`` wherever they are. With
 the one of the install the current request was authorized for (Bolt's authorize, then
 :func:`act_as` in a middleware): a context variable, which the tasks a listener starts inherit.
 Work that starts outside a request (a reaper notice, a web edit's result) enters the install
-of its community with :meth:`bots.slack.runtime.SlackBot.acting_for`. In single mode nothing
+of its community with :meth:`bots.slack.runtime.SlackBot.acting_for`. A callback core calls from
+its own task (the queue announcing a position) starts its work in the context it was made in
+(``ProgressMessage``, ``LocaleFuture``), not in its caller's. In single mode nothing
 is set and the configured bot token is used, as before.
 """
 

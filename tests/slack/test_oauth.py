@@ -8,6 +8,7 @@ started on one process finishes on another and every process serves every worksp
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,11 @@ import yaml
 
 from bots.slack import oauth
 from bots.slack.app import SlackAdapter
+from bots.slack.jobs import ProgressMessage
 from core import messages
 from core.sealed import Unsealable
 from core.service import ImageService
+from core.types import Progress, Stage
 from tests.fakes.slack_oauth import redirect_query
 from tests.fakes.slack_requests import event_callback
 from tests.slack.conftest import Harness, button, slack_settings
@@ -347,6 +350,37 @@ async def test_a_notice_outside_a_request_uses_its_workspace_token(
     before = len(h.fake.calls)
     assert not await h.adapter.notify(job, "your job was ended")
     assert h.fake.calls[before:] == []
+
+
+async def test_a_queue_position_announced_by_another_task_acts_for_the_jobs_workspace(
+    closing: Any, workspaces: Any
+) -> None:
+    """The queue announces positions from its own task, which runs in the context of whatever
+    started it (another workspace's job, or none): the progress message and the users.info it
+    starts still carry the token of the job's own workspace."""
+    h: Harness = await closing(**oauth_sections(workspaces))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as browser:
+        await install(browser, h.adapter.port, workspaces, ALPHA)
+        await install(browser, h.adapter.port, workspaces, BETA)
+    bot = h.adapter.bot
+    async with bot.acting_for(BETA):  # what a Beta member's /imagine listener runs in
+        identity, locale = bot.identity_soon(BEN, BETA, CH_B)
+        progress = ProgressMessage(bot, bot.service.build("a kite", identity), CH_B, locale=locale)
+
+    async def announcer() -> None:
+        async with bot.acting_for(ALPHA):  # the queue's task, started by an Alpha job
+            await progress(Progress(Stage.QUEUED, queue_position=2))
+
+    await asyncio.create_task(announcer())
+    await h.wait(lambda: [c for c in calls_in(h, CH_B) if c.method == "chat.postMessage"])
+    async with bot.acting_for(BETA):
+        await progress.close()
+    asked = [c for c in h.fake.calls if c.method == "users.info"]
+    assert [(c.params["user"], c.team) for c in asked] == [(BEN, BETA)]
+    assert {(c.method, c.team) for c in calls_in(h, CH_B)} == {
+        ("chat.postMessage", BETA),
+        ("chat.delete", BETA),
+    }
 
 
 async def test_a_rotating_token_is_refreshed_and_both_tokens_are_sealed(
