@@ -143,7 +143,7 @@ class PixelsmithBot(commands.AutoShardedBot):
         await self.add_cog(imagine)
         await self.add_cog(ButtonsCog(self.jobs, inputs, self.forms))
         await self.add_cog(AccountCog(self.service, answers, self.jobs))
-        await self.add_cog(AdminCog(self.service, answers))
+        await self.add_cog(AdminCog(self.service, answers, self.forms))
         await self.add_cog(SettingsCog(self.service, self.settings))
         self.tree.add_command(imagine.edit_menu)
         self.add_dynamic_items(*DYNAMIC_ITEMS)

@@ -34,6 +34,10 @@ PROMPT_FIELD = "prompt"  # the text input's custom_id
 
 # (the submit's interaction, the prompt typed, the flow's payload)
 Flow = Callable[[discord.Interaction, str, dict[str, Any]], Awaitable[None]]
+# (the submit's interaction, every text input by custom_id, the flow's payload): a modal of
+# several fields (its builder gets the modal's custom_id)
+FieldsFlow = Callable[[discord.Interaction, dict[str, str], dict[str, Any]], Awaitable[None]]
+ModalBuilder = Callable[[str], discord.ui.Modal]
 
 
 def prompt_modal(
@@ -67,13 +71,19 @@ def _inputs(components: Any) -> Iterator[dict[str, Any]]:
             yield from _inputs([component["component"]])
 
 
+def submitted_fields(interaction: discord.Interaction) -> dict[str, str]:
+    """Every text input a modal submit carries, by custom_id (at most Discord's 4000 each)."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    return {
+        str(field["custom_id"]): str(field["value"])[:PROMPT_MAX]
+        for field in _inputs(data.get("components"))
+        if isinstance(field.get("custom_id"), str) and isinstance(field.get("value"), str)
+    }
+
+
 def submitted_prompt(interaction: discord.Interaction) -> str | None:
     """The prompt a modal submit carries, or None."""
-    data: dict[str, Any] = dict(interaction.data or {})
-    for field in _inputs(data.get("components")):
-        if field.get("custom_id") == PROMPT_FIELD and isinstance(field.get("value"), str):
-            return str(field["value"])[:PROMPT_MAX]
-    return None
+    return submitted_fields(interaction).get(PROMPT_FIELD)
 
 
 class Forms:
@@ -82,9 +92,13 @@ class Forms:
     def __init__(self, service: ImageService) -> None:
         self.service = service
         self._flows: dict[str, Flow] = {}
+        self._field_flows: dict[str, FieldsFlow] = {}
 
     def handle(self, flow: str, handler: Flow) -> None:
         self._flows[flow] = handler
+
+    def handle_fields(self, flow: str, handler: FieldsFlow) -> None:
+        self._field_flows[flow] = handler
 
     async def open(
         self,
@@ -98,12 +112,28 @@ class Forms:
         title: str | None = None,
     ) -> None:
         """Keep the flow's context for ``identity``, then show the modal (the first response)."""
+
+        def build(custom_id: str) -> discord.ui.Modal:
+            return prompt_modal(locale, custom_id, default=default, title=title)
+
+        await self.open_modal(interaction, identity, flow, payload, build)
+
+    async def open_modal(
+        self,
+        interaction: discord.Interaction,
+        identity: Identity,
+        flow: str,
+        payload: dict[str, Any],
+        build: ModalBuilder,
+    ) -> None:
+        """Keep the flow's context for ``identity``, then show ``build``'s modal (the first
+        response). What the member types is never kept: only ``payload``."""
         token = await self.service.remember(
             identity, FORM_KIND, {**payload, "flow": flow}, ttl_s=FORM_TIMEOUT_S
         )
         if token is None:  # only images can be too large to keep, and a form keeps none
             raise RuntimeError("form context not kept")
-        modal = prompt_modal(locale, f"{FORM_PREFIX}{token}", default=default, title=title)
+        modal = build(f"{FORM_PREFIX}{token}")
         await interaction.response.send_modal(modal)
         modal.stop()  # discord.py forgets it: the submit is ours, in whichever process
 
@@ -113,7 +143,12 @@ class Forms:
         if not isinstance(custom_id, str) or not custom_id.startswith(FORM_PREFIX):
             return False
         state = await self.service.recall(identity, FORM_KIND, custom_id[len(FORM_PREFIX) :])
-        flow = self._flows.get(str(state.payload.get("flow"))) if state is not None else None
+        name = str(state.payload.get("flow")) if state is not None else ""
+        fields_flow = self._field_flows.get(name)
+        if state is not None and fields_flow is not None:
+            await fields_flow(interaction, submitted_fields(interaction), state.payload)
+            return True
+        flow = self._flows.get(name)
         prompt = submitted_prompt(interaction)
         if state is None or flow is None or prompt is None:
             return False

@@ -20,10 +20,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bots import chat_keys
 from bots.discord import render, web
 from bots.discord.answers import Answers
 from bots.discord.choices import LIMIT_CHOICES, Choice, choices, t
+from bots.discord.forms import Forms
 from bots.discord.identity import identity_of, locale_of
+from bots.discord.keys import KeyCommand
 from bots.discord.reply import Reply, tell
 from core import incidents, messages
 from core.account import clip
@@ -55,9 +58,17 @@ def group_name(group: str) -> str:
 class AdminCog(
     commands.GroupCog, group_name="pixelsmith-admin", group_description=t("discord.cmd.admin")
 ):
-    def __init__(self, service: ImageService, answers: Answers) -> None:
+    def __init__(self, service: ImageService, answers: Answers, forms: Forms) -> None:
         self.service = service
         self.answers = answers
+        self.keys = KeyCommand(service, answers, forms)
+
+    @app_commands.command(name="key", description=t("discord.cmd.admin_key"))
+    @app_commands.describe(action=t("discord.opt.key_action"))
+    @app_commands.choices(action=choices(*chat_keys.ACTIONS))
+    async def key(self, interaction: discord.Interaction, action: Choice[str]) -> None:
+        """This server's own gateway key (:mod:`bots.discord.keys`)."""
+        await self.keys.run(interaction, action.value)
 
     @app_commands.command(name="limits", description=t("discord.cmd.admin_limits"))
     @app_commands.describe(

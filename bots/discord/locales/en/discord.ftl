@@ -140,3 +140,11 @@ discord-choice-webp = WEBP
 discord-choice-default = default
 discord-choice-all = all settings
 discord-modal-remix_title = Remix: change the prompt first
+
+## /pixelsmith-admin key
+discord-cmd-admin_key = This server's own gateway key: set, show, test or remove it
+discord-opt-key_action = What to do with the key
+discord-choice-set = set (opens a form)
+discord-choice-show = show
+discord-choice-test = test (free)
+discord-choice-remove = remove

@@ -128,3 +128,11 @@ discord-choice-webp = WEBP 格式
 discord-choice-default = 默认
 discord-choice-all = 全部设置
 discord-modal-remix_title = 改写：先修改提示词
+
+## /pixelsmith-admin key
+discord-cmd-admin_key = 本服务器自己的网关密钥：设置、查看、检查或移除
+discord-opt-key_action = 对密钥做什么
+discord-choice-set = 设置（打开表单）
+discord-choice-show = 查看
+discord-choice-test = 检查（免费）
+discord-choice-remove = 移除
