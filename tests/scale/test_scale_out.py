@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from core import messages
 from tests.fakes import discord_payloads as DP
 from tests.fakes import slack_requests as SR
 from tests.fakes.discord import MessageEvent
@@ -47,16 +48,18 @@ from tests.reliability.harness import (
     discord_imagine_in,
     discord_reply,
     new_user,
+    notice,
     prompt,
     slack_imagine,
 )
-from tests.scale.conftest import ALPHA, CH_ALPHA, MAX_CONCURRENCY, Cluster
+from tests.scale.conftest import ALPHA, BETA, CH_ALPHA, CH_BETA, MAX_CONCURRENCY, Cluster
 from tests.slack.conftest import button
-from tests.slack.oauth_flow import click_in
+from tests.slack.oauth_flow import click_in, finish_install, redirect_url, start_install
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.postgres]
 
 IN_ALPHA = {"team_id": ALPHA, "channel_id": CH_ALPHA}
+IN_BETA = {"team_id": BETA, "channel_id": CH_BETA}
 GENERATIONS, EDITS = "/v1/images/generations", "/v1/images/edits"
 
 
@@ -319,3 +322,119 @@ async def test_the_gateway_limit_holds_across_all_three_processes(
     assert world.gateway.peak_in_flight == MAX_CONCURRENCY
     inv = await check_invariants(world, cluster.a, asks)
     assert [j["state"] for j in inv.jobs] == ["SUCCEEDED"] * len(asks)
+
+
+def told(world: World, ask: Ask) -> int:
+    """The reaper's notices ``ask``'s user got (Discord channel mentions / Slack ephemerals)."""
+    if ask.platform == "discord":
+        mention = f"<@{ask.user}>"
+        return sum(
+            1
+            for m in world.discord.messages
+            if m.kind == "channel" and mention in (m.content or "")
+        )
+    return len(ephemerals(world, ask.user))
+
+
+def delivered(world: World, ask: Ask) -> bool:
+    """Whether images reached ``ask``'s user."""
+    if ask.platform == "discord":
+        return any(m.files for m in world.discord.messages if m.interaction_token == ask.token)
+    return bool(slack_results(world, ask.user))
+
+
+async def test_sigkill_of_one_process_mid_burst_loses_nothing(
+    world: World, cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    """B (shard 1 + a Slack replica) is killed with the budget full and jobs queued on every
+    process: the others finish theirs, B's jobs are reaped by the others (released if nothing
+    was sent, charged at worst if it was) and each of their users is told once."""
+    await cluster.revive()
+    hold = asyncio.Event()
+    world.gateway.default = Behavior(hold=hold)
+    try:
+        by = await burst(world, cluster, session, per_shard=3, slack=6)
+        asks = [a for group in by.values() for a in group]
+        await until(
+            lambda: (
+                world.gateway.in_flight == MAX_CONCURRENCY
+                and len(jobs_of(cluster, asks)) == len(asks)
+            )
+        )
+        cluster.b.send_signal(signal.SIGKILL)
+        assert await cluster.b.wait() == -signal.SIGKILL
+        world.gateway.default = Behavior()
+        hold.set()  # B's held calls end on a closed connection; the others' are answered
+        survivors = by["a"] + by["c"]
+        answers = [await answer(world, a) for a in survivors]
+        notices = {a.user: await notice(world, a) for a in by["b"]}
+    finally:
+        world.gateway.default = Behavior()
+        hold.set()
+    assert all(a.ok for a in answers), [a.text for a in answers if not a.ok]
+    prompts = {a.prompt for a in asks}
+
+    def mine() -> list[dict[str, Any]]:
+        return [j for j in cluster.a.jobs() if j["request"].get("prompt") in prompts]
+
+    await until(lambda: all(j["notified"] for j in mine()))
+    inv = await check_invariants(world, cluster.a, asks, answered=False)  # 0 stuck, <= 1 call
+    state = {j["request"]["prompt"]: j["state"] for j in inv.jobs}
+    assert {state[a.prompt] for a in survivors} == {"SUCCEEDED"}
+    for a in by["b"]:
+        key = "reaper.released" if state[a.prompt] == "RELEASED" else "reaper.unknown"
+        assert state[a.prompt] in ("RELEASED", "UNKNOWN_CHARGED")
+        assert messages.text(key, "en", prompt=a.prompt) in notices[a.user]
+        assert not delivered(world, a)
+    assert [told(world, a) for a in survivors + by["b"]] == [0] * len(survivors) + [1] * len(
+        by["b"]
+    )
+
+    code, out = await cluster.usage_check()  # the operator's CLI, on the same database
+    assert code == 0 and messages.text("cli.check_ok", "en") in out, out
+    await cluster.revive()  # B again: it tells nobody a second time
+    assert [told(world, a) for a in survivors + by["b"]] == [0] * len(survivors) + [1] * len(
+        by["b"]
+    )
+
+
+async def test_a_second_workspace_installs_and_each_posts_with_its_own_token(
+    world: World, cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    """Beta's install starts on B and Slack's redirect lands on C; then every replica serves
+    both workspaces, and every call into a workspace's channel carries that workspace's token."""
+    await cluster.revive()
+    world.slack.redirect_urls = [redirect_url(cluster.c.config["slack"]["http_port"])]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as browser:
+        back = await start_install(
+            browser, cluster.b.config["slack"]["http_port"], world.slack, BETA
+        )
+        status, page = await finish_install(browser, back)
+    assert status == 200 and "Beta" in page, page
+    assert world.slack.exchanges[-1] == {"team": BETA}
+
+    asks = []
+    for bot in cluster.processes:
+        for where in (IN_ALPHA, IN_BETA):
+            asked = await slack_imagine(world, bot, session, prompt("a heron"), where=where)
+            assert asked.ack_status == 200
+            asks.append(asked)
+    answers = [await answer(world, a) for a in asks]
+    assert all(a.ok for a in answers), [a.text for a in answers if not a.ok]
+    await check_invariants(world, cluster.a, asks)
+
+    api = [c for c in world.slack.calls if c.method != "oauth.v2.access"]
+    wrong = [(c.method, c.token_present, c.params) for c in api if not c.token_ok]
+    assert wrong == []  # no call without a token, or with a wrong or revoked one
+    assert {c.team for c in api} == {ALPHA, BETA}  # never the fake's unconfigured own token
+    for team, channel in ((ALPHA, CH_ALPHA), (BETA, CH_BETA)):
+        into = [c for c in api if channel in (c.params.get("channel"), c.params.get("channel_id"))]
+        assert {c.team for c in into} == {team}, (channel, {c.method for c in into})
+        assert {"chat.postMessage", "files.completeUploadExternal"} <= {c.method for c in into}
+
+
+# Case 6, "a BYOK community billed on its own key", belongs here: it comes with the "bring your
+# own key" feature. It would set a community's own gateway key through one process, burst jobs
+# of that community and of another over all three, and assert on FakeGateway's records that
+# the community's calls carried its key (CallRecord.key_last4), the others the deployment's,
+# and that `pixelsmith usage --check` (Cluster.usage_check) is clean.
