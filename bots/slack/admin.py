@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bots.slack import keys
 from bots.slack.home import quota_lines
 from bots.slack.payload import origin, text
 from bots.slack.runtime import SlackBot, mention, slack_time
@@ -186,6 +187,7 @@ _HANDLERS = {
     "chart": _chart,
     "audit": _audit,
     "dashboard": _dashboard,
+    "key": keys.key_command,
 }
 
 
@@ -216,4 +218,9 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     @app.command("/imagine-admin")
     async def on_admin(ack: Any, command: dict[str, Any]) -> None:
         await ack()
+        if keys.wants_form(command):  # a trigger id lasts about 3 s: the form opens first
+            await bot.run(command, keys.open_key_form(bot, command))
+            return
         await bot.run(command, admin(bot, command))
+
+    keys.register(app, bot)

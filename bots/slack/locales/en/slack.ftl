@@ -18,7 +18,7 @@ slack-home-none = No images yet. Type /imagine in any channel to make one.
 slack-home-limit = { $name }: { $remaining } of { $limit } left{ $resets }
 slack-home-resets = {" "}(resets { $when })
 slack-admin-denied = Only Pixelsmith admins (slack.admin_users) can use /imagine-admin.
-slack-admin-help = Usage (this workspace only): /imagine-admin `limits @user|everyone [user_daily_images=5 ...]` · `grant @user AMOUNT [images|usd] [day|month]` · `ban @user [reason]` · `unban @user` · `usage [user|community|model]` · `chart [community|model] [days]` · `audit` · `dashboard`
+slack-admin-help = Usage (this workspace only): /imagine-admin `limits @user|everyone [user_daily_images=5 ...]` · `grant @user AMOUNT [images|usd] [day|month]` · `ban @user [reason]` · `unban @user` · `usage [user|community|model]` · `chart [community|model] [days]` · `audit` · `dashboard` · `key set|show|test|remove` (this workspace's own gateway key)
 slack-admin-chart_posted = Posted the spend chart in this channel.
 slack-admin-bad_user = { $value } is not a user: mention them (@name) or give their user id.
 slack-admin-bad_amount = { $value } is not a valid amount.

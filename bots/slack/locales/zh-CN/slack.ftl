@@ -18,7 +18,7 @@ slack-home-none = 还没有图片。在任意频道输入 /imagine 来生成一�
 slack-home-limit = { $name }：剩余 { $remaining } / { $limit }{ $resets }
 slack-home-resets = （{ $when } 重置）
 slack-admin-denied = 只有 Pixelsmith 管理员（slack.admin_users）可以使用 /imagine-admin。
-slack-admin-help = 用法（仅限本工作区）：/imagine-admin `limits @用户|everyone [user_daily_images=5 ...]` · `grant @用户 数量 [images|usd] [day|month]` · `ban @用户 [原因]` · `unban @用户` · `usage [user|community|model]` · `chart [community|model] [天数]` · `audit` · `dashboard`
+slack-admin-help = 用法（仅限本工作区）：/imagine-admin `limits @用户|everyone [user_daily_images=5 ...]` · `grant @用户 数量 [images|usd] [day|month]` · `ban @用户 [原因]` · `unban @用户` · `usage [user|community|model]` · `chart [community|model] [天数]` · `audit` · `dashboard` · `key set|show|test|remove`（本工作区自己的网关密钥）
 slack-admin-chart_posted = 已在此频道发布消费图表。
 slack-admin-bad_user = { $value } 不是用户：请 @ 提及对方或填写其用户 ID。
 slack-admin-bad_amount = { $value } 不是有效的数量。
