@@ -79,6 +79,7 @@ def register(root: Path) -> None:
         if root not in _roots:
             _roots.append(root)
             _bundles.clear()
+            _texts.clear()
 
 
 def key_id(key: str) -> str:
@@ -98,6 +99,12 @@ def default_time_format(when: datetime) -> str:
 _roots: list[Path] = [Path(__file__).resolve().parent / "locales"]
 _lock = threading.Lock()
 _bundles: dict[str, _Catalog] = {}
+# Finished sentences by (language, id, params): formatting is pure, and a busy process says the
+# same few sentences over and over (a queue position, "generating ..."). Only plain parameters
+# (the type is part of the key: 1, 1.0 and True are different words) and only clean results.
+_texts: dict[tuple[Any, ...], str] = {}
+_TEXTS_MAX = 4096
+_PLAIN = (str, int, float, bool, type(None))
 _reported: set[tuple[str, ...]] = set()
 _mode = {"strict": os.environ.get("PIXELSMITH_STRICT_MESSAGES") == "1"}
 
@@ -254,6 +261,14 @@ def text(key: str, locale: str | None = "en", /, **params: Any) -> str:
     """The sentence for ``key`` in the locale's language, with ``params`` filled in."""
     language = lang(locale)
     message_id = key_id(key)
+    memo: tuple[Any, ...] | None = (language, message_id)
+    for name, value in params.items():
+        if type(value) not in _PLAIN:
+            memo = None
+            break
+        memo += (name, type(value), value)  # type: ignore[operator]
+    if memo is not None and (found := _texts.get(memo)) is not None:
+        return found
     catalog = _catalog(language)
     with _lock:
         entry = catalog.entry(message_id)
@@ -267,6 +282,7 @@ def text(key: str, locale: str | None = "en", /, **params: Any) -> str:
     for name in sorted(entry.variables - args.keys()):
         _problem(key, f"missing parameter {name}")
         args[name] = MISSING
+        memo = None
     message = catalog.bundle.get_message(message_id)
     if message.value is None:
         _problem(key, "has no value")
@@ -274,7 +290,12 @@ def text(key: str, locale: str | None = "en", /, **params: Any) -> str:
     result, errors = catalog.bundle.format_pattern(message.value, args)
     for error in errors:
         _problem(key, repr(error))
-    return str(result)
+    said = str(result)
+    if memo is not None and not errors:
+        if len(_texts) >= _TEXTS_MAX:
+            _texts.clear()
+        _texts[memo] = said
+    return said
 
 
 def _terms_by_category(matches: Iterable[PreflightMatch], locale: str) -> str:

@@ -140,6 +140,21 @@ def test_production_logs_once_and_falls_back(caplog: pytest.LogCaptureFixture) -
     assert any("unknown key" in m for m in logged)
 
 
+def test_a_remembered_sentence_is_the_one_formatting_gives() -> None:
+    def queued(locale: str, position: object) -> str:
+        return messages.text("status.queued", locale, model="m", percent=0, position=position)
+
+    messages._texts.clear()
+    assert queued("en", 3) == queued("en", 3) == "Queued (position 3)…"
+    assert queued("zh-CN", 3) == "排队中（第 3 位）…"  # the language is part of the key
+    assert queued("en", True) == "Queued (position True)…"  # so is the type: True == 1
+    assert queued("en", 1) == "Queued (position 1)…"
+    with pytest.raises(messages.MessageError, match="missing parameter limit"):
+        messages.text("invalid.prompt_too_long", "en", length=5000)  # never remembered
+    with pytest.raises(messages.MessageError, match="missing parameter limit"):
+        messages.text("invalid.prompt_too_long", "en", length=5000)
+
+
 def test_plurals_follow_each_language() -> None:
     assert messages.text("unit.images", "en", value=1) == "1 image"
     assert messages.text("unit.images", "en", value=3) == "3 images"
