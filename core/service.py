@@ -40,6 +40,7 @@ from core.errors import (
 )
 from core.images import IntakeLimits, intake_many, intake_mask
 from core.keys import KeyChoice
+from core.pacing import AckFirst
 from core.preferences import Preferences
 from core.providers.base import Provider, ProviderCall, safety_identifier
 from core.providers.routing import OfflineProvider, build_provider, demo_provider, warm_up
@@ -146,6 +147,8 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
         self._inflight: set[asyncio.Task[Any]] = set()
         self._accepting = True
         self.listeners: list[JobListener] = []
+        # acknowledgements before work, across every adapter of this process (core/pacing.py)
+        self.acks = AckFirst()
         # an async listener's task is kept referenced until it ends (the loop holds tasks weakly)
         self._listener_tasks: set[asyncio.Task[Any]] = set()
 

@@ -69,15 +69,20 @@ class JobRunner:
         """Check, defer, build the request (``make``), run it, deliver; every failure replies.
         The member's settings choose the language and whether the answer is private; ``make``
         finds them on ``reply.prefs``."""
-        prefs = await self.preferences(interaction)
-        reply = Reply(interaction, prefs.locale(locale_of(interaction)))
-        reply.prefs = prefs
-        if missing := permissions.missing(interaction):
-            log.info("refused before paying: missing %s", ", ".join(missing))
-            await tell(reply, render.missing_permissions(missing, reply.locale))
-            return
-        if not await reply.defer(private=prefs.private):
-            return
+        ticket = self.service.acks.arrived()  # answered by the defer (core.pacing.AckFirst)
+        try:
+            prefs = await self.preferences(interaction)
+            reply = Reply(interaction, prefs.locale(locale_of(interaction)))
+            reply.prefs = prefs
+            if missing := permissions.missing(interaction):
+                log.info("refused before paying: missing %s", ", ".join(missing))
+                await tell(reply, render.missing_permissions(missing, reply.locale))
+                return
+            if not await reply.defer(private=prefs.private):
+                return
+        finally:
+            self.service.acks.answered(ticket)
+        await self.service.acks.turn()  # the defers of interactions already here go out first
         request: ImageRequest | None = None
         try:
             request = await make(reply)

@@ -144,7 +144,12 @@ class SlackAdapter:
         if slack.mode == "http":
             secret = str(slack.signing_secret_value)
             self._http = HttpServer(
-                self.app, secret, self.host, slack.http_port, health=self.health
+                self.app,
+                secret,
+                self.host,
+                slack.http_port,
+                health=self.health,
+                acks=self.bot.service.acks,
             )
             await self._http.start()
             log.info("Slack HTTP mode on %s:%s/slack/events", self.host, self._http.port)

@@ -58,6 +58,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     @app.command("/imagine")
     async def on_imagine(ack: Any, command: dict[str, Any]) -> None:
         await ack()
+        await bot.service.acks.turn()  # the acks of requests already here go out first
         await bot.run(command, imagine(bot, command))
 
     @app.command("/imagine-edit")

@@ -33,6 +33,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from core.metrics import PlatformHealth
+from core.pacing import AckFirst
 
 log = logging.getLogger("pixelsmith.slack")
 
@@ -138,14 +139,22 @@ def web_app(
     secret: str,
     path: str = EVENTS_PATH,
     health: Callable[[], PlatformHealth] | None = None,
+    acks: AckFirst | None = None,
 ) -> web.Application:
+    acks = acks or AckFirst()
+
     async def events(request: web.Request) -> web.Response:
+        # a ticket until the answer is built: work behind earlier acks waits for it (AckFirst)
+        ticket = acks.arrived()
         try:
-            bolt_request = await verified_request(request, secret)
-        except Rejected as no:
-            log.warning("refused a Slack request from %s: %s", request.remote, no.reason)
-            return web.json_response({"error": "invalid request"}, status=no.status)
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+            try:
+                bolt_request = await verified_request(request, secret)
+            except Rejected as no:
+                log.warning("refused a Slack request from %s: %s", request.remote, no.reason)
+                return web.json_response({"error": "invalid request"}, status=no.status)
+            return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        finally:
+            acks.answered(ticket)
 
     async def healthz(_: web.Request) -> web.Response:
         # what this process serves (OAuth: the installed workspaces), for a load balancer
@@ -183,8 +192,9 @@ class HttpServer:
         port: int,
         path: str = EVENTS_PATH,
         health: Callable[[], PlatformHealth] | None = None,
+        acks: AckFirst | None = None,
     ) -> None:
-        self._runner = web.AppRunner(web_app(app, secret, path, health), access_log=None)
+        self._runner = web.AppRunner(web_app(app, secret, path, health, acks), access_log=None)
         self._host = host
         self._port = port
         self.port = port
