@@ -24,6 +24,7 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -90,6 +91,9 @@ class PixelsmithTree(app_commands.CommandTree):
         await tell(reply, text)
 
 
+REST_CONNECTIONS = 100  # aiohttp's default per session; the gateway sockets count too
+
+
 class PixelsmithBot(commands.AutoShardedBot):
     """Gateway without privileged intents; application commands only (no prefix commands)."""
 
@@ -135,6 +139,14 @@ class PixelsmithBot(commands.AutoShardedBot):
         """Wait for this shard's IDENTIFY bucket (see :class:`IdentifyGate`), instead of
         discord.py's fixed 5 s before every shard but the first."""
         await self.identify_gate.wait(shard_id or 0)
+
+    async def login(self, token: str) -> None:
+        # discord.py's own connector has no limit: a burst of 500 defers opened 500 new
+        # connections, each a connect (and a TLS handshake) on the event loop. A bounded pool
+        # reuses them; requests beyond it wait a few milliseconds for a free one.
+        if not isinstance(self.http.connector, aiohttp.BaseConnector):
+            self.http.connector = aiohttp.TCPConnector(limit=REST_CONNECTIONS)
+        await super().login(token)
 
     async def setup_hook(self) -> None:
         answers = Answers(self.settings, self.service)
