@@ -31,11 +31,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.errors import PixelsmithError
-from core.sealed import Unsealable, fingerprint, sealer_for
 from core.types import OPERATOR_POOL
 
 if TYPE_CHECKING:
     from core.config import Settings
+    from core.sealed import Sealer
     from core.store import Store
 
 # Gateway keys are long printable tokens (sk-..., a gateway's own format): no spaces, no
@@ -84,6 +84,13 @@ class KeyInfo:
     checked_at: datetime | None
     check: str | None
     opens: bool  # PIXELSMITH_SECRET_KEY opens it
+
+
+def _sealer(settings: Settings) -> Sealer:
+    # cryptography loads only when a key is sealed or opened, not on every one-shot command
+    from core.sealed import sealer_for
+
+    return sealer_for(settings)
 
 
 def pool_of(fingerprint_: str) -> str:
@@ -156,8 +163,8 @@ class CommunityKeys:
         if row["sealed"] is None:
             return KeyProblem("byok.removed")
         try:
-            key = sealer_for(self.settings).open(row["sealed"], what="gateway_key")
-        except (Unsealable, PixelsmithError):
+            key = _sealer(self.settings).open(row["sealed"], what="gateway_key")
+        except PixelsmithError:  # Unsealable, or PIXELSMITH_SECRET_KEY missing
             return KeyProblem("byok.unsealable")
         return KeyChoice(
             pool=pool_of(row["fingerprint"]),
@@ -173,7 +180,9 @@ class CommunityKeys:
         self, community_scope: str, api_key: str, base_url: str | None, *, by: Any
     ) -> str:
         """Seal and store ``api_key`` (already cleaned) for the community; its fingerprint."""
-        sealed = sealer_for(self.settings).seal(api_key)
+        from core.sealed import fingerprint
+
+        sealed = _sealer(self.settings).seal(api_key)
         print_ = fingerprint(api_key)
         await self.store.save_community_key(
             community_scope, sealed=sealed, fingerprint=print_, base_url=base_url, by=by
@@ -200,7 +209,7 @@ class CommunityKeys:
 
     async def listing(self) -> list[KeyInfo]:
         rows = await self.store.community_keys()
-        sealer = sealer_for(self.settings) if rows else None
+        sealer = _sealer(self.settings) if rows else None
         out = []
         for r in rows:
             opens = False
@@ -208,7 +217,7 @@ class CommunityKeys:
                 try:
                     sealer.open(r["sealed"], what="gateway_key")
                     opens = True
-                except Unsealable:
+                except PixelsmithError:
                     opens = False
             out.append(
                 KeyInfo(
@@ -226,7 +235,7 @@ class CommunityKeys:
 
     async def rotate(self) -> int:
         """Re-seal every stored key with the current (first) secret; all or none."""
-        sealer = sealer_for(self.settings)
+        sealer = _sealer(self.settings)
         count = await self.store.reseal_community_keys(
             lambda sealed: sealer.reseal(sealed, what="gateway_key")
         )
