@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +22,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+# this process, as /healthz and pixelsmith_process_info name it
+PROCESS = f"{socket.gethostname()[:60]}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,17 @@ class Metrics:
         )
         self.cost = Counter(
             "pixelsmith_cost_usd",
-            "Cost settled in USD",
-            ["model", "community"],
+            "Cost settled in USD, by whose gateway account paid (operator, or the community's own)",
+            ["model", "community", "paid_by"],
+            registry=self.registry,
+        )
+        # Which process this is: every series of one scrape belongs to it (Prometheus adds the
+        # scrape target as ``instance``; this names the process itself, the way the shared
+        # upstream budget's rows do).
+        self.process = Gauge(
+            "pixelsmith_process_info",
+            "This bot process (always 1): host, pid and its Discord shards",
+            ["process", "shards"],
             registry=self.registry,
         )
         self.latency = Histogram(
@@ -175,6 +189,9 @@ class Metrics:
             )
             if c.latency_s is not None:
                 self.connection_latency.labels(platform=c.platform, shard=c.shard).set(c.latency_s)
+        shards = ",".join(sorted(c.shard for c in connections if c.platform == "discord"))
+        self.process.clear()
+        self.process.labels(process=PROCESS, shards=shards or "-").set(1)
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -184,7 +201,10 @@ class Metrics:
             cost = int(event.get("cost_micros") or 0)
             if cost:
                 community = str(event.get("community") or "none")
-                self.cost.labels(model=model, community=community).inc(cost / 1_000_000)
+                paid_by = str(event.get("paid_by") or "operator")
+                self.cost.labels(model=model, community=community, paid_by=paid_by).inc(
+                    cost / 1_000_000
+                )
         elif kind == "upstream":
             self.latency.labels(model=model).observe(float(event.get("seconds") or 0.0))
 
@@ -227,7 +247,7 @@ class MetricsServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         ok = self._healthy()
         platforms = {name: health.as_json() for name, health in self._platforms().items()}
-        body = {"status": "ok" if ok else "draining", "platforms": platforms}
+        body = {"status": "ok" if ok else "draining", "process": PROCESS, "platforms": platforms}
         return web.json_response(body, status=200 if ok else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:

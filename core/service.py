@@ -84,6 +84,9 @@ __all__ = ["COST_SANITY_FACTOR", "Attachment", "ImageService", "OfflineProvider"
 COST_SANITY_FACTOR = 10
 COST_SANITY_FLOOR_MICROS = 10_000
 
+# Whose gateway account a job's cost went to (job events, the cost metric's label).
+PAID_BY_OPERATOR, PAID_BY_COMMUNITY = "operator", "community"
+
 # What the gateway says of a community's own key, in words for that community's admin.
 OWN_KEY_FAILURES = {
     "upstream.bad_key": "byok.own_bad_key",
@@ -519,7 +522,7 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
                 # the money rules and tells its user.
                 await asyncio.shield(self.store.abandon(job_id))
             raise
-        done = await self._succeed(request, spec, job_id, result, notes, worst)
+        done = await self._succeed(request, spec, job_id, result, notes, worst, choice.own)
         return replace(done, public_id=job.public_id)
 
     async def _settle_cancelled(self, job_id: int, worst: int) -> None:
@@ -555,7 +558,7 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
             async with self.provider_for(choice) as provider:
                 return await provider.run(call, on_progress)
         except PixelsmithError as exc:
-            await self._settle_failure(request, spec, job_id, worst, exc)
+            await self._settle_failure(request, spec, job_id, worst, exc, choice.own)
             if choice.own and exc.key in OWN_KEY_FAILURES:
                 # the community's own gateway account answered: its admin must act, not ours
                 raise UpstreamError(OWN_KEY_FAILURES[exc.key], charge=exc.charge) from None
@@ -563,14 +566,14 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
         except (openai.OpenAIError, aiohttp.ClientError, OSError, ValueError) as exc:
             log.warning("provider failed unexpectedly: %s", type(exc).__name__)
             failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
-            await self._settle_failure(request, spec, job_id, worst, failure)
+            await self._settle_failure(request, spec, job_id, worst, failure, choice.own)
             raise failure from None
         except Exception as exc:
             # A bug rather than an upstream answer: the call may have been made, so settle the
             # job as unknown (not left SUBMITTED until the reaper), then let the bug surface.
             incidents.report(exc, "the provider")
             failure = UpstreamError("upstream.bad_response", charge=Charge.UNKNOWN, model=spec.name)
-            await self._settle_failure(request, spec, job_id, worst, failure)
+            await self._settle_failure(request, spec, job_id, worst, failure, choice.own)
             raise
 
     async def _salt(self) -> str:
@@ -581,7 +584,13 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
         return self._salt_value
 
     async def _settle_failure(
-        self, request: ImageRequest, spec: ModelSpec, job_id: int, worst: int, exc: PixelsmithError
+        self,
+        request: ImageRequest,
+        spec: ModelSpec,
+        job_id: int,
+        worst: int,
+        exc: PixelsmithError,
+        own_key: bool = False,
     ) -> None:
         if exc.charge == Charge.NONE:
             state, cost = JobState.FAILED_CHARGED, 0
@@ -607,6 +616,7 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
                 "cost_micros": cost,
                 "job_id": job_id,
                 "community": request.identity.community_scope,
+                "paid_by": PAID_BY_COMMUNITY if own_key else PAID_BY_OPERATOR,
             }
         )
 
@@ -618,6 +628,7 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
         result: ProviderResult,
         notes: list[Note],
         worst: int,
+        own_key: bool = False,
     ) -> ImageResult:
         images = result.images
         delivered = len(images)
@@ -672,6 +683,7 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
                 "job_id": job_id,
                 "images": delivered,
                 "community": request.identity.community_scope,
+                "paid_by": PAID_BY_COMMUNITY if own_key else PAID_BY_OPERATOR,
             }
         )
         return ImageResult(

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 
 from core import messages
 from core.config import Settings
 from core.errors import Forbidden, UpstreamError
 from core.keys import KeyProblem
+from core.metrics import Metrics
 from core.sealed import fingerprint
 from core.service import ImageService
 from core.types import Identity, JobState
@@ -58,6 +60,8 @@ def last4(key: str) -> str:
 async def test_a_community_key_serves_and_pays_for_its_jobs_only(
     keyed: ImageService, gateway: FakeGateway
 ) -> None:
+    metrics = Metrics()
+    keyed.listeners.append(metrics.on_event)
     shown = await keyed.admin_set_key(ADMIN, OWN_KEY)
     assert shown == fingerprint(OWN_KEY) and OWN_KEY not in shown
     mine = await imagine(keyed, MEMBER)
@@ -69,6 +73,9 @@ async def test_a_community_key_serves_and_pays_for_its_jobs_only(
     assert [j.key_ref for j in jobs] == [fingerprint(OWN_KEY), None]
     paid = {r.group: r.cost_micros for r in await keyed.usage(Identity.operator(), by="key")}
     assert paid == {fingerprint(OWN_KEY): mine.cost_micros, "operator": theirs.cost_micros}
+    exposed = generate_latest(metrics.registry).decode()
+    assert f'community="{COMMUNITY}",model="gpt-image-2",paid_by="community"' in exposed
+    assert 'community="community:discord:902",model="gpt-image-2",paid_by="operator"' in exposed
 
 
 async def test_the_gateway_rejecting_the_own_key_stops_with_the_admins_words_and_no_charge(

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import os
 from collections.abc import Callable
 
 import aiohttp
@@ -83,10 +84,16 @@ async def test_healthz_and_metrics(
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                 assert resp.status == 200
+                process = (await resp.json())["process"]
+                assert process.endswith(f":{os.getpid()}")
             async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
                 body = await resp.text()
             assert 'pixelsmith_jobs_total{model="gpt-image-2",outcome="succeeded"} 1.0' in body
-            assert 'pixelsmith_cost_usd_total{community="community:discord:g1"' in body
+            assert (
+                'pixelsmith_cost_usd_total{community="community:discord:g1",'
+                'model="gpt-image-2",paid_by="operator"}' in body
+            )
+            assert f'pixelsmith_process_info{{process="{process}",shards="-"}} 1.0' in body
             assert "pixelsmith_upstream_seconds_count" in body
             assert "pixelsmith_queue_depth 0.0" in body
             assert "pixelsmith_event_loop_lag_max_seconds" in body
