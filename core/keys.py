@@ -25,7 +25,6 @@ community admin could make the bot send requests to any address it can reach.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
 # control characters; the bounds reject pasted sentences and empty fields.
 KEY_RE = re.compile(r"^[\x21-\x7e]{16,300}$")
 URL_MAX = 500
-CACHE_S = 5.0  # a change made in another process is seen within this
 
 
 class KeyProblem(PixelsmithError):
@@ -129,12 +127,12 @@ def allowed_base_urls(settings: Settings) -> list[str]:
 
 class CommunityKeys:
     """Reads and writes communities' keys for one service (sealing with the deployment's
-    ``PIXELSMITH_SECRET_KEY``), with a short cache of what serves each community."""
+    ``PIXELSMITH_SECRET_KEY``)."""
 
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self._cache: dict[str, tuple[float, KeyChoice | KeyProblem]] = {}
+        self._sealer: Sealer | None = None
 
     @property
     def enabled(self) -> bool:
@@ -146,26 +144,17 @@ class CommunityKeys:
         while ``byok.enabled`` is off (to test it)."""
         if community_scope is None or not (self.enabled or stored):
             return OPERATORS
-        now = time.monotonic()
-        cached = self._cache.get(community_scope)
-        if cached is None or cached[0] <= now:
-            cached = (now + CACHE_S, await self._choose(community_scope))
-            self._cache[community_scope] = cached
-        found = cached[1]
-        if isinstance(found, KeyProblem):
-            raise KeyProblem(found.key, **found.params)
-        return found
-
-    async def _choose(self, community_scope: str) -> KeyChoice | KeyProblem:
+        # Read for every job (one primary-key read): a key set, replaced or removed in any
+        # process serves the very next job everywhere, with no cache to go stale.
         row = await self.store.community_key(community_scope)
         if row is None:
             return OPERATORS
         if row["sealed"] is None:
-            return KeyProblem("byok.removed")
+            raise KeyProblem("byok.removed")
         try:
-            key = _sealer(self.settings).open(row["sealed"], what="gateway_key")
+            key = self.sealer().open(row["sealed"], what="gateway_key")
         except PixelsmithError:  # Unsealable, or PIXELSMITH_SECRET_KEY missing
-            return KeyProblem("byok.unsealable")
+            raise KeyProblem("byok.unsealable") from None
         return KeyChoice(
             pool=pool_of(row["fingerprint"]),
             key_ref=row["fingerprint"],
@@ -173,8 +162,10 @@ class CommunityKeys:
             base_url=row["base_url"],
         )
 
-    def forget(self, community_scope: str) -> None:
-        self._cache.pop(community_scope, None)
+    def sealer(self) -> Sealer:
+        if self._sealer is None:
+            self._sealer = _sealer(self.settings)
+        return self._sealer
 
     async def save(
         self, community_scope: str, api_key: str, base_url: str | None, *, by: Any
@@ -182,19 +173,17 @@ class CommunityKeys:
         """Seal and store ``api_key`` (already cleaned) for the community; its fingerprint."""
         from core.sealed import fingerprint
 
-        sealed = _sealer(self.settings).seal(api_key)
+        sealed = self.sealer().seal(api_key)
         print_ = fingerprint(api_key)
         await self.store.save_community_key(
             community_scope, sealed=sealed, fingerprint=print_, base_url=base_url, by=by
         )
-        self.forget(community_scope)
         return print_
 
     async def remove(self, community_scope: str, *, by: Any, forget: bool = False) -> str:
         """Remove the community's key. Returns ``none`` (there was none), ``fallback`` (its
         jobs now use the operator's key) or ``stopped`` (its jobs stop until a new key)."""
         row = await self.store.community_key(community_scope)
-        self.forget(community_scope)
         if row is None:
             return "none"
         if forget or self.settings.byok.fallback_to_operator:
@@ -209,7 +198,7 @@ class CommunityKeys:
 
     async def listing(self) -> list[KeyInfo]:
         rows = await self.store.community_keys()
-        sealer = _sealer(self.settings) if rows else None
+        sealer = self.sealer() if rows else None
         out = []
         for r in rows:
             opens = False
@@ -235,9 +224,7 @@ class CommunityKeys:
 
     async def rotate(self) -> int:
         """Re-seal every stored key with the current (first) secret; all or none."""
-        sealer = _sealer(self.settings)
-        count = await self.store.reseal_community_keys(
+        sealer = self.sealer()
+        return await self.store.reseal_community_keys(
             lambda sealed: sealer.reseal(sealed, what="gateway_key")
         )
-        self._cache.clear()
-        return count

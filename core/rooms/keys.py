@@ -167,7 +167,6 @@ class KeysRoom:
         from core.diagnostics import probe_gateway
 
         scope = self._key_scope(caller, community)
-        self.keys.forget(scope)
         try:
             choice = await self.keys.choose(scope, stored=True)
         except KeyProblem as problem:
