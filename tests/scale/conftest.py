@@ -117,13 +117,16 @@ class Cluster:
 
     async def usage_check(self) -> tuple[int, str]:
         """``pixelsmith usage --check`` (the real CLI) against the cluster's database."""
+        return await self.cli("usage", "--check")
+
+    async def cli(self, *args: str, stdin: str = "") -> tuple[int, str]:
+        """The real ``pixelsmith`` CLI against the cluster's database: exit code, output."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bots.cli", "--config", str(self.a.config_path),
-            "usage", "--check",
-            cwd=ROOT, env=self.a.env(), stdin=asyncio.subprocess.DEVNULL,
+            sys.executable, "-m", "bots.cli", "--config", str(self.a.config_path), *args,
+            cwd=ROOT, env=self.a.env(), stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
-        out, _ = await asyncio.wait_for(proc.communicate(), WAIT)
+        out, _ = await asyncio.wait_for(proc.communicate(stdin.encode()), WAIT)
         return await proc.wait(), out.decode(errors="replace")
 
 
@@ -146,6 +149,7 @@ def cluster_config(
         results={"dir": str(tmp / "results")},  # one folder for every process (a shared volume)
         shutdown={"grace_s": 5},
         discord=discord,
+        byok={"enabled": True},  # communities may bring their own gateway key
         **oauth,
     )
 

@@ -32,12 +32,14 @@ import aiohttp
 import pytest
 
 from core import messages
+from core.sealed import fingerprint
 from tests.fakes import discord_payloads as DP
 from tests.fakes import slack_requests as SR
 from tests.fakes.discord import MessageEvent
 from tests.fakes.gateway import Behavior
 from tests.fakes.slack import Message
 from tests.reliability.harness import (
+    API_KEY,
     SLACK_SECRET,
     WAIT,
     Ask,
@@ -61,6 +63,7 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.postgres]
 IN_ALPHA = {"team_id": ALPHA, "channel_id": CH_ALPHA}
 IN_BETA = {"team_id": BETA, "channel_id": CH_BETA}
 GENERATIONS, EDITS = "/v1/images/generations", "/v1/images/edits"
+BETA_KEY = "sk-beta-workspace-own-key-5e6f7a8b"  # Beta's own gateway account
 
 
 async def until(condition: Callable[[], object], timeout: float = WAIT) -> None:
@@ -433,8 +436,35 @@ async def test_a_second_workspace_installs_and_each_posts_with_its_own_token(
         assert {"chat.postMessage", "files.completeUploadExternal"} <= {c.method for c in into}
 
 
-# Case 6, "a BYOK community billed on its own key", belongs here: it comes with the "bring your
-# own key" feature. It would set a community's own gateway key through one process, burst jobs
-# of that community and of another over all three, and assert on FakeGateway's records that
-# the community's calls carried its key (CallRecord.key_last4), the others the deployment's,
-# and that `pixelsmith usage --check` (Cluster.usage_check) is clean.
+async def test_a_community_with_its_own_key_is_billed_on_it(
+    world: World, cluster: Cluster, session: aiohttp.ClientSession
+) -> None:
+    """The operator sets Beta's own gateway key with the real CLI (one more process on the
+    database); then a burst of Alpha's and Beta's jobs over all three replicas: the gateway,
+    which now knows two accounts and answers any other key 401, saw every Beta call with
+    Beta's key and every Alpha call with the deployment's; the ledger says who paid."""
+    await cluster.revive()
+    world.gateway.api_key = API_KEY
+    world.gateway.other_keys.add(BETA_KEY)
+    code, out = await cluster.cli("keys", "set", f"slack:{BETA}", stdin=BETA_KEY + "\n")
+    assert code == 0 and BETA_KEY not in out, out
+    start = len(world.gateway.calls)
+    asks: dict[str, list[Ask]] = {ALPHA: [], BETA: []}
+    for _ in range(2):
+        for bot in cluster.processes:
+            for team, where in ((ALPHA, IN_ALPHA), (BETA, IN_BETA)):
+                asked = await slack_imagine(world, bot, session, prompt("a kite"), where=where)
+                assert asked.ack_status == 200
+                asks[team].append(asked)
+    everyone = asks[ALPHA] + asks[BETA]
+    answers = [await answer(world, a) for a in everyone]
+    assert all(a.ok for a in answers), [a.text for a in answers if not a.ok]
+    await check_invariants(world, cluster.a, everyone)
+
+    sent = {c.json["prompt"]: c.key_last4 for c in calls_since(world, start, GENERATIONS)}
+    assert {sent[a.prompt] for a in asks[BETA]} == {BETA_KEY[-4:]}
+    assert {sent[a.prompt] for a in asks[ALPHA]} == {API_KEY[-4:]}
+    code, report = await cluster.cli("usage", "--by", "key")
+    assert code == 0 and fingerprint(BETA_KEY) in report and "operator" in report, report
+    code, out = await cluster.usage_check()
+    assert code == 0, out
