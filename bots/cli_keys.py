@@ -45,6 +45,10 @@ async def keys_set(
     out.write(say("cli.keys_set", community=scope, fingerprint=shown, base_url=base_url) + "\n")
     if not service.settings.byok.enabled:
         err.write(say("cli.keys_byok_off") + "\n")
+    group = await service.key_group(OPERATOR, scope)
+    if group is not None:
+        shown = group.removeprefix("community:")
+        err.write(say("cli.keys_in_group", community=scope, group=shown) + "\n")
     return 0
 
 
@@ -103,8 +107,8 @@ async def keys_remove(
 async def keys_rotate(
     args: argparse.Namespace, *, service: ImageService, out: TextIO, err: TextIO
 ) -> int:
-    count = await service.rotate_keys(OPERATOR)
-    out.write(say("cli.keys_rotated", count=count) + "\n")
+    keys, installs = await service.rotate_keys(OPERATOR)
+    out.write(say("cli.keys_rotated", count=keys, installs=installs) + "\n")
     return 0
 
 

@@ -30,7 +30,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.errors import PixelsmithError
-from core.types import OPERATOR_POOL
+from core.logs import redact_also
+from core.types import OPERATOR, OPERATOR_POOL
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -103,12 +104,12 @@ def clean_key(raw: str) -> str:
     return value
 
 
-def clean_base_url(raw: str | None, settings: Settings, *, operator: bool) -> str | None:
-    """The gateway URL for a key: None (the operator's), an allowed URL (a chat admin), or any
-    http(s) URL (the operator). :class:`KeyProblem` ``byok.bad_base_url`` names the allowed."""
-    value = (raw or "").strip().rstrip("/")
-    if not value or value == settings.provider.base_url:
-        return None
+def clean_base_url(raw: str | None, settings: Settings, *, operator: bool) -> str:
+    """The gateway URL for a key: empty means the operator's ``provider.base_url`` as it is now
+    (stored as that URL, so a later change of the operator's gateway never sends the key
+    elsewhere), else an allowed URL (a chat admin) or any http(s) URL (the operator).
+    :class:`KeyProblem` ``byok.bad_base_url`` names the allowed."""
+    value = (raw or "").strip().rstrip("/") or settings.provider.base_url
     allowed = allowed_base_urls(settings)
     ok = (
         value.startswith(("http://", "https://"))
@@ -118,6 +119,14 @@ def clean_base_url(raw: str | None, settings: Settings, *, operator: bool) -> st
     if ok and (operator or value in allowed):
         return value
     raise KeyProblem("byok.bad_base_url", allowed=", ".join(allowed))
+
+
+def still_allowed(row: dict[str, Any], settings: Settings) -> bool:
+    """A stored key's gateway is still one the operator allows: any, for a key the operator
+    set; for a chat admin's, one of ``byok.allowed_base_urls`` as they are now (a gateway
+    taken off the list gets no more keys)."""
+    url = row["base_url"] or settings.provider.base_url
+    return row["set_by"] == OPERATOR or url in allowed_base_urls(settings)
 
 
 def allowed_base_urls(settings: Settings) -> list[str]:
@@ -151,10 +160,13 @@ class CommunityKeys:
             return OPERATORS
         if row["sealed"] is None:
             raise KeyProblem("byok.removed")
+        if not still_allowed(row, self.settings):
+            raise KeyProblem("byok.gateway_not_allowed")
         try:
             key = self.sealer().open(row["sealed"], what="gateway_key")
         except PixelsmithError:  # Unsealable, or PIXELSMITH_SECRET_KEY missing
             raise KeyProblem("byok.unsealable") from None
+        redact_also(key)  # should it ever reach a log line, like the operator's own secrets
         return KeyChoice(
             pool=pool_of(row["fingerprint"]),
             key_ref=row["fingerprint"],
@@ -197,34 +209,37 @@ class CommunityKeys:
         return "stopped"
 
     async def listing(self) -> list[KeyInfo]:
-        rows = await self.store.community_keys()
-        sealer = self.sealer() if rows else None
-        out = []
-        for r in rows:
-            opens = False
-            if r["sealed"] is not None and sealer is not None:
-                try:
-                    sealer.open(r["sealed"], what="gateway_key")
-                    opens = True
-                except PixelsmithError:
-                    opens = False
-            out.append(
-                KeyInfo(
-                    community_scope=r["community_scope"],
-                    fingerprint=r["fingerprint"],
-                    base_url=r["base_url"],
-                    set_by=r["set_by"],
-                    set_at=r["set_at"],
-                    checked_at=r["checked_at"],
-                    check=r["check"],
-                    opens=opens,
-                )
-            )
-        return out
+        """Every stored key, by community (fingerprints; each one opened once to tell)."""
+        return [self._info(r) for r in await self.store.community_keys()]
 
-    async def rotate(self) -> int:
-        """Re-seal every stored key with the current (first) secret; all or none."""
+    async def info(self, community_scope: str) -> KeyInfo | None:
+        """What is stored for one community (only its own row is read and opened)."""
+        row = await self.store.community_key(community_scope)
+        return None if row is None else self._info(row)
+
+    def _info(self, row: dict[str, Any]) -> KeyInfo:
+        opens = False
+        if row["sealed"] is not None:
+            try:
+                self.sealer().open(row["sealed"], what="gateway_key")
+                opens = True
+            except PixelsmithError:
+                opens = False
+        return KeyInfo(
+            community_scope=row["community_scope"],
+            fingerprint=row["fingerprint"],
+            base_url=row["base_url"],
+            set_by=row["set_by"],
+            set_at=row["set_at"],
+            checked_at=row["checked_at"],
+            check=row["check"],
+            opens=opens,
+        )
+
+    async def rotate(self) -> tuple[int, int]:
+        """Re-seal every sealed value (communities' keys, platform installs' tokens) with the
+        current (first) secret; all or none. Returns (keys, installs)."""
         sealer = self.sealer()
-        return await self.store.reseal_community_keys(
-            lambda sealed: sealer.reseal(sealed, what="gateway_key")
+        return await self.store.reseal_secrets(
+            lambda sealed, what: sealer.reseal(sealed, what=what)
         )

@@ -22,6 +22,18 @@ _TOKEN_PATTERNS = re.compile(
 )
 
 
+# Secrets learnt while running (communities' own gateway keys, once opened): every filter
+# redacts them too.
+_LEARNT: set[str] = set()
+MIN_SECRET = 6
+
+
+def redact_also(secret: str) -> None:
+    """Redact ``secret`` from every log line from now on (all filters of this process)."""
+    if len(secret) >= MIN_SECRET:
+        _LEARNT.add(secret)
+
+
 class RedactingFilter(logging.Filter):
     """Replaces known secrets and anything shaped like a token with ``***``."""
 
@@ -31,6 +43,8 @@ class RedactingFilter(logging.Filter):
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
+            text = text.replace(secret, "***")
+        for secret in sorted(_LEARNT, key=len, reverse=True):
             text = text.replace(secret, "***")
         return _TOKEN_PATTERNS.sub("***", text)
 

@@ -39,7 +39,7 @@ from core.errors import (
     UpstreamError,
 )
 from core.images import IntakeLimits, intake_many, intake_mask
-from core.keys import KeyChoice
+from core.keys import KeyChoice, KeyProblem
 from core.pacing import AckFirst
 from core.preferences import Preferences
 from core.providers.base import Provider, ProviderCall, safety_identifier
@@ -508,6 +508,10 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
             async with self.budget_for(choice).slot(
                 identity.user_scope, position, job_id=job_id, community=identity.community_scope
             ):
+                if choice.own and not await self.key_unchanged(identity, choice):
+                    # removed or replaced while the job waited: nothing was sent, nothing is due
+                    await self.store.release(job_id, error="byok.changed")
+                    raise KeyProblem("byok.changed")
                 await self.store.mark_submitted(job_id, lease_s=self.settings.database.lease_s)
                 started = time.monotonic()
                 result = await self._call(request, spec, on_progress, job_id, worst, choice)

@@ -5,8 +5,10 @@ sealed, never echoed, and only the community's own admin (or the operator) may c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,7 +23,7 @@ from core.sealed import fingerprint
 from core.service import ImageService
 from core.types import Identity, JobState
 from tests.conftest import TEST_KEY
-from tests.fakes.gateway import FakeGateway
+from tests.fakes.gateway import Behavior, FakeGateway
 
 SECRET = "s" * 40
 OWN_KEY = "sk-community-own-key-4f3a9c2e71d0"
@@ -156,7 +158,7 @@ async def test_rotation_reseals_every_key_under_the_new_secret(
     svc = await ImageService.create(
         settings_factory(web={"secret_key": f"{new},{SECRET}"}, byok={"enabled": True})
     )
-    assert await svc.rotate_keys(Identity.operator()) == 1
+    assert await svc.rotate_keys(Identity.operator()) == (1, 0)
     await svc.close()
     svc = await ImageService.create(
         settings_factory(web={"secret_key": new}, byok={"enabled": True})
@@ -302,3 +304,190 @@ async def test_while_byok_is_off_no_admin_can_set_a_key_and_stored_keys_are_unus
         assert gateway.calls[-1].key_last4 == last4(TEST_KEY)
     finally:
         await svc.close()
+
+
+# -- what a security review found: each fixed, each with its case --------------------------
+
+
+async def test_the_key_stays_with_the_gateway_it_was_set_for(
+    settings_factory: Callable[..., Settings], gateway: FakeGateway
+) -> None:
+    """An empty address means the operator's gateway as it was then: when the operator moves
+    to another gateway, the community's key is not sent there; its jobs stop, nothing charged."""
+    gateway.other_keys.update({OWN_KEY, TEST_KEY})
+    svc = await ImageService.create(byok_settings(settings_factory))
+    await svc.admin_set_key(ADMIN, OWN_KEY, "")
+    info = await svc.admin_key(ADMIN)
+    assert info is not None and info.base_url == gateway.base_url
+    await svc.close()
+    async with FakeGateway() as moved:
+        settings = byok_settings(settings_factory).model_copy(deep=True)
+        settings.provider.base_url = moved.base_url
+        svc = await ImageService.create(settings)
+        try:
+            with pytest.raises(KeyProblem) as problem:
+                await imagine(svc, MEMBER)
+            assert problem.value.key == "byok.gateway_not_allowed"
+            assert moved.calls == [] and await svc.history(MEMBER) == []
+        finally:
+            await svc.close()
+
+
+async def test_a_gateway_taken_off_the_list_gets_no_more_keys(
+    settings_factory: Callable[..., Settings], gateway: FakeGateway
+) -> None:
+    async with FakeGateway() as other:
+        other.api_key = OWN_KEY
+        allowed = [gateway.base_url, other.base_url]
+        svc = await ImageService.create(byok_settings(settings_factory, allowed_base_urls=allowed))
+        await svc.admin_set_key(ADMIN, OWN_KEY, other.base_url)
+        await svc.close()
+        svc = await ImageService.create(
+            byok_settings(settings_factory, allowed_base_urls=[gateway.base_url])
+        )
+        try:
+            with pytest.raises(KeyProblem) as problem:
+                await imagine(svc, MEMBER)
+            assert problem.value.key == "byok.gateway_not_allowed" and other.calls == []
+        finally:
+            await svc.close()
+
+
+async def test_a_job_waiting_for_its_keys_slot_is_not_sent_once_the_key_is_removed(
+    settings_factory: Callable[..., Settings], gateway: FakeGateway
+) -> None:
+    """A removed (or replaced) key is never used for a job that was waiting for its slot: the
+    job is released, nothing charged, and its member is told."""
+    gateway.other_keys.update({OWN_KEY, TEST_KEY})
+    svc = await ImageService.create(
+        byok_settings(settings_factory, max_concurrency=1, fallback_to_operator=False)
+    )
+    try:
+        await svc.admin_set_key(ADMIN, OWN_KEY)
+        arrived, hold = asyncio.Event(), asyncio.Event()
+        gateway.script(Behavior(arrived=arrived, hold=hold))
+        first = asyncio.create_task(imagine(svc, MEMBER, "the first"))
+        await asyncio.wait_for(arrived.wait(), 10)
+        second = asyncio.create_task(imagine(svc, ELSEWHERE_MEMBER, "the second"))
+        await _until(lambda: svc.budget_for(_choice(svc)).depth == 1)
+        assert await svc.admin_remove_key(ADMIN) == "stopped"
+        hold.set()
+        assert (await first).cost_micros > 0  # already sent: it completes, and is paid
+        with pytest.raises(KeyProblem) as problem:
+            await second
+        assert problem.value.key == "byok.changed"
+        (job,) = await svc.history(ELSEWHERE_MEMBER)
+        assert job.state == JobState.RELEASED and job.cost_micros == 0
+        assert [c.json["prompt"] for c in gateway.calls_to("/v1/images/generations")] == [
+            "the first"
+        ]
+        assert await svc.check() == []
+    finally:
+        await svc.close()
+
+
+ELSEWHERE_MEMBER = Identity("discord", "4", GUILD)
+
+
+def _choice(svc: ImageService) -> Any:
+    from core.keys import KeyChoice, pool_of
+
+    return KeyChoice(pool=pool_of(fingerprint(OWN_KEY)), key_ref=fingerprint(OWN_KEY), api_key="x")
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), 10)
+
+
+async def test_rotation_also_reseals_platform_installs(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    from core.sealed import Sealer
+
+    old, new = SECRET, "n" * 40
+    svc = await ImageService.create(byok_settings(settings_factory))
+    await svc.admin_set_key(ADMIN, OWN_KEY)
+    await svc.store.save_install(
+        {
+            "platform": "slack",
+            "key": "T1",
+            "group_id": None,
+            "details": {},
+            "sealed": Sealer([old]).seal('{"bot_token": "xoxb-1"}'),
+            "installed_at": datetime.now(UTC),
+        }
+    )
+    await svc.close()
+    rotated = settings_factory(web={"secret_key": f"{new},{old}"}, byok={"enabled": True})
+    svc = await ImageService.create(rotated)
+    try:
+        assert await svc.rotate_keys(Identity.operator()) == (1, 1)
+        row = await svc.store.find_install("slack", "T1")
+        assert row is not None
+        assert Sealer([new]).open(row["sealed"]) == '{"bot_token": "xoxb-1"}'
+    finally:
+        await svc.close()
+
+
+async def test_a_replaced_keys_client_is_closed_and_an_opened_key_is_redacted_from_logs(
+    keyed: ImageService, caplog: pytest.LogCaptureFixture
+) -> None:
+    from core.logs import RedactingFilter
+
+    await keyed.admin_set_key(ADMIN, OWN_KEY)
+    await imagine(keyed, MEMBER)
+    assert keyed._own_providers is not None and len(keyed._own_providers) == 1
+    await keyed.admin_set_key(ADMIN, "sk-the-replacement-key-00000000")
+    assert len(keyed._own_providers) == 0  # the old key's client is gone
+    assert OWN_KEY not in RedactingFilter().redact(f"an SDK echoing {OWN_KEY} back")
+
+
+async def test_closing_an_idle_client_never_fails_the_job_that_trims_it() -> None:
+    from core.providers.keyed import KeyedProviders
+
+    class Stub:
+        demo = False
+
+        def __init__(self, fail: bool) -> None:
+            self.fail, self.closed = fail, False
+
+        async def close(self) -> None:
+            self.closed = True
+            if self.fail:
+                raise OSError("close failed")
+
+    made: list[Stub] = []
+
+    def build(key: str, url: str | None) -> Any:
+        made.append(Stub(fail=key == "old"))
+        return made[-1]
+
+    providers = KeyedProviders(build, keep=1)
+    async with providers.lease("old", None):
+        pass
+    async with providers.lease("new", None):
+        pass  # trimming "old" raises inside close: logged, not raised here
+    assert made[0].closed and len(providers) == 1
+
+
+async def test_the_operator_is_told_when_a_workspace_belongs_to_a_grid_org(
+    keyed: ImageService,
+) -> None:
+    await keyed.store.save_install(
+        {
+            "platform": "slack",
+            "key": "T2",
+            "group_id": "E9",
+            "details": {},
+            "sealed": "x",
+            "installed_at": datetime.now(UTC),
+        }
+    )
+    assert await keyed.key_group(Identity.operator(), "community:slack:T2") == (
+        "community:slack:E9"
+    )
+    assert await keyed.key_group(Identity.operator(), "community:discord:901") is None

@@ -58,7 +58,7 @@ async def test_set_list_test_remove_and_rotate(tmp_path: Path, gateway: FakeGate
     assert doctor.code == 1 and "rejects it" in doctor.out
 
     rotated = await pixelsmith(tmp_path, "keys", "rotate", config=cfg)
-    assert rotated.code == 0 and "1 key" in rotated.out
+    assert rotated.code == 0 and "1 community key" in rotated.out
 
     removed = await pixelsmith(tmp_path, "keys", "remove", "discord:901", config=cfg)
     assert removed.code == 0 and "use your key again" in removed.out

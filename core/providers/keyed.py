@@ -5,10 +5,13 @@ or when the service closes. A provider in use is never closed under its job."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 
 from core.providers.base import Provider
+
+log = logging.getLogger("pixelsmith.providers")
 
 KEEP = 64  # idle community providers kept open (each holds an HTTP connection pool)
 
@@ -45,15 +48,23 @@ class KeyedProviders:
             if len(self._providers) <= self._keep:
                 return
             if name not in self._in_use:
-                await self._providers.pop(name).close()
+                await self._close(self._providers.pop(name))
+
+    @staticmethod
+    async def _close(provider: Provider) -> None:
+        # Another key's provider: closing it must never fail the job that happened to trim it.
+        try:
+            await provider.close()
+        except Exception:
+            log.warning("closing an idle community provider failed", exc_info=True)
 
     async def drop(self, api_key: str, base_url: str | None) -> None:
         """Close the provider of a key that was replaced or removed (once it is idle)."""
         name = (api_key, base_url)
         if name in self._providers and name not in self._in_use:
-            await self._providers.pop(name).close()
+            await self._close(self._providers.pop(name))
 
     async def close(self) -> None:
         providers, self._providers = list(self._providers.values()), OrderedDict()
         for provider in providers:
-            await provider.close()
+            await self._close(provider)

@@ -71,6 +71,15 @@ class KeysRoom:
             return OPERATORS
         return await self.keys.choose(identity.community_scope)
 
+    async def key_unchanged(self, identity: Identity, choice: KeyChoice) -> bool:
+        """The community's key is still ``choice`` (asked once a job's slot is granted: a key
+        removed or replaced while the job waited must not be used for it)."""
+        try:
+            now = await self.key_for(identity)
+        except KeyProblem:
+            return False
+        return now.key_ref == choice.key_ref and now.base_url == choice.base_url
+
     def budget_for(self, choice: KeyChoice) -> Budget:
         """The upstream budget of that key: the operator's, or the community key's own."""
         if not choice.own:
@@ -138,7 +147,10 @@ class KeysRoom:
         scope = self._key_scope(caller, community)
         key = clean_key(api_key)
         url = clean_base_url(base_url, self.settings, operator=caller.is_operator)
-        return await self.keys.save(scope, key, url, by=caller)
+        old = await self._stored(scope)
+        shown = await self.keys.save(scope, key, url, by=caller)
+        await self._drop_provider(old)
+        return shown
 
     async def admin_remove_key(
         self, caller: Identity, *, community: str | None = None, forget: bool = False
@@ -147,12 +159,36 @@ class KeysRoom:
         (``byok.fallback_to_operator`` is off: jobs stop until a new key). ``forget``
         (operator only) always lets the community back on the operator's key."""
         scope = self._key_scope(caller, community)
-        return await self.keys.remove(scope, by=caller, forget=forget and caller.is_operator)
+        old = await self._stored(scope)
+        outcome = await self.keys.remove(scope, by=caller, forget=forget and caller.is_operator)
+        await self._drop_provider(old)
+        return outcome
+
+    async def _stored(self, scope: str) -> KeyChoice | None:
+        try:
+            return await self.keys.choose(scope, stored=True)
+        except KeyProblem:
+            return None
+
+    async def _drop_provider(self, old: KeyChoice | None) -> None:
+        """Close this process's client of a replaced or removed key (once no job uses it);
+        other processes close theirs as it ages out of their cache of clients."""
+        if old is not None and old.api_key is not None and self._own_providers is not None:
+            await self._own_providers.drop(old.api_key, old.base_url)
 
     async def admin_key(self, caller: Identity, *, community: str | None = None) -> KeyInfo | None:
         """What is stored for the community (fingerprint, base URL, last test), or None."""
-        scope = self._key_scope(caller, community)
-        return next((k for k in await self.keys.listing() if k.community_scope == scope), None)
+        return await self.keys.info(self._key_scope(caller, community))
+
+    async def key_group(self, caller: Identity, community: str) -> str | None:
+        """The group a community's install belongs to (a Slack workspace's Enterprise Grid
+        org), if any: its members' jobs are the group's, so they use the group's key."""
+        if not caller.is_operator:
+            raise Forbidden()
+        platform, _, key = community.removeprefix(COMMUNITY_PREFIX).partition(":")
+        found = await self.store.find_install(platform, key)
+        group = found.get("group_id") if found else None
+        return f"{COMMUNITY_PREFIX}{platform}:{group}" if group and group != key else None
 
     async def community_keys(self, caller: Identity) -> list[KeyInfo]:
         """Every stored key (the operator only)."""
@@ -178,8 +214,9 @@ class KeysRoom:
         await self.store.record_key_check(scope, choice.key_ref, probe.outcome)
         return probe.outcome
 
-    async def rotate_keys(self, caller: Identity) -> int:
-        """Re-seal every stored key with the first ``PIXELSMITH_SECRET_KEY`` (the operator)."""
+    async def rotate_keys(self, caller: Identity) -> tuple[int, int]:
+        """Re-seal every stored key and platform install's tokens with the first
+        ``PIXELSMITH_SECRET_KEY`` (the operator): (keys, installs)."""
         if not caller.is_operator:
             raise Forbidden()
         return await self.keys.rotate()

@@ -7,6 +7,7 @@ a job uses, whether a removed key falls back to the operator's) is :mod:`core.ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import select, update
 from core.store.admin import audit_row
 from core.store.clock import now_or
 from core.store.engine import Room
-from core.store.statements import COMMUNITY_KEY
+from core.store.statements import COMMUNITY_KEY, INSTALL
 from core.types import OPERATOR, Identity
 
 
@@ -142,26 +143,34 @@ class KeyRoom(Room):
                 .values(checked_at=now_or(now), check=check[:100])
             )
 
-    async def reseal_community_keys(self, reseal: Any) -> int:
-        """Re-seal every stored key with ``reseal(sealed) -> sealed`` (key rotation), in one
-        transaction: all or none. Returns how many were re-sealed."""
+    async def reseal_secrets(self, reseal: Callable[[str, str], str]) -> tuple[int, int]:
+        """Key rotation: re-seal every sealed value this database keeps, communities' gateway
+        keys and platform installs' tokens, with ``reseal(sealed, what) -> sealed``, in one
+        transaction: all or none (a value no configured secret opens stops it, and nothing is
+        changed). Returns how many keys and installs were re-sealed."""
         return await self._call(self._reseal_sync, reseal)
 
-    def _reseal_sync(self, reseal: Any) -> int:
+    def _reseal_sync(self, reseal: Callable[[str, str], str]) -> tuple[int, int]:
+        counts = []
         with self._db.transaction() as tx:
-            rows = (
-                tx.execute(
-                    select(COMMUNITY_KEY.c.community_scope, COMMUNITY_KEY.c.sealed).where(
-                        COMMUNITY_KEY.c.sealed.is_not(None)
+            for table, keys, what in (
+                (COMMUNITY_KEY, ("community_scope",), "gateway_key"),
+                (INSTALL, ("platform", "key"), "slack_token"),
+            ):
+                rows = (
+                    tx.execute(
+                        select(*(table.c[k] for k in keys), table.c.sealed).where(
+                            table.c.sealed.is_not(None)
+                        )
                     )
+                    .mappings()
+                    .all()
                 )
-                .mappings()
-                .all()
-            )
-            for r in rows:
-                tx.execute(
-                    update(COMMUNITY_KEY)
-                    .where(COMMUNITY_KEY.c.community_scope == r["community_scope"])
-                    .values(sealed=reseal(r["sealed"]))
-                )
-            return len(rows)
+                for r in rows:
+                    tx.execute(
+                        update(table)
+                        .where(*(table.c[k] == r[k] for k in keys))
+                        .values(sealed=reseal(r["sealed"], what))
+                    )
+                counts.append(len(rows))
+        return counts[0], counts[1]

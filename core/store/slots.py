@@ -199,7 +199,7 @@ class SlotRoom(Room):
             if tidy:
                 # this holder is alive (it ticks): its rows are renewed before anyone's expire
                 self._renew_rows(tx, holder, now, lease_s)
-                self._expire(tx, now)
+                self._expire(tx, now, pool)
             since = now - WINDOW
             in_use, recent, oldest = tx.execute(
                 select(
@@ -243,15 +243,21 @@ class SlotRoom(Room):
             next_free_at=next_free_at,
         )
 
-    def _expire(self, tx: Tx, now: datetime) -> None:
+    def _expire(self, tx: Tx, now: datetime, pool: str) -> None:
+        # Only the pool whose lock this transaction holds: two pools' ticks never touch the
+        # same rows, so their transactions cannot deadlock on each other.
         tx.execute(
             update(SLOT)
-            .where(SLOT.c.released_at.is_(None), SLOT.c.lease_until < now)
+            .where(SLOT.c.pool == pool, SLOT.c.released_at.is_(None), SLOT.c.lease_until < now)
             .values(released_at=SLOT.c.lease_until)
         )
-        tx.execute(delete(WAIT).where(WAIT.c.lease_until < now))
+        tx.execute(delete(WAIT).where(WAIT.c.pool == pool, WAIT.c.lease_until < now))
         tx.execute(
-            delete(SLOT).where(SLOT.c.released_at.is_not(None), SLOT.c.granted_at <= now - WINDOW)
+            delete(SLOT).where(
+                SLOT.c.pool == pool,
+                SLOT.c.released_at.is_not(None),
+                SLOT.c.granted_at <= now - WINDOW,
+            )
         )
 
     @staticmethod

@@ -235,8 +235,11 @@ cli-keys_remove_none = { $community } had no key of its own.
 cli-keys_remove_fallback = { $community }'s key is removed; its jobs use your key again.
 cli-keys_remove_stopped = { $community }'s key is removed; its jobs stop until a new key is set (byok.fallback_to_operator is false; --forget lets it back on your key).
 cli-keys_rotated = Re-sealed { $count ->
-        [one] { $count } key
-       *[other] { $count } keys
+        [one] { $count } community key
+       *[other] { $count } community keys
+    } and { $installs ->
+        [one] { $installs } Slack install
+       *[other] { $installs } Slack installs
     } with the first PIXELSMITH_SECRET_KEY: the old secret may go now.
 
 ## doctor: communities' own keys
@@ -259,3 +262,4 @@ doctor-byok_fix = its jobs fail until an admin of that community sets a working 
 doctor-byok_removed = removed; its jobs stop (byok.fallback_to_operator is false)
 doctor-byok_removed_fix = an admin of that community sets a new key, or `pixelsmith keys remove COMMUNITY --forget` puts it back on your key
 doctor-byok_unsealable = { $fingerprint } cannot be decrypted with PIXELSMITH_SECRET_KEY
+cli-keys_in_group = Note: { $community } belongs to { $group } (a Slack Enterprise Grid org): its members' jobs are the org's and use the org's key. Set that one with `pixelsmith keys set { $group }`.

@@ -216,7 +216,7 @@ cli-keys_tested = { $community }：{ $outcome ->
 cli-keys_remove_none = { $community } 没有自己的密钥。
 cli-keys_remove_fallback = 已移除 { $community } 的密钥；其任务重新使用你的密钥。
 cli-keys_remove_stopped = 已移除 { $community } 的密钥；设置新密钥之前其任务会停止（`byok.fallback_to_operator = false`；使用 --forget 可让其重新使用你的密钥）。
-cli-keys_rotated = 已用第一个 PIXELSMITH_SECRET_KEY 重新加密 { $count } 个密钥：现在可以移除旧的密钥。
+cli-keys_rotated = 已用第一个 PIXELSMITH_SECRET_KEY 重新加密 { $count } 个社区密钥和 { $installs } 个 Slack 安装：现在可以移除旧的密钥。
 
 ## doctor: communities' own keys
 doctor-what_byok = 社区密钥
@@ -235,3 +235,4 @@ doctor-byok_fix = 在该社区的管理员设置可用的密钥（`/pixelsmith-a
 doctor-byok_removed = 已移除；其任务会停止（`byok.fallback_to_operator = false`）
 doctor-byok_removed_fix = 由该社区的管理员设置新密钥，或运行 `pixelsmith keys remove COMMUNITY --forget` 让其重新使用你的密钥
 doctor-byok_unsealable = 无法用 PIXELSMITH_SECRET_KEY 解密 { $fingerprint }
+cli-keys_in_group = 注意：{ $community } 属于 { $group }（Slack 企业网格组织）：其成员的任务属于该组织，使用该组织的密钥。请用 `pixelsmith keys set { $group }` 设置。

@@ -301,3 +301,5 @@ byok-unsealable = Image generation is paused here: this community's stored gatew
 byok-own_bad_key = This community's own gateway key was rejected by the gateway. Please ask an admin to set a valid key.
 byok-own_no_balance = This community's own gateway account is out of credit. Please ask an admin to top it up.
 byok-own_forbidden = This community's own gateway key may not use this model. Please ask an admin to check the key's permissions, or pick another model.
+byok-changed = This community's own gateway key was changed while your request waited, so it was not sent. Nothing was charged. Please try again.
+byok-gateway_not_allowed = Image generation is paused here: this community's key is for a gateway the bot no longer allows. Nothing was charged. Please ask an admin to set the key again.
