@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 import uuid
@@ -500,9 +501,17 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
     ) -> ImageResult:
         identity, job_id = request.identity, job.id
 
-        async def position(pos: int) -> None:
+        # The budget calls this from its own task, whose context is whichever job's started
+        # it: the job's own context (an adapter's per-request variables, such as the Slack
+        # workspace a call acts for) is restored around the callback.
+        context = contextvars.copy_context()
+
+        async def tell(pos: int) -> None:
             if on_progress is not None:
                 await on_progress(Progress(Stage.QUEUED, queue_position=pos))
+
+        async def position(pos: int) -> None:
+            await asyncio.get_running_loop().create_task(tell(pos), context=context)
 
         try:
             async with self.budget_for(choice).slot(

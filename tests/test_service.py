@@ -4,6 +4,7 @@ SQLite store, and the money rules (see core.store) checked on the ledger after e
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -771,3 +772,36 @@ async def test_edit_on_gpt_image_2_omits_input_fidelity(
         assert len(result.images) == 1
         (call,) = gateway.calls_to(EDIT)
         assert "input_fidelity" not in call.form
+
+
+WHO = contextvars.ContextVar("who", default="nobody")
+
+
+async def test_a_queue_position_is_told_in_the_waiting_jobs_own_context(
+    gateway: FakeGateway, settings_factory: Factory
+) -> None:
+    """The queue announces positions from one task of its own; each job's callback still runs
+    with that job's context variables (an adapter's "which workspace am I acting for")."""
+    hold, arrived = asyncio.Event(), asyncio.Event()
+    gateway.script(Behavior(hold=hold, arrived=arrived))
+    async with open_service(settings_factory, provider={"max_concurrency": 1}) as svc:
+        seen: list[tuple[str, str]] = []
+
+        async def ask(name: str) -> ImageResult:
+            WHO.set(name)
+
+            async def on_progress(p: Progress) -> None:
+                if p.stage == Stage.QUEUED:
+                    seen.append((name, WHO.get()))
+
+            who = Identity("discord", name, "g1")
+            return await svc.run(svc.build(f"{PROMPT} {name}", who), on_progress)
+
+        first = asyncio.create_task(ask("first"))
+        await asyncio.wait_for(arrived.wait(), 10)
+        queued = [asyncio.create_task(ask(name)) for name in ("b", "c", "d")]
+        while len({name for name, _ in seen}) < 3:
+            await asyncio.sleep(0.01)
+        hold.set()
+        await asyncio.gather(first, *queued)
+        assert seen and all(name == context for name, context in seen), seen
