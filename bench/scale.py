@@ -106,7 +106,8 @@ async def _serve_gateway(conn: Any, latency: float) -> None:
                 conn.send({})
             else:
                 calls = [c for c in gw.calls if c.path.startswith("/v1/images/")]
-                conn.send({"calls": len(calls), "peak": gw.peak_in_flight})
+                conn.send({"calls": len(calls), "peak": gw.peak_in_flight,
+                           "at": sorted(c.at for c in calls)})  # fmt: skip
 
 
 async def _serve_discord(conn: Any) -> None:
@@ -409,7 +410,7 @@ async def run_scale(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, 
         load_before = os.getloadavg()[0]
         fakes["discord"].conn.send(("dispatch", n_discord, 0))
         tokens = await _recv(fakes["discord"].conn)
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         acks = await slack_burst(slack_url, response_urls, users, "load")
         timeout = math.ceil(args.n / args.limit) * args.latency * 4 + 60
         discord, slack = await asyncio.gather(
@@ -438,6 +439,7 @@ async def run_scale(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, 
         for child in fakes.values():
             child.stop()
     finals = [f for f in discord["final"] + slack["final"] if f is not None]
+    at = [t - wall for t in gw["at"][calls_before:]]
     defers = [d for d in discord["defer_s"] if d is not None]
     acked = [a for a in acks if a is not None]
     return {
@@ -448,6 +450,11 @@ async def run_scale(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, 
         "lost": args.n - len(finals),
         "failed": sum(1 for ok, _ in finals if not ok),
         "peak": gw["peak"], "upstream_calls": gw["calls"] - calls_before, "jobs": jobs - 3,
+        "upstream_first_s": min(at, default=math.nan), "upstream_last_s": max(at, default=math.nan),
+        "discord_last_s": max((a for _, a in filter(None, discord["final"])), default=started)
+        - started,
+        "slack_last_s": max((a for _, a in filter(None, slack["final"])), default=started)
+        - started,
         "defer_max_s": max(defers, default=math.nan), "defer_p50_s": _pct(defers, 0.5),
         "undeferred": n_discord - len(defers),
         "ack_max_s": max(acked, default=math.nan), "ack_p50_s": _pct(acked, 0.5),
@@ -479,6 +486,10 @@ def report(r: dict[str, Any]) -> bool:
         ("lost (no answer)", f"{r['lost']} (answered without images: {r['failed']})", "0",
          r["lost"] == 0),
         ("peak upstream concurrency", f"{r['peak']}", f"<= {r['limit']}", r["peak"] <= r["limit"]),
+        ("upstream calls started", f"{r['upstream_first_s']:.1f} s .. {r['upstream_last_s']:.1f} s "
+         "after the start", "", None),
+        ("last answer, Discord / Slack", f"{r['discord_last_s']:.1f} s / {r['slack_last_s']:.1f} s",
+         "", None),
         ("slowest Discord defer", f"{r['defer_max_s'] * ms:.0f} ms (p50 {r['defer_p50_s'] * ms:.0f}"
          f", none: {r['undeferred']})", "< 1000 ms",
          r["defer_max_s"] < ACK_GOAL_S and r["undeferred"] == 0),
