@@ -43,6 +43,11 @@ VERIFIED = "pixelsmith_verified"  # context key: the signature of this request w
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller (aiohttp's default cap too)
 MAX_AGE_S = 5 * 60  # Slack: refuse a request whose timestamp is more than five minutes away
 _MAX_TIMESTAMP_DIGITS = 12
+# Connections the kernel may queue before we accept them (aiohttp's default: 128). A burst of
+# Slack requests beyond it overflowed the queue; each dropped connection was retried by its
+# sender a full second later (TCP's first retransmit), past the ack's budget. Linux caps it at
+# net.core.somaxconn.
+BACKLOG = 1024
 
 
 class Rejected(Exception):
@@ -201,7 +206,7 @@ class HttpServer:
 
     async def start(self) -> None:
         await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
+        await web.TCPSite(self._runner, self._host, self._port, backlog=BACKLOG).start()
         address = self._runner.addresses[0]
         self.port = int(address[1])
 
