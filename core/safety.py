@@ -37,9 +37,23 @@ class Term:
     name: str
     category: str
     replacement: str
-    pattern: re.Pattern[str]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compile(self.name)
+
+    def may_be_in(self, text: str, lowered: str) -> bool:
+        """A cheap necessary condition for :attr:`pattern` to match an ASCII ``text`` (whose
+        ``lowered`` form is what a case-blind pattern sees): the name itself occurs in it.
+        Most prompts name no risky term, so most patterns are never compiled (a one-shot
+        command compiles none of 80). A prompt beyond ASCII goes to every pattern: Unicode case
+        folding (a long s, a Kelvin sign) can match where a plain lower-case search does not."""
+        if not text.isascii():
+            return True
+        return self.name.isascii() and self.name.lower() in lowered
 
 
+@lru_cache(maxsize=1024)
 def _compile(name: str) -> re.Pattern[str]:
     escaped = re.escape(name)
     if _CJK.search(name):
@@ -51,10 +65,7 @@ def _terms_from(text: str) -> list[Term]:
     data = tomllib.loads(text)
     terms: list[Term] = []
     for entry in data.get("terms", []):
-        terms.extend(
-            Term(name, entry["category"], entry["replacement"], _compile(name))
-            for name in entry["names"]
-        )
+        terms.extend(Term(name, entry["category"], entry["replacement"]) for name in entry["names"])
     # Longest first, so "Hayao Miyazaki" wins over "Miyazaki".
     return sorted(terms, key=lambda t: -len(t.name))
 
@@ -81,12 +92,16 @@ def preflight(prompt: str, terms: tuple[Term, ...] | None = None) -> PreflightRe
     terms = load_terms() if terms is None else terms
     matches: list[PreflightMatch] = []
     text = prompt
+    lowered = text.lower()
     for term in terms:
+        if not term.may_be_in(text, lowered):
+            continue
         found = term.pattern.search(text)
         if not found:
             continue
         matches.append(PreflightMatch(found.group(0), term.category, term.replacement))
         text = _rewrite(text, term)
+        lowered = text.lower()
     if not matches:
         return None
     return PreflightResult(tuple(matches), re.sub(r"[ \t]{2,}", " ", text).strip())

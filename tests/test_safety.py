@@ -126,3 +126,25 @@ def test_refusal_carries_stage_categories_and_a_rewrite() -> None:
 def test_account_problems_are_for_the_admin() -> None:
     failure = classify_status(401, _err("invalid_api_key"), model="m", prompt="p")
     assert isinstance(failure, UpstreamError) and failure.params["admin"] is True
+
+
+def test_the_quick_check_never_hides_a_match_the_patterns_find() -> None:
+    """Every term, written as the catalog has it, upper-cased, possessive, and with Unicode
+    look-alikes the case-blind patterns also match: the same findings with and without the
+    quick check."""
+    from core.safety import load_terms
+
+    terms = load_terms()
+    for term in terms:
+        for prompt in (
+            f"in the style of {term.name}",
+            f"A CASTLE BY {term.name.upper()}",
+            f"{term.name}'s garden",
+            f"by {term.name.replace('s', LONG_S).replace('k', KELVIN)}",
+        ):
+            quick = preflight(prompt, terms)
+            slow = [t for t in terms if t.pattern.search(prompt)]
+            assert (quick is not None) == bool(slow), prompt
+
+
+LONG_S, KELVIN = "\u017f", "\u212a"  # case-fold to "s" and "k" in a case-blind pattern
