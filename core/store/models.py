@@ -1,4 +1,9 @@
-"""The tables. The job and the append-only ledger carry the truth; bucket counters are derived.
+"""The tables, declared as SQLModel models: where the schema is written, typed and explained.
+The store and Alembic use :mod:`core.store.tables`, the same tables as plain SQLAlchemy Core,
+generated from these by ``python -m core.store.schema`` (why: :mod:`core.store.schema`).
+Change a model, regenerate, then write the migration.
+
+The job and the append-only ledger carry the truth; bucket counters are derived.
 
 Times are ``TIMESTAMP WITH TIME ZONE`` (``TZ``), read and written as aware UTC (the convention
 is in :mod:`core.store.clock`). Money is integer micro-dollars (``BigInteger``), never a float.

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 
 from core.migrations import HEAD, current
 from core.store import EffectiveLimits, Store
-from core.store.tables import metadata
+from core.store.models import metadata
 from core.types import Identity
 
 

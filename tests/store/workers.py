@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from core.errors import QuotaExceeded
 from core.store import EffectiveLimits, Store
-from core.store.tables import QuotaBucket
+from core.store.tables import QUOTA_BUCKET
 from core.types import Identity, JobState
 
 _barrier: Any = None
@@ -103,7 +103,7 @@ def broken_race(args: tuple[str, int, int, int]) -> int:
 
 async def _broken(url: str, bucket_id: int, n: int, cap: int) -> int:
     store = await Store.open(url, migrate=False)
-    table = QuotaBucket.__table__  # type: ignore[attr-defined]
+    table = QUOTA_BUCKET
     granted = 0
     try:
         for i in range(n):
