@@ -250,24 +250,12 @@ async def _start_bot(config: Path, log: Path, metrics_port: int) -> asyncio.subp
 
 
 async def _slack_burst(port: int, info: dict[str, Any], users: list[str]) -> list[float | None]:
-    from tests.fakes.slack_requests import send, slash_command
+    from tests.fakes.slack_requests import ack_times, slash_command
 
     url = f"http://127.0.0.1:{port}/slack/events"
     payloads = [slash_command(f"a burst harbour {u}", response_url=info["response_url"],
                               user_id=u) for u in users]  # fmt: skip
-    connector = aiohttp.TCPConnector(limit=0)  # every request at once, as Slack would
-
-    async with aiohttp.ClientSession(connector=connector) as http:
-
-        async def one(payload: Any) -> float | None:
-            started = time.monotonic()
-            try:
-                reply = await send(http, url, payload, SECRET)
-            except aiohttp.ClientError:
-                return None
-            return time.monotonic() - started if reply.status == 200 else None
-
-        return list(await asyncio.gather(*(one(p) for p in payloads)))
+    return await ack_times(url, payloads, SECRET)
 
 
 async def run_burst(n: int = 1000, latency: float = 0.05, concurrency: int = 8,

@@ -338,23 +338,13 @@ async def slack_burst(url: str, response_urls: list[str], users: list[str], tag:
                       ) -> list[float | None]:  # fmt: skip
     """Every signed request at once, as Slack would send them; each one's ack time (None: not
     a 200 or no answer)."""
-    from tests.fakes.slack_requests import send, slash_command
+    from tests.fakes.slack_requests import ack_times, slash_command
 
     payloads = [
         slash_command(f"a scaled harbour {tag} {u}", response_url=r, user_id=u)
         for u, r in zip(users, response_urls, strict=True)
     ]
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-
-        async def one(payload: Any) -> float | None:
-            started = time.monotonic()
-            try:
-                reply = await send(http, url, payload, SECRET)
-            except aiohttp.ClientError:
-                return None
-            return time.monotonic() - started if reply.status == 200 else None
-
-        return list(await asyncio.gather(*(one(p) for p in payloads)))
+    return await ack_times(url, payloads, SECRET)
 
 
 async def watch_lag(bots: list[Bot], stop: asyncio.Event, seen: dict[str, float]) -> None:

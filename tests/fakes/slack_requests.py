@@ -341,3 +341,21 @@ async def send(
 ) -> SignedReply:
     """``post_signed`` for a built ``SlackPayload``."""
     return await post_signed(session, url, payload.body, payload.content_type, secret, **kwargs)
+
+
+async def ack_times(url: str, payloads: list[SlackPayload], secret: str) -> list[float | None]:
+    """Send every payload at once, as Slack does in a burst (no connection limit); each one's
+    ack time in seconds, or None when it was not answered 200 (the benchmarks' measure)."""
+    import asyncio
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def one(payload: SlackPayload) -> float | None:
+            started = time.monotonic()
+            try:
+                reply = await send(http, url, payload, secret)
+            except aiohttp.ClientError:
+                return None
+            return time.monotonic() - started if reply.status == 200 else None
+
+        return list(await asyncio.gather(*(one(p) for p in payloads)))
