@@ -18,8 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 import openai
@@ -32,8 +31,6 @@ from core.errors import (
     Charge,
     ConfigError,
     DuplicateJob,
-    Forbidden,
-    InvalidRequest,
     Note,
     PixelsmithError,
     Refused,
@@ -47,31 +44,26 @@ from core.providers.base import Provider, ProviderCall, safety_identifier
 from core.providers.routing import OfflineProvider, build_provider, demo_provider, warm_up
 from core.request import Options, build_request, parse_prompt
 from core.results import ResultStore
-from core.rooms.finishing import FinishingRoom, shown_ref
+from core.rooms.account import AccountRoom
+from core.rooms.admin import AdminRoom
+from core.rooms.finishing import FinishingRoom
 from core.rooms.interactions import InteractionsRoom
 from core.rooms.keys import KeysRoom
 from core.safety import check_prompt
-from core.store import EVERYWHERE, Store
+from core.store import Store
 from core.store.policy import effective_limits
 from core.types import (
     Attachment,
-    AuditEntry,
-    BanEntry,
-    DailySpend,
     Identity,
     ImageRequest,
     ImageResult,
     JobState,
     JobView,
-    LedgerRow,
     PreparedImage,
     Progress,
     ProgressCallback,
     ProviderResult,
-    QuotaLeft,
-    QuotaStatus,
     Stage,
-    UsageRow,
 )
 
 log = logging.getLogger("pixelsmith.service")
@@ -96,17 +88,9 @@ OWN_KEY_FAILURES = {
 }
 
 JobListener = Callable[[dict[str, Any]], Awaitable[None] | None]
-# The limits QuotaLeft reports (see QuotaStatus.quota_left).
-_LEFT_LIMITS = (
-    "user_daily_images",
-    "user_monthly_images",
-    "user_daily_micros",
-    "user_monthly_micros",
-    "community_monthly_micros",
-)
 
 
-class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
+class ImageService(FinishingRoom, InteractionsRoom, KeysRoom, AdminRoom, AccountRoom):
     """Everything an adapter may ask of core. Create with :meth:`create`; close with :meth:`close`."""
 
     def __init__(
@@ -772,290 +756,6 @@ class ImageService(FinishingRoom, InteractionsRoom, KeysRoom):
         self._listener_tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("job listener failed", exc_info=exc)
-
-    # -- status and admin ------------------------------------------------------------------
-
-    async def quota_left(self, identity: Identity) -> QuotaLeft:
-        config = effective_limits(self.settings.quota, identity)
-        limits = await self.store.effective_limits_of(identity, config)
-        if all(getattr(limits, name) is None for name in _LEFT_LIMITS):
-            return QuotaLeft()  # nothing is limited: no need to add up the period's usage
-        return (await self.store.quota_status(identity, config)).quota_left()
-
-    async def quota_status(self, identity: Identity) -> QuotaStatus:
-        # config limits only: the store applies the database overrides itself
-        return await self.store.quota_status(
-            identity, effective_limits(self.settings.quota, identity)
-        )
-
-    async def history(self, identity: Identity, limit: int = 10) -> list[JobView]:
-        """The caller's own recent jobs: those made in the community it asks from; asked from
-        outside any community (a DM, the terminal), all of its own jobs."""
-        within = EVERYWHERE if identity.community_scope is None else identity.community_scope
-        return await self.store.history(identity.user_scope, limit=limit, within=within)
-
-    async def job(self, job_id: int) -> JobView | None:
-        """By row id: for core and the operator only. Adapters use :meth:`job_for`."""
-        return await self.store.get_job(job_id)
-
-    async def job_for(self, caller: Identity, public_id: str) -> JobView | None:
-        """The job a button or link names, if ``caller`` may use it: made on the caller's
-        platform, in the caller's community (made outside any community: by the caller). None
-        for an unknown, malformed, oversized or other-community id; never raises for an id."""
-        job = await self.store.get_job_by_public_id(public_id)
-        if job is None or not job.user_scope.startswith(f"user:{caller.platform}:"):
-            return None
-        if caller.community_scope is None:
-            return (
-                job if job.community_scope is None and job.user_scope == caller.user_scope else None
-            )
-        return job if job.community_scope == caller.community_scope else None
-
-    async def redeliver(
-        self, caller: Identity, job_id: int | str, *, operator: bool = False
-    ) -> ImageResult:
-        """The kept images of an earlier job, handed over again for free.
-
-        ``job_id`` is untrusted input (typed by a user or from a button): a job that does not
-        exist, is not in ``caller``'s community, or — unless ``caller.is_admin`` — is not the
-        caller's own raises ``InvalidRequest("results.unknown_job")``; one whose images are no
-        longer kept raises ``InvalidRequest("results.gone")`` naming the retention. Nothing is
-        reserved, sent or charged; the result's ``cost_micros`` is 0 and it carries the note
-        ``note.redelivered``. ``operator=True`` (the CLI) may deliver a job of any community.
-        """
-        job = await self._job_for(caller, job_id, operator=operator)
-        if job is None:
-            raise InvalidRequest("results.unknown_job", job=shown_ref(job_id))
-        images = await self.results.load(job.id) if job.state == JobState.SUCCEEDED else None
-        if not images:
-            raise InvalidRequest("results.gone", job=shown_ref(job_id), days=self.results.keep_days)
-        old = job.request
-        request = ImageRequest(
-            prompt=job.prompt,
-            model=job.model,
-            identity=caller,
-            size=old.get("size"),
-            quality=old.get("quality"),
-            n=int(old.get("n") or len(images)),
-            idem_key=job.idem_key,
-        )
-        return ImageResult(
-            job_id=job.id,
-            public_id=job.public_id,
-            request=request,
-            images=images,
-            cost_micros=0,
-            notes=(Note("note.redelivered", {"cost": job.cost_micros / 1_000_000}),),
-            extra={"redelivered": True, "original_cost_micros": job.cost_micros},
-            moves=self.moves(spec, images, True) if (spec := self.catalog.get(job.model)) else (),
-        )
-
-    async def kept_results(
-        self, caller: Identity, ref: int | str, *, community: bool = False
-    ) -> list[tuple[bytes, str]]:
-        """The kept images of job ``ref`` as ``(bytes, mime)`` in order, for ``caller``: ``[]``
-        when the job is unknown, malformed, in another community, not the caller's own (unless
-        ``caller.is_admin``, or ``community=True``: any job of the caller's community, e.g. the
-        source of an edit anyone there may start), not a success, or no longer kept
-        (``settings.results.keep_days``). Free: nothing is reserved, sent or charged. ``ref`` is
-        untrusted input."""
-        job = await self._job_for(caller, ref, community=community)
-        if job is None or job.state != JobState.SUCCEEDED:
-            return []
-        images = await self.results.load(job.id)
-        return [(image.data, image.mime) for image in images or ()]
-
-    async def _job_for(
-        self,
-        caller: Identity,
-        ref: int | str,
-        *,
-        operator: bool = False,
-        community: bool = False,
-    ) -> JobView | None:
-        """A job ``caller`` may hand over again, by its public id: :meth:`job_for` (the
-        caller's platform and community), then the caller's own unless ``caller.is_admin`` or
-        ``community`` (any job of the caller's community; in a DM still own only).
-        ``operator`` (the CLI, acting for the deployment) finds a job of ``caller`` anywhere."""
-        text = str(ref).strip()
-        if not text or len(text) > 32 or not text.isascii():
-            return None
-        if operator:
-            job = await self.store.get_job_by_public_id(text)
-            return job if job is not None and job.user_scope == caller.user_scope else None
-        job = await self.job_for(caller, text)
-        if job is None:
-            return None
-        if community and caller.community_scope is not None:
-            return job
-        if not caller.is_admin and job.user_scope != caller.user_scope:
-            return None
-        return job
-
-    # -- admin: every call takes the caller and acts only inside its power ------------------
-
-    @staticmethod
-    def _target(caller: Identity, target: str | None) -> str:
-        """The scope an admin call acts on. A community admin names a user of its own
-        platform by id (their member scope in the caller's community), or None for the
-        community's default for every member. The operator names any scope
-        (``user:<p>:<id>``, ``community:<p>:<id>``, ``member:...``)."""
-        if caller.is_operator:
-            if not target or ":" not in target:
-                raise Forbidden(target=target)
-            return target
-        if not caller.is_admin or caller.tenant_id is None:
-            raise Forbidden(target=target)
-        if target is None:
-            members = caller.members_scope
-            assert members is not None
-            return members
-        if not target or any(c in target for c in ":*") or len(target) > 64:
-            raise Forbidden(target=target)
-        return caller.member_of_mine(target).member_scope
-
-    @staticmethod
-    def _within(caller: Identity) -> str | None:
-        """Which community's reports the caller may read (EVERYWHERE for the operator)."""
-        if caller.is_operator:
-            return EVERYWHERE
-        if not caller.is_admin or caller.community_scope is None:
-            raise Forbidden()
-        return caller.community_scope
-
-    async def admin_set_limits(
-        self, caller: Identity, target: str | None, limits: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Set limits (config-style keys; None = unlimited) for a member or, with ``target``
-        None, the caller's community. A community's limits only restrict (see
-        :mod:`core.store.policy`). Audited."""
-        return await self.store.set_override(self._target(caller, target), limits, by=caller)
-
-    async def admin_grant(
-        self,
-        caller: Identity,
-        target: str,
-        amount: float,
-        unit: str = "images",
-        period: str = "month",
-    ) -> int:
-        """Extra allowance for this ``period`` (``day``/``month``); negative takes it back (never
-        below zero). Returns what was actually granted (stored unit). Audited."""
-        if target is None:
-            raise Forbidden(target=target)
-        scope = self._target(caller, target)
-        return await self.store.grant(scope, amount, unit, period, by=caller)
-
-    async def admin_ban(self, caller: Identity, target: str, reason: str | None = None) -> bool:
-        if target is None:
-            raise Forbidden(target=target)
-        return await self.store.ban(self._target(caller, target), reason, by=caller)
-
-    async def admin_get_limits(self, caller: Identity, target: str | None) -> dict[str, Any] | None:
-        """The database override of a member or (``target`` None) the caller's community, or
-        for the operator of any scope (config-style keys; a None value = unlimited)."""
-        return await self.store.get_override(self._target(caller, target))
-
-    async def admin_clear_limits(self, caller: Identity, target: str | None) -> bool:
-        """Remove that override (the limits above it apply again). Audited."""
-        return await self.store.clear_override(self._target(caller, target), by=caller)
-
-    async def check(self) -> list[str]:
-        """Counters vs. the ledger (``[]`` when they agree): ``pixelsmith usage --check``."""
-        return await self.store.check()
-
-    async def attention(self) -> list[str]:
-        """Jobs for an admin to look at (past their lease, capped costs, unknown outcomes)."""
-        return await self.store.attention()
-
-    async def admin_unban(self, caller: Identity, target: str) -> bool:
-        if target is None:
-            raise Forbidden(target=target)
-        return await self.store.unban(self._target(caller, target), by=caller)
-
-    async def usage(
-        self, caller: Identity, since: date | None = None, by: str = "user"
-    ) -> list[UsageRow]:
-        """Charged jobs grouped by ``by``: the caller's community only (the operator: all)."""
-        return await self.store.usage(since, _group(by), within=self._within(caller))
-
-    async def daily_spend(
-        self, caller: Identity, since: date | None = None, by: str = "community"
-    ) -> list[DailySpend]:
-        return await self.store.daily_spend(since, _group(by), within=self._within(caller))
-
-    async def attention_jobs(self, caller: Identity, limit: int = 50) -> list[JobView]:
-        """Jobs of the caller's community (the operator: all) that need an admin's eye: outcome
-        unknown (charged at the worst case) or cost capped at the sanity bound."""
-        return await self.store.attention_jobs(within=self._within(caller), limit=limit)
-
-    async def ledger(self, caller: Identity, since: date | None = None) -> list[LedgerRow]:
-        """The ledger entries of the caller's community's jobs (the operator: all)."""
-        return await self.store.ledger(since, within=self._within(caller))
-
-    async def admin_bans(self, caller: Identity) -> list[BanEntry]:
-        """The bans a caller may lift: a community admin's are the members of their community
-        (named by member id, as :meth:`admin_unban` takes them); the operator's, every scope."""
-        if caller.is_operator:
-            return [BanEntry(s, r, at) for s, r, at in await self.store.bans()]
-        if not caller.is_admin or caller.tenant_id is None:
-            raise Forbidden()
-        prefix = caller.member_of_mine("").member_scope  # member:<platform>:<community>:
-        return [
-            BanEntry(scope.removeprefix(prefix), reason, at)
-            for scope, reason, at in await self.store.bans(prefix)
-        ]
-
-    async def audit(
-        self, caller: Identity, limit: int = 20, *, community: str | None = None
-    ) -> list[AuditEntry]:
-        """The newest admin actions of the caller's community (the operator: every one, or
-        those of ``community`` — a ``community:<p>:<id>`` scope — when given)."""
-        within = self._within(caller)
-        if within == EVERYWHERE:
-            if community is not None:
-                return await self.store.audit(community, limit=limit)
-            return await self.store.audit(everywhere=True, limit=limit)
-        return await self.store.audit(within, limit=limit)
-
-    async def use_once(self, token: str, expires_at: datetime) -> bool:
-        """Mark a one-time token (an adapter's hashed link id, at most 64 characters) used:
-        True for the first caller on this database, False for a replay. Kept until
-        ``expires_at``, after which the token is refused for its age anyway."""
-        if not token or len(token) > 64:
-            raise ValueError("a one-time token id is 1 to 64 characters")
-        return await self.store.use_once(token, expires_at)
-
-    async def used_once(self, token: str) -> bool:
-        """Whether a one-time token was used already on this database."""
-        return await self.store.used_once(token)
-
-    async def notices(self) -> list[JobView]:
-        """Jobs the reaper ended whose users have not been told yet."""
-        return await self.store.unnotified()
-
-    async def mark_notified(self, job_id: int) -> None:
-        await self.store.mark_notified(job_id)
-
-    async def claim_notice(self, job_id: int) -> bool:
-        """True for exactly one process: the one that tells the user of this reaped job."""
-        return await self.store.claim_notice(job_id)
-
-    async def release_notice(self, job_id: int) -> None:
-        """Telling failed: let another process (or a later tick) try again."""
-        await self.store.release_notice(job_id)
-
-
-def _group(by: str) -> Literal["user", "community", "model", "key"]:
-    if by == "key":
-        return "key"
-    if by == "user":
-        return "user"
-    if by == "community":
-        return "community"
-    if by == "model":
-        return "model"
-    raise InvalidRequest("invalid.generic")
 
 
 async def open_store(settings: Settings) -> Store:
