@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,10 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from sqlalchemy.engine import make_url
 
 from tests.reliability.harness import ROOT, WAIT, BotProcess, World, config_for
 from tests.slack.oauth_flow import install, oauth_sections
-from tests.store.conftest import PG_URL, _admin, pg_unreachable
+from tests.store.conftest import _fresh_pg_schema
 
 SHARDS = 2
 MAX_CONCURRENCY = 4  # provider.max_concurrency of every process: one budget on PostgreSQL
@@ -37,16 +35,7 @@ BETA, CH_BETA = "T0BETA001", "C0BETA001"
 @pytest.fixture(scope="module")
 def pg_schema() -> Iterator[str]:
     """A fresh PostgreSQL schema for the module (its URL), dropped afterwards."""
-    reason = pg_unreachable()
-    if reason:
-        pytest.skip(reason)
-    schema = f"scale_{uuid.uuid4().hex[:12]}"
-    _admin(f'CREATE SCHEMA "{schema}"')
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        _admin(f'DROP SCHEMA "{schema}" CASCADE')
+    yield from _fresh_pg_schema("scale")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -64,11 +64,12 @@ def pg_url() -> Iterator[str]:
     yield from _fresh_pg_schema()
 
 
-def _fresh_pg_schema() -> Iterator[str]:
+def _fresh_pg_schema(prefix: str = "t") -> Iterator[str]:
+    """A fresh schema's URL (skipping the test, naming why, without a server), dropped after."""
     reason = pg_unreachable()
     if reason:
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
     _admin(f'CREATE SCHEMA "{schema}"')
     url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
