@@ -113,7 +113,7 @@ def test_entrypoint_is_the_console_script(dockerfile: list[Instruction]) -> None
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     entry = one(dockerfile, "ENTRYPOINT").exec_form()
     assert entry == ["pixelsmith"]
-    assert pyproject["project"]["scripts"]["pixelsmith"] == "bots.cli:main"
+    assert pyproject["project"]["scripts"]["pixelsmith"] == "bots.launch:main"
 
 
 def test_cmd_is_a_real_subcommand(dockerfile: list[Instruction]) -> None:

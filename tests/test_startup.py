@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -80,3 +81,34 @@ async def test_run_builds_every_provider_before_serving(
         assert all(p._provider is not None for p in lazy)
     finally:
         await service.close()
+
+
+def test_console_script_loads_the_command_without_the_collector() -> None:
+    """The ``pixelsmith`` script imports the command with the collector off, freezes what the
+    import built, and runs the command with the collector back on."""
+    code = (
+        "import gc, json, sys\n"
+        "from bots import launch\n"
+        "full_before = gc.get_stats()[2]['collections']\n"
+        "sys.argv = ['pixelsmith', 'imagine', '--help']\n"
+        "try:\n"
+        "    launch.main()\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "print(json.dumps([code, gc.isenabled(), gc.get_freeze_count(),\n"
+        "                  gc.get_stats()[2]['collections'] - full_before]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXELSMITH_")}
+    env.update(PYTHONPATH=str(ROOT), LANG="en")
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    exit_code, enabled, frozen, full_collections = json.loads(done.stdout.splitlines()[-1])
+    assert exit_code == 0 and enabled
+    assert frozen > 50_000  # the command's modules: never walked by a collection again
+    assert full_collections == 0
