@@ -10,9 +10,11 @@ these run several times per job), and :meth:`Tx.execute` for the SQLAlchemy Core
 admin and reports.
 
 All database work runs on the store's own worker threads (:class:`PriorityExecutor`), never on
-the event loop, served by urgency: a job holding an upstream slot (``mark_submitted``) first,
-then settling finished jobs, then new claims, then everything else. Under a burst, a FIFO would
-make the first jobs' SUBMITTED wait behind hundreds of new claims.
+the event loop, served by urgency: a read that a platform's acknowledgement waits for (the
+member's settings decide whether a Discord defer is private) first, then a job holding an
+upstream slot (``mark_submitted``), then settling finished jobs, then new claims, then
+everything else. Under a burst, a FIFO would make the first jobs' SUBMITTED wait behind hundreds
+of new claims, and an acknowledgement behind the claims of requests already acknowledged.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ T = TypeVar("T")
 DEFAULT_URL = "sqlite:///pixelsmith.db"
 BUSY_TIMEOUT_S = 30
 
-PRIORITY_SUBMIT, PRIORITY_FINISH, PRIORITY_CLAIM, PRIORITY_OTHER = range(4)
+PRIORITY_ACK, PRIORITY_SUBMIT, PRIORITY_FINISH, PRIORITY_CLAIM, PRIORITY_OTHER = range(5)
 
 
 class PriorityExecutor:

@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import select
 
 from core.store.clock import now_or
-from core.store.engine import Room
+from core.store.engine import PRIORITY_ACK, Room
 from core.store.statements import PREFERENCE
 
 
 class PreferenceRoom(Room):
     async def get_preferences(self, scope: str) -> dict[str, Any]:
-        """The stored preferences of the member ``scope`` (``{}``: none set)."""
-        return await self._call(self._get_preferences_sync, scope)
+        """The stored preferences of the member ``scope`` (``{}``: none set). Served before any
+        other database work: a chat adapter's acknowledgement waits for it."""
+        return await self._run(PRIORITY_ACK, self._get_preferences_sync, scope)
 
     def _get_preferences_sync(self, scope: str) -> dict[str, Any]:
         with self._db.transaction(write=False) as tx:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from core.errors import QuotaExceeded
 from core.store import EffectiveLimits, JobClaim, JobConflict, Store
+from core.store.engine import PRIORITY_CLAIM, PRIORITY_OTHER
 from core.types import Identity, JobState
 
 NOW = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
@@ -163,3 +167,41 @@ async def test_member_preferences_merge_clear_and_stay_apart(store: Store) -> No
     assert await store.get_preferences(there) == {}
     assert await store.set_preferences(here, {"quality": None, "remix": None}) == {}
     assert await store.get_preferences(here) == {}
+
+
+async def test_settings_lookup_before_an_acknowledgement_overtakes_queued_claims(
+    store: Store,
+) -> None:
+    """A chat adapter's acknowledgement waits for the member's settings (a private Discord
+    defer): under a burst that read must not queue behind the claims of requests already
+    acknowledged, or Discord's 3 s deadline is spent in the store's queue."""
+    workers = len(store._db.executor._threads)
+    release, running = threading.Event(), threading.Semaphore(0)
+    started: list[str] = []
+
+    def blocker() -> None:
+        running.release()
+        release.wait(10)
+
+    def claim() -> None:
+        started.append("claim")
+
+    lookup = store._get_preferences_sync
+
+    def recorded(scope: str) -> dict[str, Any]:
+        started.append("settings")
+        return lookup(scope)
+
+    store._get_preferences_sync = recorded  # type: ignore[method-assign]
+    blocked = [
+        asyncio.ensure_future(store._db.run(PRIORITY_OTHER, blocker)) for _ in range(workers)
+    ]
+    for _ in range(workers):  # every worker busy: what follows waits in the queue
+        await asyncio.to_thread(running.acquire)
+    claims = [asyncio.ensure_future(store._db.run(PRIORITY_CLAIM, claim)) for _ in range(50)]
+    settings = asyncio.ensure_future(store.get_preferences("member:discord:g1:u1"))
+    await asyncio.sleep(0.05)  # queued behind the 50 claims
+    release.set()
+    await asyncio.gather(*blocked, *claims)
+    assert await settings == {}
+    assert started.index("settings") < workers  # among the first work the freed workers take
