@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from bots.cli_admin import OPERATOR, InputError, community_scope, guarded, say, table, when
+from bots.cli_admin_io import OPERATOR, InputError, community_scope, guarded, say, table, when
 from core.service import ImageService
 
 OK_CHECKS = ("ok",)
