@@ -1,6 +1,7 @@
 """What every ``pixelsmith doctor`` check is made of: a :class:`Check` (one line of the
 checklist) and :class:`DoctorBase`, the settings, language and wording the check mixins share
-(:mod:`bots.doctor` puts them together; :mod:`bots.doctor_slack`, :mod:`bots.doctor_keys`)."""
+(:mod:`bots.doctor` puts them together; :mod:`bots.doctor_gateway`, :mod:`bots.doctor_discord`,
+:mod:`bots.doctor_slack`, :mod:`bots.doctor_keys`)."""
 
 from __future__ import annotations
 
