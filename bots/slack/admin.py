@@ -18,8 +18,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bots.slack import keys
 from bots.slack.home import quota_lines
+from bots.slack.mrkdwn import mention, slack_time
 from bots.slack.payload import origin, text
-from bots.slack.runtime import SlackBot, mention, slack_time
+from bots.slack.runtime import SlackBot
 from bots.slack.web import dashboard_text
 from core import messages
 from core.charts import chart_title, spend_chart_png

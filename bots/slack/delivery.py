@@ -17,7 +17,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bots.slack import blocks
 from bots.slack.ids import public_ref
-from bots.slack.runtime import SlackBot, escape, mention
+from bots.slack.mrkdwn import escape, mention
+from bots.slack.runtime import SlackBot
 from bots.slack.web import web_on
 from core import messages
 from core.packing import UploadLimits, pack_outputs

@@ -15,9 +15,10 @@ from slack_bolt.async_app import AsyncApp
 from bots.slack import blocks, ids
 from bots.slack.files import image_files, prepare
 from bots.slack.jobs import run_job
+from bots.slack.language import LocaleFuture
 from bots.slack.modals import open_then_check
 from bots.slack.payload import metadata, obj, origin, slack_id, text
-from bots.slack.runtime import LocaleFuture, SlackBot
+from bots.slack.runtime import SlackBot
 from core import messages
 from core.types import Identity
 

@@ -12,8 +12,9 @@ from slack_bolt.async_app import AsyncApp
 from bots.slack import blocks, ids
 from bots.slack.delivery import deliver_paid
 from bots.slack.home import job_lines
+from bots.slack.mrkdwn import mention
 from bots.slack.payload import Origin, obj, origin, text
-from bots.slack.runtime import SlackBot, mention
+from bots.slack.runtime import SlackBot
 from core import messages
 from core.errors import PixelsmithError
 from core.types import Identity, JobState

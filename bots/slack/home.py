@@ -8,8 +8,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bots import chat
 from bots.slack import blocks
+from bots.slack.mrkdwn import escape, slack_time
 from bots.slack.payload import origin
-from bots.slack.runtime import SlackBot, escape, slack_time
+from bots.slack.runtime import SlackBot
 from core import messages
 from core.account import history_view, quota_view
 from core.types import JobView, QuotaStatus

@@ -18,7 +18,9 @@ from slack_sdk.errors import SlackApiError
 
 from bots.slack import blocks, ids
 from bots.slack.delivery import deliver_paid, header
-from bots.slack.runtime import LocaleFuture, SlackBot, mention
+from bots.slack.language import LocaleFuture
+from bots.slack.mrkdwn import mention
+from bots.slack.runtime import SlackBot
 from core import messages
 from core.errors import DuplicateJob, PixelsmithError, PreflightRefused, Refused
 from core.types import ImageRequest, ImageResult, Progress

@@ -18,8 +18,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bots import chat_keys
 from bots.slack import blocks
+from bots.slack.mrkdwn import slack_time
 from bots.slack.payload import Origin, metadata, obj, origin, slack_id, text
-from bots.slack.runtime import SlackBot, slack_time
+from bots.slack.runtime import SlackBot
 from core import messages
 from core.errors import PixelsmithError
 from core.keys import KeyProblem, clean_base_url, clean_key

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -22,6 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.channels import Channels
 from bots.slack.installs import SqlInstallationStore
+from bots.slack.language import LocaleFuture, UserLanguages
+from bots.slack.mrkdwn import escape, mention, slack_time
 from bots.slack.pacing import Recent, edit_budget
 from bots.slack.payload import Origin, origin
 from bots.slack.tenant import acting, acting_for
@@ -30,63 +30,14 @@ from core.config import Settings
 from core.errors import DuplicateJob, PixelsmithError
 from core.preferences import Preferences
 from core.service import ImageService
-from core.types import Identity, ImageRequest
+from core.types import Identity
+
+# Imported from here before the helpers moved to bots.slack.mrkdwn and bots.slack.language.
+__all__ = ["PREFS_WAIT_S", "LocaleFuture", "SlackBot", "escape", "mention", "slack_time"]
 
 log = logging.getLogger("pixelsmith.slack")
 
 PREFS_WAIT_S = 1.0  # the longest a job waits for the member's settings
-
-
-def slack_time(when: datetime) -> str:
-    """A date every Slack client shows in the reader's own time zone."""
-    return (
-        f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{when:%Y-%m-%d %H:%M} UTC>"
-    )
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters in user text (prompts) must be escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
-
-
-class LocaleFuture:
-    """A user's language for one job: ``provisional`` now (cached, else English), the answer of
-    users.info once it arrives. The job is claimed with the provisional one; the lookup starts
-    once the job is under way (:meth:`start`, the first progress event), and every text the
-    user sees awaits :meth:`get`, so a lookup never delays a job's claim.
-
-    The lookup starts in the context this was made in (the request's: its workspace's token,
-    :mod:`bots.slack.tenant`), wherever :meth:`start` is called from: the first progress event
-    may be a queue position, which the queue's own task announces."""
-
-    def __init__(
-        self, provisional: str, lookup: Callable[[], asyncio.Future[str]] | None = None
-    ) -> None:
-        self.provisional = provisional
-        self._ask = lookup
-        self._lookup: asyncio.Future[str] | None = None
-        self._context = contextvars.copy_context()
-
-    def start(self) -> None:
-        if self._ask is not None and self._lookup is None:
-            self._lookup = self._context.run(self._ask)
-
-    async def get(self) -> str:
-        self.start()
-        if self._lookup is None:
-            return self.provisional
-        return await asyncio.shield(self._lookup)  # a cancelled job leaves the lookup alone
-
-    async def apply(self, request: ImageRequest) -> ImageRequest:
-        """``request`` with the resolved language, for rendering."""
-        locale = await self.get()
-        if locale == request.identity.locale:
-            return request
-        return replace(request, identity=replace(request.identity, locale=locale))
 
 
 class SlackBot:
@@ -108,8 +59,7 @@ class SlackBot:
         self.edits = edit_budget()
         self.channels = Channels(client)
         self.delivery_backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # about 15 s in all
-        self._locales: dict[str, str] = {}
-        self._lookups: dict[str, asyncio.Task[str]] = {}
+        self.languages = UserLanguages(client)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- which install -------------------------------------------------------------------------
@@ -138,43 +88,15 @@ class SlackBot:
 
     async def locale(self, user_id: str) -> str:
         """The user's language from users.info (cached); English when Slack does not say."""
-        cached = self._locales.get(user_id)
-        if cached is not None:
-            return cached
-        return await asyncio.shield(self._lookup(user_id))
+        return await self.languages.get(user_id)
 
     def cached_locale(self, user_id: str) -> str | None:
         """The user's language if it is known without asking Slack."""
-        return self._locales.get(user_id)
+        return self.languages.cached(user_id)
 
     def locale_soon(self, user_id: str) -> LocaleFuture:
         """The user's language without waiting: a cache miss starts users.info in the background."""
-        cached = self._locales.get(user_id)
-        if cached is not None:
-            return LocaleFuture(cached)
-        return LocaleFuture("en", lambda: self._lookup(user_id))
-
-    def _lookup(self, user_id: str) -> asyncio.Task[str]:
-        """The one users.info call in flight for ``user_id`` (concurrent askers share it)."""
-        task = self._lookups.get(user_id)
-        if task is None:
-            task = asyncio.create_task(self._ask_locale(user_id), name="slack-users-info")
-            self._lookups[user_id] = task
-            task.add_done_callback(lambda _: self._lookups.pop(user_id, None))
-        return task
-
-    async def _ask_locale(self, user_id: str) -> str:
-        try:
-            answer = await self.client.users_info(user=user_id, include_locale=True)
-            locale = messages.lang(str(answer["user"].get("locale") or "en"))
-        except SlackApiError as exc:
-            log.info("users.info failed (%s); using English", exc.response.get("error"))
-            locale = "en"
-        except Exception:  # a network failure: English for now, ask again next time
-            log.warning("users.info failed; using English", exc_info=True)
-            return "en"
-        self._locales[user_id] = locale
-        return locale
+        return self.languages.soon(user_id)
 
     def _identity(
         self,
